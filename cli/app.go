@@ -1,0 +1,79 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Version is the simsearch version printed by --version.
+const Version = "0.1.0-dev"
+
+// New builds the simsearch application. Its Writer and ErrWriter default to
+// os.Stdout and os.Stderr; tests replace them with buffers.
+func New() *cli.App {
+	app := &cli.App{
+		Name:    "simsearch",
+		Usage:   "find out what an image encoder learned to ignore, and what it kept",
+		Version: Version,
+		Description: `simsearch generates image datasets whose factors of variation are known
+(shape, colour, location, size, rotation), trains image encoders on them,
+stores their embeddings in an HNSW index kept in one file, answers
+similarity queries, and reports which factors each encoder is invariant or
+sensitive to.
+
+Start with "simsearch demo": it runs the whole chain on a small default.
+
+Results go to stdout (text, or JSON lines with --json); progress and logs go
+to stderr.
+
+` + exitCodesHelp,
+		Flags:                outputFlags(),
+		Writer:               os.Stdout,
+		ErrWriter:            os.Stderr,
+		EnableBashCompletion: true,
+		Commands: []*cli.Command{
+			newDemoCommand(),
+			newGenerateCommand(),
+			newAugmentCommand(),
+			newTrainCommand(),
+			newIngestCommand(),
+			newQueryCommand(),
+			newReportCommand(),
+			newInfoCommand(),
+			newCheckCommand(),
+		},
+		// Errors are reported once, by ReportError, never by the library.
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError:   onUsageError,
+	}
+	for _, cmd := range app.Commands {
+		cmd.Flags = append(cmd.Flags, outputFlags()...)
+		cmd.OnUsageError = onUsageError
+	}
+	return app
+}
+
+// outputFlags are accepted before or after any command name.
+func outputFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "json", Usage: "write results to stdout as JSON lines, each with a \"type\" field"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "show no progress on stderr"},
+	}
+}
+
+func onUsageError(_ *cli.Context, err error, _ bool) error {
+	return usageError{err}
+}
+
+// notBuilt stands in for a command whose implementation has not landed yet.
+func notBuilt(name, usage string) *cli.Command {
+	return &cli.Command{
+		Name:  name,
+		Usage: usage + " (not available yet)",
+		Action: func(*cli.Context) error {
+			return fmt.Errorf("%s is not available yet in this build", name)
+		},
+	}
+}

@@ -1,0 +1,29 @@
+package index
+
+import "errors"
+
+// Sentinel errors of the index package. Functions wrap them with context
+// ("open index x.db: %w"); test for them with errors.Is.
+var (
+	// ErrInUse is returned by Open when another process holds the file's lock
+	// for longer than Options.Timeout.
+	ErrInUse = errors.New("database file is in use by another process")
+
+	// ErrNotIndex is returned by Open for a file that is not a simsearch
+	// database (random bytes, another bbolt application's file, ...).
+	ErrNotIndex = errors.New("not a simsearch database file")
+
+	// ErrVersion is returned by Open for a simsearch database written with
+	// another format version.
+	ErrVersion = errors.New("unsupported database format version")
+
+	// ErrCorrupt is returned when a stored record cannot be decoded.
+	ErrCorrupt = errors.New("corrupt database record")
+
+	// ErrNoSpace is returned when a named space does not exist.
+	ErrNoSpace = errors.New("no such space")
+
+	// ErrEncoderMismatch is returned when vectors from one encoder are
+	// written to or queried against a space that holds another encoder.
+	ErrEncoderMismatch = errors.New("space holds another encoder")
+)
