@@ -1,0 +1,361 @@
+package gemm
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+)
+
+// Float is the element type of the matrices: float32 or float64.
+type Float interface{ ~float32 | ~float64 }
+
+// Tile and block sizes. A packed panel of A (mr rows) and one of B (nr
+// columns) over kc steps fit in the 32 KiB L1 cache of the target cores; a
+// packed mc×kc block of A fits in L2.
+const (
+	mr = 6
+	nr = 16
+	kc = 256
+	mc = 144
+	nc = 2048
+)
+
+// Threads is the largest number of goroutines one product is split
+// between; 0 means runtime.GOMAXPROCS(0). Set it before use, not while
+// products run.
+var Threads = 0
+
+// minParallelWork is the number of multiply-adds below which a product runs
+// on the calling goroutine alone: starting goroutines would cost more.
+const minParallelWork = 1 << 19
+
+// Gemm computes C = alpha·op(A)·op(B) + beta·C, where op(A) is m×k, op(B)
+// is k×n and C is m×n, all row-major with leading dimensions (row strides)
+// lda, ldb and ldc. op(X) is X, or its transpose when the matching trans
+// flag is set (then A is stored k×m, or B n×k). When beta is 0, C need not
+// be initialized: NaNs in it do not propagate.
+//
+// Gemm panics if a slice is too short for its dimensions.
+func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	checkArgs(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	scale(m, n, beta, c, ldc)
+	if k == 0 || alpha == 0 {
+		return
+	}
+	p := problem[T]{transA: transA, transB: transB, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
+	workers := Threads
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if m*n*k < minParallelWork {
+		workers = 1
+	}
+	// Split the larger side of C, in whole tiles, so that each goroutine
+	// packs as little of the shared operand again as possible.
+	var parts [][4]int
+	if m/mr >= n/nr {
+		parts = split(m, mr, workers, func(lo, hi int) [4]int { return [4]int{lo, hi, 0, n} })
+	} else {
+		parts = split(n, nr, workers, func(lo, hi int) [4]int { return [4]int{0, m, lo, hi} })
+	}
+	if len(parts) == 1 {
+		p.run(parts[0])
+		return
+	}
+	var wg sync.WaitGroup
+	for _, part := range parts[1:] {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.run(part)
+		}()
+	}
+	p.run(parts[0])
+	wg.Wait()
+}
+
+// split cuts [0, size) into at most workers ranges of whole units.
+func split(size, unit, workers int, mk func(lo, hi int) [4]int) [][4]int {
+	units := (size + unit - 1) / unit
+	workers = max(1, min(workers, units))
+	parts := make([][4]int, 0, workers)
+	lo := 0
+	for w := range workers {
+		hi := min(size, (units*(w+1)/workers)*unit)
+		if hi > lo {
+			parts = append(parts, mk(lo, hi))
+		}
+		lo = hi
+	}
+	return parts
+}
+
+func checkArgs(transA, transB bool, m, n, k, la, lda, lb, ldb, lc, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("gemm: negative dimension m=%d n=%d k=%d", m, n, k))
+	}
+	need := func(name string, rows, cols, ld, length int) {
+		if rows == 0 || cols == 0 {
+			return
+		}
+		if ld < cols {
+			panic(fmt.Sprintf("gemm: leading dimension of %s is %d, less than its %d columns", name, ld, cols))
+		}
+		if length < (rows-1)*ld+cols {
+			panic(fmt.Sprintf("gemm: %s has %d elements, %d×%d with stride %d needs %d", name, length, rows, cols, ld, (rows-1)*ld+cols))
+		}
+	}
+	if transA {
+		need("A", k, m, lda, la)
+	} else {
+		need("A", m, k, lda, la)
+	}
+	if transB {
+		need("B", n, k, ldb, lb)
+	} else {
+		need("B", k, n, ldb, lb)
+	}
+	need("C", m, n, ldc, lc)
+}
+
+// scale multiplies C by beta; a beta of 0 clears C.
+func scale[T Float](m, n int, beta T, c []T, ldc int) {
+	switch beta {
+	case 1:
+	case 0:
+		for i := range m {
+			clear(c[i*ldc : i*ldc+n])
+		}
+	default:
+		for i := range m {
+			row := c[i*ldc : i*ldc+n]
+			for j := range row {
+				row[j] *= beta
+			}
+		}
+	}
+}
+
+type problem[T Float] struct {
+	transA, transB bool
+	k              int
+	alpha          T
+	a, b, c        []T
+	lda, ldb, ldc  int
+}
+
+// buffers holds the packed panels of one goroutine.
+type buffers[T Float] struct {
+	a, b []T
+	tile [mr * nr]T
+}
+
+var (
+	pool32 = sync.Pool{New: func() any { return new(buffers[float32]) }}
+	pool64 = sync.Pool{New: func() any { return new(buffers[float64]) }}
+)
+
+func getBuffers[T Float]() (*buffers[T], *sync.Pool) {
+	var zero T
+	var pool *sync.Pool
+	switch any(zero).(type) {
+	case float32:
+		pool = &pool32
+	default:
+		pool = &pool64
+	}
+	buf, ok := pool.Get().(*buffers[T])
+	if !ok {
+		// ~float32 types other than float32 itself share nothing.
+		buf = new(buffers[T])
+		pool = nil
+	}
+	return buf, pool
+}
+
+// run adds alpha·op(A)·op(B) to the part rows [r[0], r[1]) × columns
+// [r[2], r[3]) of C.
+func (p *problem[T]) run(r [4]int) {
+	buf, pool := getBuffers[T]()
+	if pool != nil {
+		defer pool.Put(buf)
+	}
+	kern := kernelFor[T]()
+	m0, m1, n0, n1 := r[0], r[1], r[2], r[3]
+	for jc := n0; jc < n1; jc += nc {
+		ncur := min(nc, n1-jc)
+		nPanels := (ncur + nr - 1) / nr
+		for pc := 0; pc < p.k; pc += kc {
+			kcur := min(kc, p.k-pc)
+			buf.b = grow(buf.b, nPanels*nr*kcur)
+			p.packB(buf.b, pc, kcur, jc, ncur)
+			for ic := m0; ic < m1; ic += mc {
+				mcur := min(mc, m1-ic)
+				mPanels := (mcur + mr - 1) / mr
+				buf.a = grow(buf.a, mPanels*mr*kcur)
+				p.packA(buf.a, ic, mcur, pc, kcur)
+				p.macro(buf, kern, ic, mcur, jc, ncur, kcur)
+			}
+		}
+	}
+}
+
+func grow[T Float](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// macro multiplies the packed block of A (mcur×kcur) by the packed block of
+// B (kcur×ncur) into C at (ic, jc).
+func (p *problem[T]) macro(buf *buffers[T], kern func(k int, a, b, c []T, ldc int), ic, mcur, jc, ncur, kcur int) {
+	for jr := 0; jr < ncur; jr += nr {
+		cols := min(nr, ncur-jr)
+		bp := buf.b[jr*kcur : (jr+nr)*kcur]
+		for ir := 0; ir < mcur; ir += mr {
+			rows := min(mr, mcur-ir)
+			ap := buf.a[ir*kcur : (ir+mr)*kcur]
+			off := (ic+ir)*p.ldc + jc + jr
+			if rows == mr && cols == nr {
+				kern(kcur, ap, bp, p.c[off:], p.ldc)
+				continue
+			}
+			tile := buf.tile[:]
+			clear(tile)
+			kern(kcur, ap, bp, tile, nr)
+			for i := range rows {
+				dst := p.c[off+i*p.ldc : off+i*p.ldc+cols]
+				src := tile[i*nr : i*nr+cols]
+				for j := range dst {
+					dst[j] += src[j]
+				}
+			}
+		}
+	}
+}
+
+// packA copies rows [i0, i0+rows) × columns [p0, p0+kk) of alpha·op(A) into
+// panels of mr rows, stored column after column, padded with zeros.
+func (p *problem[T]) packA(dst []T, i0, rows, p0, kk int) {
+	alpha := p.alpha
+	for ir := 0; ir < rows; ir += mr {
+		panel := dst[ir*kk : (ir+mr)*kk]
+		n := min(mr, rows-ir)
+		if p.transA {
+			// op(A)[i][q] = a[q*lda+i]: each column of the panel is contiguous.
+			for q := range kk {
+				src := p.a[(p0+q)*p.lda+i0+ir:]
+				col := panel[q*mr : q*mr+mr]
+				for i := range n {
+					col[i] = alpha * src[i]
+				}
+				for i := n; i < mr; i++ {
+					col[i] = 0
+				}
+			}
+			continue
+		}
+		for i := range n {
+			src := p.a[(i0+ir+i)*p.lda+p0 : (i0+ir+i)*p.lda+p0+kk]
+			for q, v := range src {
+				panel[q*mr+i] = alpha * v
+			}
+		}
+		for i := n; i < mr; i++ {
+			for q := range kk {
+				panel[q*mr+i] = 0
+			}
+		}
+	}
+}
+
+// packB copies rows [p0, p0+kk) × columns [j0, j0+cols) of op(B) into
+// panels of nr columns, stored row after row, padded with zeros.
+func (p *problem[T]) packB(dst []T, p0, kk, j0, cols int) {
+	for jr := 0; jr < cols; jr += nr {
+		panel := dst[jr*kk : (jr+nr)*kk]
+		n := min(nr, cols-jr)
+		if !p.transB {
+			for q := range kk {
+				src := p.b[(p0+q)*p.ldb+j0+jr : (p0+q)*p.ldb+j0+jr+n]
+				row := panel[q*nr : q*nr+nr]
+				copy(row, src)
+				clear(row[n:])
+			}
+			continue
+		}
+		// op(B)[q][j] = b[j*ldb+q]: each column of the panel is contiguous.
+		for j := range n {
+			src := p.b[(j0+jr+j)*p.ldb+p0 : (j0+jr+j)*p.ldb+p0+kk]
+			for q, v := range src {
+				panel[q*nr+j] = v
+			}
+		}
+		for j := n; j < nr; j++ {
+			for q := range kk {
+				panel[q*nr+j] = 0
+			}
+		}
+	}
+}
+
+// kernelFor returns the micro-kernel for T: it adds the product of an mr×k
+// packed panel of A and a k×nr packed panel of B to the mr×nr tile of C.
+func kernelFor[T Float]() func(k int, a, b, c []T, ldc int) {
+	var zero T
+	if _, ok := any(zero).(float32); ok && useAsm {
+		return any(kernelF32).(func(k int, a, b, c []T, ldc int))
+	}
+	return kernelGo[T]
+}
+
+// kernelGo is the portable micro-kernel: 3×4 sub-tiles keep their sums in
+// registers.
+func kernelGo[T Float](k int, a, b, c []T, ldc int) {
+	_ = a[k*mr-1]
+	_ = b[k*nr-1]
+	_ = c[(mr-1)*ldc+nr-1]
+	for i0 := 0; i0 < mr; i0 += 3 {
+		for j0 := 0; j0 < nr; j0 += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23 T
+			ai, bi := i0, j0
+			for range k {
+				a0, a1, a2 := a[ai], a[ai+1], a[ai+2]
+				b0, b1, b2, b3 := b[bi], b[bi+1], b[bi+2], b[bi+3]
+				c00 += a0 * b0
+				c01 += a0 * b1
+				c02 += a0 * b2
+				c03 += a0 * b3
+				c10 += a1 * b0
+				c11 += a1 * b1
+				c12 += a1 * b2
+				c13 += a1 * b3
+				c20 += a2 * b0
+				c21 += a2 * b1
+				c22 += a2 * b2
+				c23 += a2 * b3
+				ai += mr
+				bi += nr
+			}
+			r0 := c[i0*ldc+j0 : i0*ldc+j0+4]
+			r0[0] += c00
+			r0[1] += c01
+			r0[2] += c02
+			r0[3] += c03
+			r1 := c[(i0+1)*ldc+j0 : (i0+1)*ldc+j0+4]
+			r1[0] += c10
+			r1[1] += c11
+			r1[2] += c12
+			r1[3] += c13
+			r2 := c[(i0+2)*ldc+j0 : (i0+2)*ldc+j0+4]
+			r2[0] += c20
+			r2[1] += c21
+			r2[2] += c22
+			r2[3] += c23
+		}
+	}
+}

@@ -1,0 +1,199 @@
+package gemm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// naive computes alpha·op(A)·op(B) + beta·C in float64.
+func naive[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) []float64 {
+	out := make([]float64, m*n)
+	for i := range m {
+		for j := range n {
+			var sum float64
+			for p := range k {
+				var av, bv T
+				if transA {
+					av = a[p*lda+i]
+				} else {
+					av = a[i*lda+p]
+				}
+				if transB {
+					bv = b[j*ldb+p]
+				} else {
+					bv = b[p*ldb+j]
+				}
+				sum += float64(av) * float64(bv)
+			}
+			out[i*n+j] = float64(alpha)*sum + float64(beta)*float64(c[i*ldc+j])
+		}
+	}
+	return out
+}
+
+func randomMatrix[T Float](rng *rand.Rand, n int) []T {
+	s := make([]T, n)
+	for i := range s {
+		s[i] = T(rng.Float64()*2 - 1)
+	}
+	return s
+}
+
+type shape struct {
+	m, n, k        int
+	transA, transB bool
+	alpha, beta    float64
+	pad            int // extra elements per row beyond the minimum stride
+}
+
+func shapes(rng *rand.Rand) []shape {
+	edges := []int{1, 2, 5, 6, 7, 15, 16, 17, 31, 97}
+	var out []shape
+	for _, m := range edges {
+		for _, n := range edges {
+			out = append(out, shape{m: m, n: n, k: edges[rng.IntN(len(edges))], transA: rng.IntN(2) == 0, transB: rng.IntN(2) == 0, alpha: 1, beta: 0})
+		}
+	}
+	out = append(out,
+		shape{m: 0, n: 5, k: 3, alpha: 1},
+		shape{m: 5, n: 0, k: 3, alpha: 1},
+		shape{m: 5, n: 4, k: 0, alpha: 1, beta: 0.5},
+		shape{m: 13, n: 9, k: 11, alpha: 0, beta: 2},
+		shape{m: 300, n: 40, k: 600, alpha: 1.5, beta: 1, pad: 3},
+		shape{m: 150, n: 2100, k: 70, transB: true, alpha: -1, beta: 0.25, pad: 1},
+		shape{m: 37, n: 300, k: 513, transA: true, alpha: 1, beta: 0},
+		shape{m: 1000, n: 33, k: 257, transA: true, transB: true, alpha: 0.5, beta: -1, pad: 2},
+	)
+	return out
+}
+
+func testGemm[T Float](t *testing.T, tol float64) {
+	seed := uint64(1)
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 2))
+	for _, s := range shapes(rng) {
+		name := fmt.Sprintf("m%d_n%d_k%d_tA%v_tB%v_a%g_b%g", s.m, s.n, s.k, s.transA, s.transB, s.alpha, s.beta)
+		t.Run(name, func(t *testing.T) {
+			ar, ac := s.m, s.k
+			if s.transA {
+				ar, ac = s.k, s.m
+			}
+			br, bc := s.k, s.n
+			if s.transB {
+				br, bc = s.n, s.k
+			}
+			lda, ldb, ldc := max(ac, 1)+s.pad, max(bc, 1)+s.pad, max(s.n, 1)+s.pad
+			a := randomMatrix[T](rng, ar*lda)
+			b := randomMatrix[T](rng, br*ldb)
+			c := randomMatrix[T](rng, s.m*ldc)
+			if s.beta == 0 {
+				for i := range c {
+					c[i] = T(math.NaN()) // must not propagate
+				}
+			}
+			want := naive(s.transA, s.transB, s.m, s.n, s.k, T(s.alpha), a, lda, b, ldb, T(s.beta), c, ldc)
+			got := append([]T(nil), c...)
+			Gemm(s.transA, s.transB, s.m, s.n, s.k, T(s.alpha), a, lda, b, ldb, T(s.beta), got, ldc)
+			for i := range s.m {
+				for j := range s.n {
+					g, w := float64(got[i*ldc+j]), want[i*s.n+j]
+					if math.Abs(g-w) > tol*(1+math.Sqrt(float64(s.k))) {
+						t.Fatalf("C[%d][%d] = %g, want %g", i, j, g, w)
+					}
+				}
+				for j := s.n; j < ldc && i*ldc+j < len(c); j++ {
+					if g, w := got[i*ldc+j], c[i*ldc+j]; g != w && !(math.IsNaN(float64(g)) && math.IsNaN(float64(w))) {
+						t.Fatalf("padding C[%d][%d] changed from %g to %g", i, j, w, g)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestGemmFloat32(t *testing.T) { testGemm[float32](t, 1e-5) }
+func TestGemmFloat64(t *testing.T) { testGemm[float64](t, 1e-12) }
+
+func TestGemmGoKernelFloat32(t *testing.T) {
+	if !useAsm {
+		t.Skip("the Go kernel is already the one under test")
+	}
+	useAsm = false
+	defer func() { useAsm = true }()
+	testGemm[float32](t, 1e-5)
+}
+
+// TestGemmSameResultWithAnyThreads checks that splitting the work does not
+// change a single bit of the result.
+func TestGemmSameResultWithAnyThreads(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	m, n, k := 301, 77, 700
+	a := randomMatrix[float32](rng, m*k)
+	b := randomMatrix[float32](rng, k*n)
+	defer func(old int) { Threads = old }(Threads)
+	var first []float32
+	for _, threads := range []int{1, 2, 3, 8} {
+		Threads = threads
+		c := make([]float32, m*n)
+		Gemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n)
+		if first == nil {
+			first = c
+			continue
+		}
+		for i := range c {
+			if c[i] != first[i] {
+				t.Fatalf("threads=%d: C[%d] = %v, with 1 thread %v", threads, i, c[i], first[i])
+			}
+		}
+	}
+}
+
+func TestGemmPanicsOnShortSlices(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Fatal("no panic")
+		}
+	}()
+	Gemm(false, false, 4, 4, 4, float32(1), make([]float32, 15), 4, make([]float32, 16), 4, 0, make([]float32, 16), 4)
+}
+
+// The shapes of training the 32-pixel encoder of width 32 on 128 images:
+// convolution forward (im2col × weights), gradient of the input (dY × Wᵀ)
+// and of the weights (colsᵀ × dY).
+var benchShapes = []struct {
+	name           string
+	m, n, k        int
+	transA, transB bool
+}{
+	{"conv2_forward", 8192, 64, 512, false, false},
+	{"conv3_forward", 2048, 128, 1024, false, false},
+	{"conv4_forward", 512, 256, 2048, false, false},
+	{"conv2_input_grad", 8192, 512, 64, false, true},
+	{"conv3_weight_grad", 1024, 128, 2048, true, false},
+	{"square_512", 512, 512, 512, false, false},
+}
+
+func BenchmarkGemm(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, s := range benchShapes {
+		b.Run(s.name, func(b *testing.B) {
+			x := randomMatrix[float32](rng, s.m*s.k)
+			y := randomMatrix[float32](rng, s.k*s.n)
+			c := make([]float32, s.m*s.n)
+			lda, ldb := s.k, s.n
+			if s.transA {
+				lda = s.m
+			}
+			if s.transB {
+				ldb = s.k
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				Gemm(s.transA, s.transB, s.m, s.n, s.k, 1, x, lda, y, ldb, 0, c, s.n)
+			}
+			b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
