@@ -41,11 +41,16 @@ func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 	if m == 0 || n == 0 {
 		return
 	}
-	scale(m, n, beta, c, ldc)
 	if k == 0 || alpha == 0 {
+		scale(m, n, beta, c, ldc)
 		return
 	}
-	p := problem[T]{transA: transA, transB: transB, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
+	// With beta 0 the first block of k stores its tiles instead of adding
+	// them, so C is neither cleared nor read.
+	if beta != 0 {
+		scale(m, n, beta, c, ldc)
+	}
+	p := problem[T]{transA: transA, transB: transB, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, overwrite: beta == 0}
 	workers := Threads
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -141,6 +146,7 @@ func scale[T Float](m, n int, beta T, c []T, ldc int) {
 
 type problem[T Float] struct {
 	transA, transB bool
+	overwrite      bool // the first block of k stores rather than adds
 	k              int
 	alpha          T
 	a, b, c        []T
@@ -197,7 +203,7 @@ func (p *problem[T]) run(r [4]int) {
 				mPanels := (mcur + mr - 1) / mr
 				buf.a = grow(buf.a, mPanels*mr*kcur)
 				p.packA(buf.a, ic, mcur, pc, kcur)
-				p.macro(buf, kern, ic, mcur, jc, ncur, kcur)
+				p.macro(buf, kern, ic, mcur, jc, ncur, kcur, !(pc == 0 && p.overwrite))
 			}
 		}
 	}
@@ -212,7 +218,7 @@ func grow[T Float](s []T, n int) []T {
 
 // macro multiplies the packed block of A (mcur×kcur) by the packed block of
 // B (kcur×ncur) into C at (ic, jc).
-func (p *problem[T]) macro(buf *buffers[T], kern func(k int, a, b, c []T, ldc int), ic, mcur, jc, ncur, kcur int) {
+func (p *problem[T]) macro(buf *buffers[T], kern func(k int, a, b, c []T, ldc int, accumulate bool), ic, mcur, jc, ncur, kcur int, accumulate bool) {
 	for jr := 0; jr < ncur; jr += nr {
 		cols := min(nr, ncur-jr)
 		bp := buf.b[jr*kcur : (jr+nr)*kcur]
@@ -221,15 +227,18 @@ func (p *problem[T]) macro(buf *buffers[T], kern func(k int, a, b, c []T, ldc in
 			ap := buf.a[ir*kcur : (ir+mr)*kcur]
 			off := (ic+ir)*p.ldc + jc + jr
 			if rows == mr && cols == nr {
-				kern(kcur, ap, bp, p.c[off:], p.ldc)
+				kern(kcur, ap, bp, p.c[off:], p.ldc, accumulate)
 				continue
 			}
 			tile := buf.tile[:]
-			clear(tile)
-			kern(kcur, ap, bp, tile, nr)
+			kern(kcur, ap, bp, tile, nr, false)
 			for i := range rows {
 				dst := p.c[off+i*p.ldc : off+i*p.ldc+cols]
 				src := tile[i*nr : i*nr+cols]
+				if !accumulate {
+					copy(dst, src)
+					continue
+				}
 				for j := range dst {
 					dst[j] += src[j]
 				}
@@ -241,33 +250,68 @@ func (p *problem[T]) macro(buf *buffers[T], kern func(k int, a, b, c []T, ldc in
 // packA copies rows [i0, i0+rows) × columns [p0, p0+kk) of alpha·op(A) into
 // panels of mr rows, stored column after column, padded with zeros.
 func (p *problem[T]) packA(dst []T, i0, rows, p0, kk int) {
+	if p.transA {
+		p.packATransposed(dst, i0, rows, p0, kk)
+		return
+	}
 	alpha := p.alpha
 	for ir := 0; ir < rows; ir += mr {
 		panel := dst[ir*kk : (ir+mr)*kk]
 		n := min(mr, rows-ir)
-		if p.transA {
-			// op(A)[i][q] = a[q*lda+i]: each column of the panel is contiguous.
-			for q := range kk {
-				src := p.a[(p0+q)*p.lda+i0+ir:]
-				col := panel[q*mr : q*mr+mr]
-				for i := range n {
-					col[i] = alpha * src[i]
-				}
-				for i := n; i < mr; i++ {
-					col[i] = 0
+		if n < mr {
+			clear(panel)
+			for i := range n {
+				src := p.a[(i0+ir+i)*p.lda+p0 : (i0+ir+i)*p.lda+p0+kk]
+				for q, v := range src {
+					panel[q*mr+i] = alpha * v
 				}
 			}
 			continue
 		}
-		for i := range n {
-			src := p.a[(i0+ir+i)*p.lda+p0 : (i0+ir+i)*p.lda+p0+kk]
-			for q, v := range src {
-				panel[q*mr+i] = alpha * v
+		// Read six rows side by side and write the panel in order.
+		base := (i0+ir)*p.lda + p0
+		r0 := p.a[base : base+kk]
+		r1 := p.a[base+p.lda : base+p.lda+kk]
+		r2 := p.a[base+2*p.lda : base+2*p.lda+kk]
+		r3 := p.a[base+3*p.lda : base+3*p.lda+kk]
+		r4 := p.a[base+4*p.lda : base+4*p.lda+kk]
+		r5 := p.a[base+5*p.lda : base+5*p.lda+kk]
+		if alpha == 1 {
+			for q := range r0 {
+				col := panel[q*mr : q*mr+mr : q*mr+mr]
+				col[0], col[1], col[2], col[3], col[4], col[5] = r0[q], r1[q], r2[q], r3[q], r4[q], r5[q]
 			}
+			continue
 		}
-		for i := n; i < mr; i++ {
-			for q := range kk {
-				panel[q*mr+i] = 0
+		for q := range r0 {
+			col := panel[q*mr : q*mr+mr : q*mr+mr]
+			col[0], col[1], col[2] = alpha*r0[q], alpha*r1[q], alpha*r2[q]
+			col[3], col[4], col[5] = alpha*r3[q], alpha*r4[q], alpha*r5[q]
+		}
+	}
+}
+
+// packATransposed packs when op(A) = Aᵀ: each row of A gives one column of
+// every panel, so A is read in order.
+func (p *problem[T]) packATransposed(dst []T, i0, rows, p0, kk int) {
+	alpha := p.alpha
+	full := rows / mr * mr
+	for q := range kk {
+		src := p.a[(p0+q)*p.lda+i0 : (p0+q)*p.lda+i0+rows]
+		for ir := 0; ir < full; ir += mr {
+			s := src[ir : ir+mr : ir+mr]
+			col := dst[ir*kk+q*mr : ir*kk+q*mr+mr : ir*kk+q*mr+mr]
+			col[0], col[1], col[2] = alpha*s[0], alpha*s[1], alpha*s[2]
+			col[3], col[4], col[5] = alpha*s[3], alpha*s[4], alpha*s[5]
+		}
+		if full < rows {
+			col := dst[full*kk+q*mr : full*kk+q*mr+mr]
+			for i := range mr {
+				if full+i < rows {
+					col[i] = alpha * src[full+i]
+				} else {
+					col[i] = 0
+				}
 			}
 		}
 	}
@@ -276,46 +320,61 @@ func (p *problem[T]) packA(dst []T, i0, rows, p0, kk int) {
 // packB copies rows [p0, p0+kk) × columns [j0, j0+cols) of op(B) into
 // panels of nr columns, stored row after row, padded with zeros.
 func (p *problem[T]) packB(dst []T, p0, kk, j0, cols int) {
+	if p.transB {
+		p.packBTransposed(dst, p0, kk, j0, cols)
+		return
+	}
+	// Row by row of B, so that B is read in order.
+	full := cols / nr * nr
+	for q := range kk {
+		src := p.b[(p0+q)*p.ldb+j0 : (p0+q)*p.ldb+j0+cols]
+		for jr := 0; jr < full; jr += nr {
+			s := src[jr : jr+nr : jr+nr]
+			row := dst[jr*kk+q*nr : jr*kk+q*nr+nr : jr*kk+q*nr+nr]
+			row[0], row[1], row[2], row[3] = s[0], s[1], s[2], s[3]
+			row[4], row[5], row[6], row[7] = s[4], s[5], s[6], s[7]
+			row[8], row[9], row[10], row[11] = s[8], s[9], s[10], s[11]
+			row[12], row[13], row[14], row[15] = s[12], s[13], s[14], s[15]
+		}
+		if full < cols {
+			row := dst[full*kk+q*nr : full*kk+q*nr+nr]
+			n := copy(row, src[full:])
+			clear(row[n:])
+		}
+	}
+}
+
+// packBTransposed packs when op(B) = Bᵀ: column j of op(B) is row j of B.
+func (p *problem[T]) packBTransposed(dst []T, p0, kk, j0, cols int) {
 	for jr := 0; jr < cols; jr += nr {
 		panel := dst[jr*kk : (jr+nr)*kk]
 		n := min(nr, cols-jr)
-		if !p.transB {
-			for q := range kk {
-				src := p.b[(p0+q)*p.ldb+j0+jr : (p0+q)*p.ldb+j0+jr+n]
-				row := panel[q*nr : q*nr+nr]
-				copy(row, src)
-				clear(row[n:])
-			}
-			continue
+		if n < nr {
+			clear(panel)
 		}
-		// op(B)[q][j] = b[j*ldb+q]: each column of the panel is contiguous.
 		for j := range n {
 			src := p.b[(j0+jr+j)*p.ldb+p0 : (j0+jr+j)*p.ldb+p0+kk]
 			for q, v := range src {
 				panel[q*nr+j] = v
 			}
 		}
-		for j := n; j < nr; j++ {
-			for q := range kk {
-				panel[q*nr+j] = 0
-			}
-		}
 	}
 }
 
-// kernelFor returns the micro-kernel for T: it adds the product of an mr×k
-// packed panel of A and a k×nr packed panel of B to the mr×nr tile of C.
-func kernelFor[T Float]() func(k int, a, b, c []T, ldc int) {
+// kernelFor returns the micro-kernel for T: it adds (or, unless
+// accumulate, stores) the product of an mr×k packed panel of A and a k×nr
+// packed panel of B to the mr×nr tile of C.
+func kernelFor[T Float]() func(k int, a, b, c []T, ldc int, accumulate bool) {
 	var zero T
 	if _, ok := any(zero).(float32); ok && useAsm {
-		return any(kernelF32).(func(k int, a, b, c []T, ldc int))
+		return any(kernelF32).(func(k int, a, b, c []T, ldc int, accumulate bool))
 	}
 	return kernelGo[T]
 }
 
 // kernelGo is the portable micro-kernel: 3×4 sub-tiles keep their sums in
 // registers.
-func kernelGo[T Float](k int, a, b, c []T, ldc int) {
+func kernelGo[T Float](k int, a, b, c []T, ldc int, accumulate bool) {
 	_ = a[k*mr-1]
 	_ = b[k*nr-1]
 	_ = c[(mr-1)*ldc+nr-1]
@@ -340,6 +399,11 @@ func kernelGo[T Float](k int, a, b, c []T, ldc int) {
 				c23 += a2 * b3
 				ai += mr
 				bi += nr
+			}
+			if !accumulate {
+				c[i0*ldc+j0], c[i0*ldc+j0+1], c[i0*ldc+j0+2], c[i0*ldc+j0+3] = 0, 0, 0, 0
+				c[(i0+1)*ldc+j0], c[(i0+1)*ldc+j0+1], c[(i0+1)*ldc+j0+2], c[(i0+1)*ldc+j0+3] = 0, 0, 0, 0
+				c[(i0+2)*ldc+j0], c[(i0+2)*ldc+j0+1], c[(i0+2)*ldc+j0+2], c[(i0+2)*ldc+j0+3] = 0, 0, 0, 0
 			}
 			r0 := c[i0*ldc+j0 : i0*ldc+j0+4]
 			r0[0] += c00

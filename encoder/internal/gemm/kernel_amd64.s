@@ -2,10 +2,12 @@
 
 #include "textflag.h"
 
-// func kernel6x16(k int, a, b, c *float32, ldc int)
+// func kernel6x16(k int, a, b, c *float32, ldc int, accumulate bool)
+//
 // Y4..Y15 hold the 6×16 tile (two registers of 8 per row); Y0, Y1 a row
-// of the B panel; Y2, Y3 broadcast elements of the A panel.
-TEXT ·kernel6x16(SB), NOSPLIT, $0-40
+// of the B panel; Y2, Y3 broadcast elements of the A panel. The k loop is
+// unrolled four times.
+TEXT ·kernel6x16(SB), NOSPLIT, $0-41
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -118,7 +120,7 @@ loop4:
 
 tail:
 	TESTQ CX, CX
-	JEQ store
+	JEQ done
 
 loop1:
 	VMOVUPS 0(DI), Y0
@@ -146,35 +148,60 @@ loop1:
 	DECQ CX
 	JNZ loop1
 
-store:
+done:
+	MOVBLZX accumulate+40(FP), AX
+	TESTL AX, AX
+	JEQ store
+
 	VADDPS (DX), Y4, Y4
-	VMOVUPS Y4, (DX)
 	VADDPS 32(DX), Y5, Y5
+	VMOVUPS Y4, (DX)
 	VMOVUPS Y5, 32(DX)
 	ADDQ R8, DX
 	VADDPS (DX), Y6, Y6
-	VMOVUPS Y6, (DX)
 	VADDPS 32(DX), Y7, Y7
+	VMOVUPS Y6, (DX)
 	VMOVUPS Y7, 32(DX)
 	ADDQ R8, DX
 	VADDPS (DX), Y8, Y8
-	VMOVUPS Y8, (DX)
 	VADDPS 32(DX), Y9, Y9
+	VMOVUPS Y8, (DX)
 	VMOVUPS Y9, 32(DX)
 	ADDQ R8, DX
 	VADDPS (DX), Y10, Y10
-	VMOVUPS Y10, (DX)
 	VADDPS 32(DX), Y11, Y11
+	VMOVUPS Y10, (DX)
 	VMOVUPS Y11, 32(DX)
 	ADDQ R8, DX
 	VADDPS (DX), Y12, Y12
-	VMOVUPS Y12, (DX)
 	VADDPS 32(DX), Y13, Y13
+	VMOVUPS Y12, (DX)
 	VMOVUPS Y13, 32(DX)
 	ADDQ R8, DX
 	VADDPS (DX), Y14, Y14
-	VMOVUPS Y14, (DX)
 	VADDPS 32(DX), Y15, Y15
+	VMOVUPS Y14, (DX)
+	VMOVUPS Y15, 32(DX)
+	VZEROUPPER
+	RET
+
+store:
+	VMOVUPS Y4, (DX)
+	VMOVUPS Y5, 32(DX)
+	ADDQ R8, DX
+	VMOVUPS Y6, (DX)
+	VMOVUPS Y7, 32(DX)
+	ADDQ R8, DX
+	VMOVUPS Y8, (DX)
+	VMOVUPS Y9, 32(DX)
+	ADDQ R8, DX
+	VMOVUPS Y10, (DX)
+	VMOVUPS Y11, 32(DX)
+	ADDQ R8, DX
+	VMOVUPS Y12, (DX)
+	VMOVUPS Y13, 32(DX)
+	ADDQ R8, DX
+	VMOVUPS Y14, (DX)
 	VMOVUPS Y15, 32(DX)
 	VZEROUPPER
 	RET

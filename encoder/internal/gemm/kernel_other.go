@@ -5,4 +5,6 @@ package gemm
 // useAsm is false: there is no assembly kernel in this build.
 var useAsm = false
 
-func kernelF32(k int, a, b, c []float32, ldc int) { kernelGo(k, a, b, c, ldc) }
+func kernelF32(k int, a, b, c []float32, ldc int, accumulate bool) {
+	kernelGo(k, a, b, c, ldc, accumulate)
+}

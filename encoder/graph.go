@@ -1,0 +1,154 @@
+package encoder
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// graph is one gorgonia expression graph of a network at a fixed batch
+// size, with its tape machine. A graph is used by one goroutine at a time.
+type graph struct {
+	g  *G.ExprGraph
+	ws *workspace
+	// input holds the batch of NHWC images: for contrastive training the
+	// batch images x followed by their positives x⁺.
+	input *G.Node
+	// targets holds the class numbers of the cross-entropy, if any.
+	targets *G.Node
+	// features is the encoder's output, embedding its L2 normalization.
+	features, embedding *G.Node
+	// output is the decoder's reconstruction (autoencoder) or the logits.
+	output *G.Node
+	// cost is the loss, nil for an embedding graph.
+	cost   *G.Node
+	params G.Nodes
+	vm     G.VM
+}
+
+// graphConfig says which graph to build.
+type graphConfig struct {
+	arch      Arch
+	objective Objective // Contrastive, Autoencoder or Supervised; "" embeds only
+	classes   int       // outputs of a supervised head
+	tau       float64   // InfoNCE temperature
+	// batch is the number of images (pairs for contrastive) per run.
+	batch int
+}
+
+// images is the number of images the input holds.
+func (c graphConfig) images() int {
+	if c.objective == Contrastive {
+		return 2 * c.batch
+	}
+	return c.batch
+}
+
+// buildGraph builds the graph of c over w. The graph's parameter nodes are
+// bound to w's tensors, so that graphs built over the same weights share
+// them.
+func buildGraph(c graphConfig, w *weights) (*graph, error) {
+	dt := w.params[0].value.Dtype()
+	train := c.objective != ""
+	gr := &graph{g: G.NewGraph(), ws: &workspace{}}
+	n, res := c.images(), c.arch.Res
+	gr.input = G.NewTensor(gr.g, dt, 4, G.WithShape(n, res, res, 3), G.WithName("input"),
+		G.WithValue(tensor.New(tensor.Of(dt), tensor.WithShape(n, res, res, 3))))
+	for _, p := range w.params {
+		node := G.NewTensor(gr.g, dt, p.value.Dims(), G.WithShape(p.value.Shape()...), G.WithName(p.name), G.WithValue(p.value))
+		gr.params = append(gr.params, node)
+	}
+	param := func(name string) *G.Node {
+		for i, p := range w.params {
+			if p.name == name {
+				return gr.params[i]
+			}
+		}
+		panic("encoder: no parameter " + name)
+	}
+	layer := func(prefix string, x *G.Node, geom convGeom, relu, inputGrad bool) *G.Node {
+		op := newConvOp(prefix, geom, relu, inputGrad, train, gr.ws)
+		return apply(op, x, param(prefix+".weight"), param(prefix+".bias"))
+	}
+
+	// Encoder.
+	ch := c.arch.Channels()
+	x, size := gr.input, res
+	for i := 0; i+1 < len(ch); i++ {
+		geom := convGeom{Batch: n, InH: size, InW: size, InC: ch[i], OutC: ch[i+1], Kernel: 4, Stride: 2, Pad: 1}
+		x = layer(fmt.Sprintf("encoder.convs.%d", i), x, geom, true, i > 0)
+		size /= 2
+	}
+	linear := func(prefix string, x *G.Node, in, out int, relu bool) *G.Node {
+		return layer(prefix, x, convGeom{Batch: n, InH: 1, InW: 1, InC: in, OutC: out, Kernel: 1, Stride: 1}, relu, true)
+	}
+	gr.features = linear("encoder.linear", x, c.arch.Latent, c.arch.Latent, false)
+	gr.embedding = apply(newL2NormalizeOp("normalize", gr.features.Shape()), gr.features)
+
+	switch c.objective {
+	case "":
+	case Contrastive:
+		logits := apply(&pairLogitsOp{opBase: newOpBase("pair_logits"), n: c.batch, dim: c.arch.Latent, tau: c.tau, inDims: 4}, gr.embedding)
+		gr.output = logits
+		gr.targets = G.NewVector(gr.g, dt, G.WithShape(c.batch), G.WithName("targets"),
+			G.WithValue(tensor.New(tensor.Of(dt), tensor.WithShape(c.batch))))
+		setDiagonalTargets(gr.targets.Value())
+		gr.cost = apply(&crossEntropyOp{opBase: newOpBase("info_nce"), rows: c.batch, classes: c.batch, logitDims: 2}, logits, gr.targets)
+	case Supervised:
+		logits := linear("head", gr.features, c.arch.Latent, c.classes, false)
+		gr.output = logits
+		gr.targets = G.NewVector(gr.g, dt, G.WithShape(c.batch), G.WithName("targets"),
+			G.WithValue(tensor.New(tensor.Of(dt), tensor.WithShape(c.batch))))
+		gr.cost = apply(&crossEntropyOp{opBase: newOpBase("cross_entropy"), rows: c.batch, classes: c.classes, logitDims: 4}, logits, gr.targets)
+	case Autoencoder:
+		y := linear("decoder.linear", gr.features, c.arch.Latent, c.arch.Latent, true)
+		size = 1
+		for i, level := 0, len(ch)-1; level > 0; i, level = i+1, level-1 {
+			last := level == 1
+			geom := convGeom{Batch: n, InH: size, InW: size, InC: ch[level], OutC: 4 * ch[level-1], Kernel: 3, Stride: 1, Pad: 1}
+			prefix := fmt.Sprintf("decoder.convs.%d", i)
+			// ReLU commutes with the rearrangement, so it is applied by the
+			// convolution.
+			y = layer(prefix, y, geom, !last, true)
+			y = apply(newDepthToSpaceOp(prefix+".depth_to_space", n, size, size, ch[level-1], false), y)
+			size *= 2
+		}
+		gr.output = y
+		gr.cost = apply(&mseOp{opBase: newOpBase("mse"), shape: y.Shape().Clone()}, y, gr.input)
+	default:
+		return nil, fmt.Errorf("encoder: no graph for objective %q", c.objective)
+	}
+
+	if gr.cost != nil {
+		if _, err := G.Grad(gr.cost, gr.params...); err != nil {
+			return nil, fmt.Errorf("encoder: differentiate the %s graph: %w", c.objective, err)
+		}
+	}
+	gr.vm = G.NewTapeMachine(gr.g)
+	return gr, nil
+}
+
+// setDiagonalTargets sets v to 0, 1, 2, …: the i-th image's positive is the
+// i-th of the second half.
+func setDiagonalTargets(v G.Value) {
+	switch d := v.Data().(type) {
+	case []float32:
+		for i := range d {
+			d[i] = float32(i)
+		}
+	case []float64:
+		for i := range d {
+			d[i] = float64(i)
+		}
+	}
+}
+
+// run runs the graph once on the values bound to its input nodes.
+func (gr *graph) run() error {
+	gr.vm.Reset()
+	return gr.vm.RunAll()
+}
+
+// close releases the tape machine.
+func (gr *graph) close() { gr.vm.Close() }

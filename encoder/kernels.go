@@ -1,0 +1,287 @@
+package encoder
+
+import (
+	"math"
+
+	"simsearch/encoder/internal/gemm"
+)
+
+// Float is the element type of tensors: float32 for training and
+// embedding, float64 for the gradient checks of the tests.
+type Float = gemm.Float
+
+// convGeom is the geometry of a 2-D convolution over a batch of NHWC
+// images: square kernels, the same stride and zero padding on both axes.
+type convGeom struct {
+	Batch, InH, InW, InC int
+	OutC                 int
+	Kernel, Stride, Pad  int
+}
+
+func (g convGeom) OutH() int { return (g.InH+2*g.Pad-g.Kernel)/g.Stride + 1 }
+func (g convGeom) OutW() int { return (g.InW+2*g.Pad-g.Kernel)/g.Stride + 1 }
+
+// Rows is the number of output positions: the rows of the im2col matrix.
+func (g convGeom) Rows() int { return g.Batch * g.OutH() * g.OutW() }
+
+// K is the length of one im2col row: kernel² input channels.
+func (g convGeom) K() int { return g.Kernel * g.Kernel * g.InC }
+
+// Identity tells whether the im2col matrix is the input itself, as for a
+// fully connected layer (a 1×1 kernel with stride 1 and no padding).
+func (g convGeom) Identity() bool { return g.Kernel == 1 && g.Stride == 1 && g.Pad == 0 }
+
+func (g convGeom) InSize() int  { return g.Batch * g.InH * g.InW * g.InC }
+func (g convGeom) OutSize() int { return g.Rows() * g.OutC }
+
+// im2col writes, for each output position of the images b in [b0, b1), the
+// input values under the kernel as one row of cols, ordered by kernel row,
+// kernel column and input channel; positions in the padding are zero.
+func im2col[T Float](g convGeom, x, cols []T, b0, b1 int) {
+	outH, outW, k := g.OutH(), g.OutW(), g.K()
+	span := g.Kernel * g.InC // one kernel row over all channels
+	rowLen := g.InW * g.InC
+	for b := b0; b < b1; b++ {
+		img := x[b*g.InH*rowLen : (b+1)*g.InH*rowLen]
+		for oy := range outH {
+			for ox := range outW {
+				r := (b*outH+oy)*outW + ox
+				dst := cols[r*k : (r+1)*k]
+				x0 := ox*g.Stride - g.Pad
+				for ky := range g.Kernel {
+					d := dst[ky*span : (ky+1)*span]
+					iy := oy*g.Stride - g.Pad + ky
+					if iy < 0 || iy >= g.InH {
+						clear(d)
+						continue
+					}
+					row := img[iy*rowLen : (iy+1)*rowLen]
+					if x0 >= 0 && x0+g.Kernel <= g.InW {
+						copy(d, row[x0*g.InC:(x0+g.Kernel)*g.InC])
+						continue
+					}
+					for kx := range g.Kernel {
+						ix := x0 + kx
+						dd := d[kx*g.InC : (kx+1)*g.InC]
+						if ix < 0 || ix >= g.InW {
+							clear(dd)
+						} else {
+							copy(dd, row[ix*g.InC:(ix+1)*g.InC])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2im is the adjoint of im2col: it sets dx of the images b in [b0, b1)
+// to the sum, over the rows of dcols, of each value at the input position
+// it was read from.
+func col2im[T Float](g convGeom, dcols, dx []T, b0, b1 int) {
+	outH, outW, k := g.OutH(), g.OutW(), g.K()
+	span := g.Kernel * g.InC
+	rowLen := g.InW * g.InC
+	clear(dx[b0*g.InH*rowLen : b1*g.InH*rowLen])
+	for b := b0; b < b1; b++ {
+		img := dx[b*g.InH*rowLen : (b+1)*g.InH*rowLen]
+		for oy := range outH {
+			for ox := range outW {
+				r := (b*outH+oy)*outW + ox
+				src := dcols[r*k : (r+1)*k]
+				x0 := ox*g.Stride - g.Pad
+				for ky := range g.Kernel {
+					iy := oy*g.Stride - g.Pad + ky
+					if iy < 0 || iy >= g.InH {
+						continue
+					}
+					row := img[iy*rowLen : (iy+1)*rowLen]
+					s := src[ky*span : (ky+1)*span]
+					if x0 >= 0 && x0+g.Kernel <= g.InW {
+						addTo(row[x0*g.InC:(x0+g.Kernel)*g.InC], s)
+						continue
+					}
+					for kx := range g.Kernel {
+						ix := x0 + kx
+						if ix >= 0 && ix < g.InW {
+							addTo(row[ix*g.InC:(ix+1)*g.InC], s[kx*g.InC:(kx+1)*g.InC])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// addTo adds src to dst element by element.
+func addTo[T Float](dst, src []T) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] += src[i]
+	}
+}
+
+// biasActivate adds bias to every row of y (rows of len(bias)) and, if
+// relu, replaces negative values with 0.
+func biasActivate[T Float](y, bias []T, relu bool) {
+	n := len(bias)
+	for off := 0; off < len(y); off += n {
+		row := y[off : off+n]
+		for j, b := range bias[:len(row)] {
+			v := row[j] + b
+			if relu && v < 0 {
+				v = 0
+			}
+			row[j] = v
+		}
+	}
+}
+
+// reluGrad sets dx to dy where y > 0 and to 0 elsewhere.
+func reluGrad[T Float](y, dy, dx []T) {
+	dy = dy[:len(y)]
+	dx = dx[:len(y)]
+	for i, v := range y {
+		if v > 0 {
+			dx[i] = dy[i]
+		} else {
+			dx[i] = 0
+		}
+	}
+}
+
+// columnSums adds up the rows of g (rows of len(sums)) into the columns
+// [j0, j1) of sums.
+func columnSums[T Float](g, sums []T, j0, j1 int) {
+	n := len(sums)
+	s := sums[j0:j1]
+	clear(s)
+	for off := 0; off < len(g); off += n {
+		addTo(s, g[off+j0:off+j1])
+	}
+}
+
+// depthToSpace rearranges NHWC images of h×w pixels and 4c channels into
+// 2h×2w pixels and c channels, as PyTorch's pixel_shuffle with factor 2:
+// input channel 4·ch + 2·dy + dx becomes channel ch of output pixel
+// (2y+dy, 2x+dx). With inverse it undoes that (space to depth).
+func depthToSpace[T Float](batch, h, w, c int, in, out []T, inverse bool) {
+	for b := range batch {
+		for y := range h {
+			for x := range w {
+				deep := in[((b*h+y)*w+x)*4*c:]
+				if inverse {
+					deep = out[((b*h+y)*w+x)*4*c:]
+				}
+				for dy := range 2 {
+					for dx := range 2 {
+						wide := ((b*2*h+2*y+dy)*2*w + 2*x + dx) * c
+						if inverse {
+							for ch := range c {
+								deep[4*ch+2*dy+dx] = in[wide+ch]
+							}
+						} else {
+							for ch := range c {
+								out[wide+ch] = deep[4*ch+2*dy+dx]
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// normEpsilon is the smallest norm a vector is divided by, as in PyTorch's
+// F.normalize.
+const normEpsilon = 1e-12
+
+// l2Normalize divides each row of x (rows of dim values) by its Euclidean
+// norm, at least normEpsilon, writing y and the divisors.
+func l2Normalize[T Float](x, y []T, norms []T, dim int) {
+	for r := range norms {
+		row := x[r*dim : (r+1)*dim]
+		var ss float64
+		for _, v := range row {
+			ss += float64(v) * float64(v)
+		}
+		n := math.Max(math.Sqrt(ss), normEpsilon)
+		norms[r] = T(n)
+		out := y[r*dim : (r+1)*dim]
+		for i, v := range row {
+			out[i] = T(float64(v) / n)
+		}
+	}
+}
+
+// l2NormalizeGrad is the gradient of l2Normalize: dx = (dy − y·⟨y, dy⟩)/n,
+// or dy/n for rows whose norm was below normEpsilon.
+func l2NormalizeGrad[T Float](y, dy, dx, norms []T, dim int) {
+	for r, n := range norms {
+		yr, dyr, dxr := y[r*dim:(r+1)*dim], dy[r*dim:(r+1)*dim], dx[r*dim:(r+1)*dim]
+		var dot float64
+		if float64(n) > normEpsilon {
+			for i := range yr {
+				dot += float64(yr[i]) * float64(dyr[i])
+			}
+		}
+		for i := range yr {
+			dxr[i] = T((float64(dyr[i]) - float64(yr[i])*dot) / float64(n))
+		}
+	}
+}
+
+// crossEntropy returns the mean over rows of logits (rows of classes values)
+// of −log softmax(row)[target], computed with log-sum-exp. If grad is not
+// nil it also writes the gradient of that mean with respect to the logits,
+// times scale. Targets are class numbers stored as floats.
+func crossEntropy[T Float](logits, targets []T, classes int, grad []T, scale float64) (float64, error) {
+	rows := len(targets)
+	var total float64
+	for r := range rows {
+		row := logits[r*classes : (r+1)*classes]
+		t := int(targets[r])
+		if t < 0 || t >= classes || float64(t) != float64(targets[r]) {
+			return 0, errTarget{row: r, target: float64(targets[r]), classes: classes}
+		}
+		peak := math.Inf(-1)
+		for _, v := range row {
+			peak = math.Max(peak, float64(v))
+		}
+		var sum float64
+		for _, v := range row {
+			sum += math.Exp(float64(v) - peak)
+		}
+		lse := peak + math.Log(sum)
+		total += lse - float64(row[t])
+		if grad != nil {
+			g := grad[r*classes : (r+1)*classes]
+			for j, v := range row {
+				p := math.Exp(float64(v) - lse)
+				if j == t {
+					p--
+				}
+				g[j] = T(p * scale / float64(rows))
+			}
+		}
+	}
+	return total / float64(rows), nil
+}
+
+// meanSquaredError returns the mean of (pred − target)² and, if grad is
+// not nil, writes its gradient with respect to pred, times scale.
+func meanSquaredError[T Float](pred, target, grad []T, scale float64) float64 {
+	target = target[:len(pred)]
+	var sum float64
+	for i, p := range pred {
+		sum += (float64(p) - float64(target[i])) * (float64(p) - float64(target[i]))
+	}
+	if grad != nil {
+		grad = grad[:len(pred)]
+		f := 2 * scale / float64(len(pred))
+		for i, p := range pred {
+			grad[i] = T(f * (float64(p) - float64(target[i])))
+		}
+	}
+	return sum / float64(len(pred))
+}

@@ -1,0 +1,50 @@
+package encoder
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Objective is what a model was trained for, or which untrained baseline
+// it is. Every model, trained or not, embeds images the same way.
+type Objective string
+
+// The objectives and baselines.
+const (
+	// Autoencoder trains the encoder with a mirrored decoder to minimize the
+	// mean squared error of the reconstruction.
+	Autoencoder Objective = "autoencoder"
+	// Contrastive trains the encoder with InfoNCE: for a batch of images x
+	// and positives x⁺ made by an augmentation, logits f(x)·f(x⁺)ᵀ/τ of
+	// L2-normalized outputs, cross-entropy against the diagonal, the other
+	// images of the batch being the negatives.
+	Contrastive Objective = "contrastive"
+	// Supervised trains the encoder and a linear head with cross-entropy on
+	// one factor label.
+	Supervised Objective = "supervised"
+	// Pixels is the untrained baseline of average-pooled raw pixels.
+	Pixels Objective = "pixels"
+	// Random is the untrained baseline of a randomly initialized encoder.
+	Random Objective = "random"
+)
+
+// Objectives lists the trained objectives; Baselines the untrained ones.
+var (
+	Objectives = []Objective{Autoencoder, Contrastive, Supervised}
+	Baselines  = []Objective{Pixels, Random}
+)
+
+// Trained tells whether o is learned by training (not a baseline).
+func (o Objective) Trained() bool {
+	return o == Autoencoder || o == Contrastive || o == Supervised
+}
+
+// ParseObjective parses an objective or baseline name.
+func ParseObjective(s string) (Objective, error) {
+	o := Objective(strings.ToLower(strings.TrimSpace(s)))
+	switch o {
+	case Autoencoder, Contrastive, Supervised, Pixels, Random:
+		return o, nil
+	}
+	return "", fmt.Errorf("unknown objective %q (want autoencoder, contrastive or supervised, or the baselines pixels and random)", s)
+}
