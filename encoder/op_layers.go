@@ -188,7 +188,7 @@ type pairLogitsGradOp struct {
 	out   buffer
 }
 
-func (op *pairLogitsGradOp) Arity() int    { return 2 }
+func (op *pairLogitsGradOp) Arity() int { return 2 }
 func (op *pairLogitsGradOp) Type() hm.Type {
 	return fnType(op.fwd.inDims, 2, op.fwd.inDims)
 }
