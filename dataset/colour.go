@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"encoding/binary"
 	"image"
 	"math"
 )
@@ -29,7 +30,17 @@ type colourOp struct {
 // gray is the luma of ITU-R BT.601, as torchvision's rgb_to_grayscale.
 func gray(r, g, b float64) float64 { return 0.299*r + 0.587*g + 0.114*b }
 
-func clamp01(x float64) float64 { return min(max(x, 0), 1) }
+// clamp01 limits x to [0, 1]; plain comparisons are faster than the
+// built-in min and max, which order NaNs and signed zeros.
+func clamp01(x float64) float64 {
+	if x < 0 {
+		return 0
+	}
+	if x > 1 {
+		return 1
+	}
+	return x
+}
 
 // applyColour applies ops, in order, to the colour (r, g, b) in [0, 1],
 // clamping after each step as torchvision does.
@@ -66,7 +77,6 @@ func applyColour(r, g, b float64, ops []colourOp) (float64, float64, float64) {
 // image unchanged, as a photometric augmentation of a shape on a black
 // background should.
 func applyColours(img *image.RGBA, ops []colourOp) {
-	const scale = 1.0 / 255
 	w, h := img.Rect.Dx(), img.Rect.Dy()
 	for k := range ops {
 		if ops[k].kind != opContrast {
@@ -76,33 +86,34 @@ func applyColours(img *image.RGBA, ops []colourOp) {
 		// the contrast step runs, so the steps before it are applied first.
 		sum, count := 0.0, 0
 		for y := 0; y < h; y++ {
-			row := img.Pix[y*img.Stride : y*img.Stride+4*w]
-			for x := 0; x < len(row); x += 4 {
-				p := row[x : x+3 : x+3]
-				if p[0]|p[1]|p[2] == 0 {
-					continue
-				}
-				r, g, b := applyColour(float64(p[0])*scale, float64(p[1])*scale, float64(p[2])*scale, ops[:k])
+			forObjectPixels(img.Pix[y*img.Stride:y*img.Stride+4*w], func(p []byte) {
+				r, g, b := applyColour(float64(p[0])/255, float64(p[1])/255, float64(p[2])/255, ops[:k])
 				sum += gray(r, g, b)
 				count++
-			}
+			})
 		}
 		if count > 0 {
 			ops[k].mean = sum / float64(count)
 		}
 	}
 	for y := 0; y < h; y++ {
-		row := img.Pix[y*img.Stride : y*img.Stride+4*w]
-		for x := 0; x < len(row); x += 4 {
-			p := row[x : x+3 : x+3]
-			if p[0]|p[1]|p[2] == 0 {
-				continue
-			}
-			r, g, b := applyColour(float64(p[0])*scale, float64(p[1])*scale, float64(p[2])*scale, ops)
+		forObjectPixels(img.Pix[y*img.Stride:y*img.Stride+4*w], func(p []byte) {
+			r, g, b := applyColour(float64(p[0])/255, float64(p[1])/255, float64(p[2])/255, ops)
 			p[0], p[1], p[2] = to8(r), to8(g), to8(b)
 			if p[0]|p[1]|p[2] == 0 {
 				p[0], p[1], p[2] = 1, 1, 1
 			}
+		})
+	}
+}
+
+// forObjectPixels calls f with the RGB bytes of each pixel of row that is
+// not black.
+func forObjectPixels(row []byte, f func(p []byte)) {
+	for x := 0; x+4 <= len(row); x += 4 {
+		// One load tests the three colour bytes at once.
+		if binary.LittleEndian.Uint32(row[x:])&0x00ffffff != 0 {
+			f(row[x : x+3 : x+3])
 		}
 	}
 }

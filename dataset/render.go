@@ -51,15 +51,24 @@ func RenderInto(dst *image.RGBA, f Factors) {
 // fillBlack sets every pixel of dst to opaque black.
 func fillBlack(dst *image.RGBA) {
 	w, h := dst.Rect.Dx(), dst.Rect.Dy()
+	if dst.Stride == 4*w {
+		fillBlackRow(dst.Pix[:4*w*h])
+		return
+	}
 	for y := 0; y < h; y++ {
 		fillBlackRow(dst.Pix[y*dst.Stride : y*dst.Stride+4*w])
 	}
 }
 
-// fillBlackRow sets the pixels of one row of RGBA bytes to opaque black.
+// fillBlackRow sets the pixels of a run of RGBA bytes to opaque black,
+// doubling a copied prefix (copy is far faster than a loop over bytes).
 func fillBlackRow(row []byte) {
-	for i := 0; i < len(row); i += 4 {
-		row[i], row[i+1], row[i+2], row[i+3] = 0, 0, 0, 255
+	if len(row) < 4 {
+		return
+	}
+	row[0], row[1], row[2], row[3] = 0, 0, 0, 255
+	for n := 4; n < len(row); n *= 2 {
+		copy(row[n:], row[:n])
 	}
 }
 
