@@ -10,7 +10,9 @@ import (
 )
 
 // Augmentation turns an image into a random view of it; two views of one
-// image make a positive pair for contrastive training.
+// image make a positive pair for contrastive training. The augmentations of
+// this package are safe for concurrent use, each goroutine with its own
+// *rand.Rand.
 type Augmentation interface {
 	// Apply returns a new image, the size of src, drawn at random with rng.
 	// src is not modified.

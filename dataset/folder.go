@@ -457,8 +457,9 @@ func parseRecord(row []string, spec Spec) (Record, error) {
 	return rec, nil
 }
 
-// Image reads the image of record i. Errors wrap ErrBadFolder when the file
-// is not an image of the folder's resolution.
+// Image reads the image of record i (an index into Records, not an ID).
+// Errors wrap ErrBadFolder when the file is not an image of the folder's
+// resolution. It panics if i is out of range.
 func (f *Folder) Image(i int) (*image.RGBA, error) {
 	path := filepath.Join(f.Dir, f.Records[i].File)
 	file, err := os.Open(path)

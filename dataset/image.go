@@ -46,8 +46,9 @@ func DecodeImage(r io.Reader, maxPixels int) (image.Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrBadImage, format, err)
 	}
-	if b := img.Bounds(); b.Dx() != config.Width || b.Dy() != config.Height {
-		return nil, fmt.Errorf("%w: %s header says %d×%d, image is %d×%d", ErrBadImage, format, config.Width, config.Height, b.Dx(), b.Dy())
+	// The first frame of a GIF may be smaller than its screen, never larger.
+	if b := img.Bounds(); b.Empty() || int64(b.Dx())*int64(b.Dy()) > int64(maxPixels) {
+		return nil, fmt.Errorf("%w: %s image of %v pixels after a header of %d×%d", ErrBadImage, format, b.Size(), config.Width, config.Height)
 	}
 	return img, nil
 }
