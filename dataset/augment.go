@@ -77,13 +77,13 @@ type step struct {
 	group  []step
 }
 
-// primitiveSyntax describes each primitive: its name, its parameters with
-// their defaults, for help and errors.
+// primitiveSyntax describes each primitive: its name, what it does, its
+// parameters with their defaults, for help and errors.
 type primitiveSyntax struct {
 	name     string
 	kind     stepKind
+	doc      string
 	params   []paramSyntax
-	colour   bool
 	required int // number of leading parameters without a default
 }
 
@@ -95,27 +95,27 @@ type paramSyntax struct {
 }
 
 var primitives = []primitiveSyntax{
-	{name: "grayscale", kind: stepGrayscale, colour: true},
-	{name: "jitter", kind: stepJitter, colour: true, params: []paramSyntax{
-		{"brightness factor", true, 0, math.Inf(1), Range{0.7, 1.3}},
-		{"contrast factor", true, 0, math.Inf(1), Range{0.7, 1.3}},
-		{"saturation factor", true, 0, math.Inf(1), Range{0.1, 1.9}},
-		{"hue shift", true, -0.5, 0.5, Range{-0.5, 0.5}},
+	{name: "grayscale", kind: stepGrayscale, doc: "to gray (BT.601 luma)"},
+	{name: "jitter", kind: stepJitter, doc: "the next four in turn", params: []paramSyntax{
+		{"brightness", true, 0, math.Inf(1), Range{0.7, 1.3}},
+		{"contrast", true, 0, math.Inf(1), Range{0.7, 1.3}},
+		{"saturation", true, 0, math.Inf(1), Range{0.1, 1.9}},
+		{"hue shift (turns)", true, -0.5, 0.5, Range{-0.5, 0.5}},
 	}},
-	{name: "brightness", kind: stepBrightness, colour: true, params: []paramSyntax{{"factor", true, 0, math.Inf(1), Range{0.7, 1.3}}}},
-	{name: "contrast", kind: stepContrast, colour: true, params: []paramSyntax{{"factor", true, 0, math.Inf(1), Range{0.7, 1.3}}}},
-	{name: "saturation", kind: stepSaturation, colour: true, params: []paramSyntax{{"factor", true, 0, math.Inf(1), Range{0.1, 1.9}}}},
-	{name: "hue", kind: stepHue, colour: true, params: []paramSyntax{{"shift in turns", true, -0.5, 0.5, Range{-0.5, 0.5}}}},
-	{name: "pad", kind: stepPad, required: 1, params: []paramSyntax{{"length in pixels at 64 px", false, 0, 1024, Range{}}}},
-	{name: "rotate", kind: stepRotate, params: []paramSyntax{{"angle in degrees", true, -3600, 3600, Range{0, 360}}}},
-	{name: "affine", kind: stepAffine, params: []paramSyntax{
-		{"translation as a share of the canvas", false, 0, 1, Range{0.3, 0.3}},
-		{"shear angle in degrees", true, -89, 89, Range{-80, 80}},
+	{name: "brightness", kind: stepBrightness, doc: "multiply the colour", params: []paramSyntax{{"factor", true, 0, math.Inf(1), Range{0.7, 1.3}}}},
+	{name: "contrast", kind: stepContrast, doc: "blend with the object's mean gray", params: []paramSyntax{{"factor", true, 0, math.Inf(1), Range{0.7, 1.3}}}},
+	{name: "saturation", kind: stepSaturation, doc: "blend with the pixel's gray", params: []paramSyntax{{"factor", true, 0, math.Inf(1), Range{0.1, 1.9}}}},
+	{name: "hue", kind: stepHue, doc: "turn the hue", params: []paramSyntax{{"shift (turns)", true, -0.5, 0.5, Range{-0.5, 0.5}}}},
+	{name: "pad", kind: stepPad, doc: "add a black border to each side", required: 1, params: []paramSyntax{{"length (px at 64 px)", false, 0, 1024, Range{}}}},
+	{name: "rotate", kind: stepRotate, doc: "turn about the centre, clockwise", params: []paramSyntax{{"angle (degrees)", true, -3600, 3600, Range{0, 360}}}},
+	{name: "affine", kind: stepAffine, doc: "shift and shear about the centre", params: []paramSyntax{
+		{"largest shift (share of the canvas)", false, 0, 1, Range{0.3, 0.3}},
+		{"shear (degrees)", true, -89, 89, Range{-80, 80}},
 	}},
-	{name: "perspective", kind: stepPerspective, params: []paramSyntax{{"distortion", false, 0, 1, Range{0.6, 0.6}}}},
-	{name: "crop", kind: stepCrop, params: []paramSyntax{
-		{"area share", true, 0.001, 1, Range{0.08, 1}},
-		{"aspect ratio", true, 0.01, 100, Range{1, 1}},
+	{name: "perspective", kind: stepPerspective, doc: "move the corners inward", params: []paramSyntax{{"distortion (share of the half size)", false, 0, 1, Range{0.6, 0.6}}}},
+	{name: "crop", kind: stepCrop, doc: "random resized crop (alias resized-crop)", params: []paramSyntax{
+		{"area (share)", true, 0.001, 1, Range{0.08, 1}},
+		{"aspect ratio (log-uniform)", true, 0.01, 100, Range{1, 1}},
 	}},
 }
 
@@ -125,22 +125,30 @@ var primitiveAliases = map[string]string{"resized-crop": "crop", "gray": "graysc
 // PrimitivesHelp describes the syntax of augmentation strings, for --help.
 func PrimitivesHelp() string {
 	var b strings.Builder
-	b.WriteString("An augmentation is A, B, C, none, or comma-separated primitives\n")
-	b.WriteString("name:param:param... (ranges lo-hi, a number for a fixed value), each\n")
-	b.WriteString("optionally with @p (applied with probability p); parentheses group steps,\n")
-	b.WriteString("as in \"pad:24,rotate,(affine,perspective)@0.7,crop:0.2-0.6\".\n")
-	b.WriteString("Geometric steps compose into one transform; colour steps run after it.\n")
+	b.WriteString(`An augmentation is A, B, C, none, or comma-separated steps name:param:...
+(a range lo-hi is drawn from uniformly; a number is fixed; omitted parameters
+take their defaults), each optionally followed by @p to apply it with
+probability p; parentheses group steps, as in
+"pad:24,rotate,(affine,perspective)@0.7,crop:0.2-0.6". Geometric steps compose
+into one transform per view; colour steps then run on the pixels, in order.
+Steps, with their parameters in order and their defaults:
+`)
 	for _, p := range primitives {
-		fmt.Fprintf(&b, "  %-11s", p.name)
+		fmt.Fprintf(&b, "  %-11s %s", p.name, p.doc)
 		for i, param := range p.params {
+			sep := "; "
+			if i == 0 {
+				sep = ": "
+			}
 			if i < p.required {
-				fmt.Fprintf(&b, " %s (required);", param.name)
+				fmt.Fprintf(&b, "%s%s (required)", sep, param.name)
 			} else {
-				fmt.Fprintf(&b, " %s (default %s);", param.name, formatRange(param.def))
+				fmt.Fprintf(&b, "%s%s %s", sep, param.name, formatRange(param.def))
 			}
 		}
 		b.WriteString("\n")
 	}
+	b.WriteString("The augmentations of the specification:\n")
 	for _, n := range namedAugmentations {
 		if n.definition != "" {
 			fmt.Fprintf(&b, "  %s = %s\n", n.name, n.definition)
