@@ -136,11 +136,11 @@ func runAugment(c *cli.Context) error {
 	for k := 1; k <= n; k++ {
 		columns = append(columns, fmt.Sprint(k))
 	}
-	title := fmt.Sprintf("augmentation %s", aug)
-	if definition != aug.String() {
-		title += " = " + definition
+	described := aug.String()
+	if definition != described {
+		described += " = " + definition
 	}
-	grid := drawGrid(title, columns, labels, rows)
+	grid := drawGrid("augmentation "+described, columns, labels, rows)
 
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, grid); err != nil {
@@ -151,7 +151,7 @@ func runAugment(c *cli.Context) error {
 	}
 	res := augmentResult{Out: out, Augmentation: aug.String(), Definition: definition, Rows: labels, Views: n, Res: spec.Res, Seed: seed}
 	return o.result("augment", res, func(w io.Writer) error {
-		_, err := fmt.Fprintf(w, "wrote %s: %d images × %d views of augmentation %s at %d px\n", out, len(rows), n, title[len("augmentation "):], spec.Res)
+		_, err := fmt.Fprintf(w, "wrote %s: %d images × %d views of augmentation %s at %d px\n", out, len(rows), n, described, spec.Res)
 		return err
 	})
 }
