@@ -151,7 +151,7 @@ func runAugment(c *cli.Context) error {
 	}
 	res := augmentResult{Out: out, Augmentation: aug.String(), Definition: definition, Rows: labels, Views: n, Res: spec.Res, Seed: seed}
 	return o.result("augment", res, func(w io.Writer) error {
-		_, err := fmt.Fprintf(w, "wrote %s: %d images × %d views of augmentation %s at %d px\n", out, len(rows), n, described, spec.Res)
+		_, err := fmt.Fprintf(w, "wrote %s: %d input(s) × %d view(s) of augmentation %s at %d px\n", out, len(rows), n, described, spec.Res)
 		return err
 	})
 }
