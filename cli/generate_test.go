@@ -17,14 +17,8 @@ func TestGenerate(t *testing.T) {
 		t.Fatalf("exit code %d, stderr %q", code, stderr)
 	}
 	var res struct {
-		Type            string  `json:"type"`
-		Dir             string  `json:"dir"`
-		Spec            string  `json:"spec"`
-		Images          int     `json:"images"`
-		Train           int     `json:"train"`
-		Val             int     `json:"val"`
-		Seconds         float64 `json:"seconds"`
-		ImagesPerSecond float64 `json:"images_per_second"`
+		Type string `json:"type"`
+		generateResult
 	}
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		t.Fatalf("stdout %q is not one JSON object: %v", stdout, err)
