@@ -2,6 +2,7 @@ package encoder
 
 import (
 	"fmt"
+	"sync"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -45,10 +46,16 @@ func (c graphConfig) images() int {
 	return c.batch
 }
 
+// buildMu serializes the building of graphs: gorgonia's tape machine sets
+// fields of the bound values, which graphs over the same weights share.
+var buildMu sync.Mutex
+
 // buildGraph builds the graph of c over w. The graph's parameter nodes are
 // bound to w's tensors, so that graphs built over the same weights share
-// them.
+// them. Running graphs only read them.
 func buildGraph(c graphConfig, w *weights) (*graph, error) {
+	buildMu.Lock()
+	defer buildMu.Unlock()
 	dt := w.params[0].value.Dtype()
 	train := c.objective != ""
 	gr := &graph{g: G.NewGraph(), ws: &workspace{}}

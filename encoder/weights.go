@@ -92,37 +92,42 @@ type weights struct {
 	byName map[string]*param
 }
 
-func (w *weights) add(p *param, dt tensor.Dtype) *param {
-	p.value = tensor.New(tensor.Of(dt), tensor.WithShape(p.shape()...))
-	w.params = append(w.params, p)
-	w.byName[p.name] = p
-	return p
-}
-
-// layer adds the weight and bias of one layer.
-func (w *weights) layer(prefix string, kernel, in, out int, dt tensor.Dtype) {
-	w.add(&param{name: prefix + ".weight", kernel: kernel, in: in, out: out}, dt)
-	w.add(&param{name: prefix + ".bias", in: kernel * kernel * in, out: out}, dt)
-}
-
-// newWeights returns the (zero) parameters of the networks that objective
-// trains on arch: the encoder, plus the decoder of an autoencoder or the
-// classification head of a supervised encoder (classes outputs).
-func newWeights(arch Arch, objective Objective, classes int, dt tensor.Dtype) *weights {
-	w := &weights{byName: map[string]*param{}}
+// layout returns the parameters (without values) of the networks that
+// objective trains on arch: the encoder, plus the decoder of an
+// autoencoder or the classification head of a supervised encoder (classes
+// outputs).
+func layout(arch Arch, objective Objective, classes int) []*param {
+	var ps []*param
+	layer := func(prefix string, kernel, in, out int) {
+		ps = append(ps,
+			&param{name: prefix + ".weight", kernel: kernel, in: in, out: out},
+			&param{name: prefix + ".bias", in: kernel * kernel * in, out: out})
+	}
 	ch := arch.Channels()
 	for i := 0; i+1 < len(ch); i++ {
-		w.layer(fmt.Sprintf("encoder.convs.%d", i), 4, ch[i], ch[i+1], dt)
+		layer(fmt.Sprintf("encoder.convs.%d", i), 4, ch[i], ch[i+1])
 	}
-	w.layer("encoder.linear", 1, arch.Latent, arch.Latent, dt)
+	layer("encoder.linear", 1, arch.Latent, arch.Latent)
 	switch objective {
 	case Autoencoder:
-		w.layer("decoder.linear", 1, arch.Latent, arch.Latent, dt)
+		layer("decoder.linear", 1, arch.Latent, arch.Latent)
 		for i, level := 0, len(ch)-1; level > 0; i, level = i+1, level-1 {
-			w.layer(fmt.Sprintf("decoder.convs.%d", i), 3, ch[level], 4*ch[level-1], dt)
+			layer(fmt.Sprintf("decoder.convs.%d", i), 3, ch[level], 4*ch[level-1])
 		}
 	case Supervised:
-		w.layer("head", 1, arch.Latent, classes, dt)
+		layer("head", 1, arch.Latent, classes)
+	}
+	return ps
+}
+
+// newWeights returns the parameters of layout(arch, objective, classes),
+// zero, of type dt.
+func newWeights(arch Arch, objective Objective, classes int, dt tensor.Dtype) *weights {
+	w := &weights{byName: map[string]*param{}}
+	for _, p := range layout(arch, objective, classes) {
+		p.value = tensor.New(tensor.Of(dt), tensor.WithShape(p.shape()...))
+		w.params = append(w.params, p)
+		w.byName[p.name] = p
 	}
 	return w
 }

@@ -1,0 +1,143 @@
+package encoder
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"os"
+	"runtime"
+	"strings"
+
+	"simsearch/dataset"
+)
+
+// TrainingSet is the training split of a dataset, loaded into memory: the
+// images and their labels. It is not modified by training and may be used
+// by several trainings at once.
+type TrainingSet struct {
+	// Source is the dataset it was read from, a generator spec
+	// ("shapes:n=2000,seed=1,res=32,val=0.375") or a folder path. It is
+	// recorded in the checkpoints trained on it.
+	Source string
+	// Res is the width and height of every image.
+	Res    int
+	Images []*image.RGBA
+	Labels []dataset.Labels
+}
+
+// Len returns the number of images.
+func (s *TrainingSet) Len() int { return len(s.Images) }
+
+// LoadTrainingSet loads the training split of source: a generator spec such
+// as "shapes:n=40000,seed=1,res=64" (its images are rendered, on all cores)
+// or a folder written by "simsearch generate" (its images are decoded).
+// Errors wrap dataset.ErrBadSpec or dataset.ErrBadFolder for bad input.
+func LoadTrainingSet(ctx context.Context, source string) (*TrainingSet, error) {
+	if strings.HasPrefix(strings.TrimSpace(source), "shapes") {
+		if _, err := os.Stat(source); err != nil {
+			spec, err := dataset.ParseSpec(source)
+			if err != nil {
+				return nil, err
+			}
+			return specTrainingSet(ctx, spec)
+		}
+	}
+	folder, err := dataset.ReadFolder(source)
+	if err != nil {
+		return nil, err
+	}
+	return folderTrainingSet(ctx, folder)
+}
+
+func specTrainingSet(ctx context.Context, spec dataset.Spec) (*TrainingSet, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	n, _ := spec.Counts()
+	set := &TrainingSet{Source: spec.String(), Res: spec.Res, Images: make([]*image.RGBA, n), Labels: make([]dataset.Labels, n)}
+	err := parallelErr(ctx, n, func(i int) error {
+		f := spec.Factors(i)
+		set.Images[i] = dataset.Render(f, spec.Res)
+		set.Labels[i] = f.Labels(spec.Res)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return set, nil
+}
+
+func folderTrainingSet(ctx context.Context, folder *dataset.Folder) (*TrainingSet, error) {
+	var idx []int
+	for i, r := range folder.Records {
+		if r.Split == dataset.Train {
+			idx = append(idx, i)
+		}
+	}
+	set := &TrainingSet{Source: folder.Dir, Res: folder.Res, Images: make([]*image.RGBA, len(idx)), Labels: make([]dataset.Labels, len(idx))}
+	err := parallelErr(ctx, len(idx), func(j int) error {
+		img, err := folder.Image(idx[j])
+		if err != nil {
+			return err
+		}
+		set.Images[j] = img
+		set.Labels[j] = folder.Records[idx[j]].Labels
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return set, nil
+}
+
+// parallelErr calls fn(i) for i in [0, n) on all cores, stopping at the
+// first error or when ctx is cancelled.
+func parallelErr(ctx context.Context, n int, fn func(i int) error) error {
+	errs := make(chan error, runtime.GOMAXPROCS(0))
+	parallel(n, 64, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if i%64 == 0 {
+				if err := ctx.Err(); err != nil {
+					errs <- err
+					return
+				}
+				if len(errs) > 0 {
+					return
+				}
+			}
+			if err := fn(i); err != nil {
+				errs <- err
+				return
+			}
+		}
+	})
+	close(errs)
+	return <-errs
+}
+
+// toTensor writes img as height×width×3 values in [0, 1] into dst.
+func toTensor(img *image.RGBA, dst []float32) error {
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	if len(dst) != w*h*3 {
+		return fmt.Errorf("image of %d×%d pixels, the model takes %d values (%d×%d pixels)", w, h, len(dst), side(len(dst)/3), side(len(dst)/3))
+	}
+	const scale = 1.0 / 255
+	for y := range h {
+		row := img.Pix[y*img.Stride : y*img.Stride+4*w]
+		out := dst[y*w*3 : (y+1)*w*3]
+		for x := range w {
+			out[3*x] = float32(row[4*x]) * scale
+			out[3*x+1] = float32(row[4*x+1]) * scale
+			out[3*x+2] = float32(row[4*x+2]) * scale
+		}
+	}
+	return nil
+}
+
+func side(area int) int {
+	s := 0
+	for s*s < area {
+		s++
+	}
+	return s
+}

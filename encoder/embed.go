@@ -1,0 +1,150 @@
+package encoder
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"math/bits"
+)
+
+// DefaultEmbedBatch is the number of images an Embedder runs through the
+// network at once, unless told otherwise.
+const DefaultEmbedBatch = 64
+
+// EmbedOptions configure an Embedder. The zero value is valid.
+type EmbedOptions struct {
+	// Batch is the largest number of images per run of the network; 0 means
+	// DefaultEmbedBatch. Larger batches make larger matrix products (faster
+	// per image) and use more memory.
+	Batch int
+}
+
+// Embedder turns images into L2-normalized embeddings with a model. It is
+// safe for concurrent use: each call of Embed takes a network graph of its
+// own (built on first use and kept for the next calls, all sharing the
+// model's weights), so n goroutines embedding at once hold n graphs.
+type Embedder struct {
+	m     *Model
+	batch int
+}
+
+// NewEmbedder returns an Embedder of m.
+func (m *Model) NewEmbedder(opts EmbedOptions) *Embedder {
+	b := opts.Batch
+	if b <= 0 {
+		b = DefaultEmbedBatch
+	}
+	return &Embedder{m: m, batch: b}
+}
+
+// Dim returns the size of the embeddings.
+func (e *Embedder) Dim() int { return e.m.info.Dim }
+
+// Embed returns one embedding of e.Dim() unit-norm values per image, in
+// order. Every image must be Res()×Res() pixels (an error names the first
+// that is not). Any number of images may be given; they run through the
+// network in batches. Embed stops early with ctx.Err() if ctx is cancelled.
+func (e *Embedder) Embed(ctx context.Context, images []*image.RGBA) ([][]float32, error) {
+	res := e.m.info.Res
+	for i, img := range images {
+		if img == nil || img.Rect.Dx() != res || img.Rect.Dy() != res {
+			size := "nil"
+			if img != nil {
+				size = fmt.Sprintf("%d×%d", img.Rect.Dx(), img.Rect.Dy())
+			}
+			return nil, fmt.Errorf("image %d is %s pixels; the encoder takes %d×%d", i, size, res, res)
+		}
+	}
+	dim := e.Dim()
+	out := make([][]float32, len(images))
+	flat := make([]float32, len(images)*dim)
+	for i := range out {
+		out[i] = flat[i*dim : (i+1)*dim : (i+1)*dim]
+	}
+	if e.m.info.Objective == Pixels {
+		pixels := make([]float32, res*res*3)
+		for i, img := range images {
+			if i%256 == 0 {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+			}
+			if err := toTensor(img, pixels); err != nil {
+				return nil, err
+			}
+			poolPixels(pixels, res, e.m.info.Pool, out[i])
+		}
+		return out, nil
+	}
+	for start := 0; start < len(images); {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		n := chunk(len(images)-start, e.batch)
+		if err := e.run(images[start:start+n], out[start:start+n]); err != nil {
+			return nil, err
+		}
+		start += n
+	}
+	return out, nil
+}
+
+// chunk returns the size of the next run for left images: a full batch, or
+// else the largest power of two not above left, so that a few graph sizes
+// serve every count.
+func chunk(left, batch int) int {
+	if left >= batch {
+		return batch
+	}
+	return 1 << (bits.Len(uint(left)) - 1)
+}
+
+// run embeds len(images) images (a graph size) into out.
+func (e *Embedder) run(images []*image.RGBA, out [][]float32) error {
+	gr, err := e.m.takeGraph(len(images))
+	if err != nil {
+		return err
+	}
+	defer e.m.putGraph(len(images), gr)
+	in := gr.input.Value().Data().([]float32)
+	per := len(in) / len(images)
+	for i, img := range images {
+		if err := toTensor(img, in[i*per:(i+1)*per]); err != nil {
+			return err
+		}
+	}
+	if err := gr.run(); err != nil {
+		return fmt.Errorf("encoder: embed: %w", err)
+	}
+	// The embedding tensor is reused by the next run: copy it out.
+	emb := gr.embedding.Value().Data().([]float32)
+	dim := e.Dim()
+	for i := range out {
+		copy(out[i], emb[i*dim:(i+1)*dim])
+	}
+	return nil
+}
+
+// takeGraph returns an idle embedding graph of batch images, building one
+// if there is none.
+func (m *Model) takeGraph(batch int) (*graph, error) {
+	m.mu.Lock()
+	if free := m.graphs[batch]; len(free) > 0 {
+		gr := free[len(free)-1]
+		m.graphs[batch] = free[:len(free)-1]
+		m.mu.Unlock()
+		return gr, nil
+	}
+	m.mu.Unlock()
+	return buildGraph(graphConfig{arch: m.info.Arch(), batch: batch}, m.w)
+}
+
+// putGraph makes gr idle again.
+func (m *Model) putGraph(batch int, gr *graph) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.graphs == nil {
+		m.graphs = map[int][]*graph{}
+	}
+	m.graphs[batch] = append(m.graphs[batch], gr)
+}

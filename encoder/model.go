@@ -1,0 +1,124 @@
+package encoder
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"sync"
+)
+
+// Model is an image encoder: a trained network, a randomly initialized one
+// or the raw-pixels baseline, with its checkpoint. A Model is immutable and
+// safe for concurrent use; embed images with an Embedder.
+type Model struct {
+	info  Info
+	w     *weights // nil for the pixels baseline
+	bytes []byte
+	id    string
+
+	mu     sync.Mutex
+	graphs map[int][]*graph // idle embedding graphs by batch size
+}
+
+// newModel makes the model of info and w and encodes its checkpoint.
+func newModel(info Info, w *weights) (*Model, error) {
+	info.FormatVersion = FormatVersion
+	if err := info.check(); err != nil {
+		return nil, fmt.Errorf("encoder: model: %w", err)
+	}
+	b, err := encodeCheckpoint(info, w)
+	if err != nil {
+		return nil, err
+	}
+	return &Model{info: info, w: w, bytes: b, id: identity(b)}, nil
+}
+
+func identity(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// Decode reads a model from checkpoint bytes, as Bytes returns them. The
+// model keeps b; do not modify it afterwards. Errors wrap ErrBadCheckpoint
+// for bytes that are not a checkpoint of this format version (or are
+// truncated), and ErrArchitecture for weights that do not fit the
+// architecture the checkpoint describes.
+func Decode(b []byte) (*Model, error) {
+	info, w, err := decodeCheckpoint(b)
+	if err != nil {
+		return nil, err
+	}
+	return &Model{info: info, w: w, bytes: b, id: identity(b)}, nil
+}
+
+// Load reads the checkpoint file at path. Errors are those of Decode,
+// prefixed with the path, or the file system's.
+func Load(path string) (*Model, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := Decode(b)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", path, err)
+	}
+	return m, nil
+}
+
+// Save writes the model's checkpoint to path, replacing it atomically: a
+// reader never sees a half-written file.
+func (m *Model) Save(path string) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, m.bytes, 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// Bytes returns the model's checkpoint, a safetensors file. The caller must
+// not modify it.
+func (m *Model) Bytes() []byte { return m.bytes }
+
+// ID returns the model's identity: the hex SHA-256 of its checkpoint bytes.
+func (m *Model) ID() string { return m.id }
+
+// Info describes the model.
+func (m *Model) Info() Info { return m.info }
+
+// Dim returns the size of the model's embeddings.
+func (m *Model) Dim() int { return m.info.Dim }
+
+// Res returns the width and height of the images the model takes.
+func (m *Model) Res() int { return m.info.Res }
+
+// Params returns the number of parameters of the model's networks
+// (encoder and, if trained with them, decoder or head).
+func (m *Model) Params() int {
+	if m.w == nil {
+		return 0
+	}
+	return m.w.count()
+}
+
+// String describes the model in a few words, such as
+// "contrastive (augmentation A), res 32, width 32, latent 128".
+func (m *Model) String() string {
+	i := m.info
+	var what string
+	switch i.Objective {
+	case Contrastive:
+		what = fmt.Sprintf("contrastive (augmentation %s, τ %g)", i.Augmentation, i.Tau)
+	case Supervised:
+		what = fmt.Sprintf("supervised (%s)", i.Label)
+	case Pixels:
+		return fmt.Sprintf("pixels baseline, res %d pooled to %d×%d", i.Res, i.Pool, i.Pool)
+	default:
+		what = string(i.Objective)
+	}
+	return fmt.Sprintf("%s, %v", what, i.Arch())
+}

@@ -1,0 +1,366 @@
+package encoder
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"io"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"simsearch/dataset"
+)
+
+// TrainOptions configure Train. Zero fields take the defaults named in
+// their comments; DefaultTrainOptions returns them.
+type TrainOptions struct {
+	// Data is the training set. Required.
+	Data *TrainingSet
+	// Objective is Contrastive (the default), Autoencoder or Supervised.
+	Objective Objective
+	// Augmentation makes the positive pairs of contrastive training: "A"
+	// (the default), "B", "C", or primitives such as
+	// "pad:24,rotate,crop:0.2-0.6" (see dataset.ParseAugmentation). Both
+	// images of a pair are augmented views of one training image.
+	Augmentation string
+	// Label is the factor label supervised training classifies: "shape",
+	// "color", "location" or "size". Required for Supervised.
+	Label string
+	// Res is the image resolution; 0 means the data's. It must be the
+	// data's.
+	Res int
+	// Width and Latent are the architecture (see Arch); 0 means 32 and 128.
+	Width, Latent int
+	// Epochs is the number of passes over the data; 0 means 8.
+	Epochs int
+	// Batch is the number of images per step (pairs, for contrastive); 0
+	// means 256. An epoch is ⌊images/Batch⌋ steps; the rest of the shuffled
+	// images wait for the next epoch.
+	Batch int
+	// LearningRate is Adam's; 0 means 2e-4.
+	LearningRate float64
+	// Tau is the InfoNCE temperature; 0 means 0.07.
+	Tau float64
+	// Seed draws the initial weights, the order of the images and the
+	// augmentations: training is deterministic given the seed (and the
+	// options), whatever the number of cores.
+	Seed uint64
+	// Progress, if not nil, is called after every step, from Train's
+	// goroutine.
+	Progress func(Progress)
+	// LossLog, if not nil, receives the loss of every step as CSV with a
+	// header row: step,epoch,loss,images_per_second.
+	LossLog io.Writer
+}
+
+// DefaultTrainOptions returns the defaults of the seed experiment:
+// contrastive with augmentation A, 32 base channels, latent 128, 8 epochs,
+// batch 256, learning rate 2e-4, τ 0.07, seed 1.
+func DefaultTrainOptions() TrainOptions {
+	return TrainOptions{
+		Objective: Contrastive, Augmentation: "A", Width: 32, Latent: 128,
+		Epochs: 8, Batch: 256, LearningRate: 2e-4, Tau: 0.07, Seed: 1,
+	}
+}
+
+// Progress reports a step of training.
+type Progress struct {
+	// Step counts completed steps, from 1 to Steps.
+	Step, Steps int
+	// Epoch counts epochs from 1 to Epochs.
+	Epoch, Epochs int
+	// Loss is the loss of this step.
+	Loss float64
+	// ImagesPerSecond is the training speed so far, counting each training
+	// image once (for contrastive training, once per positive pair).
+	ImagesPerSecond float64
+	// Elapsed is the time since training started.
+	Elapsed time.Duration
+}
+
+// withDefaults fills in the zero fields of o and checks them.
+func (o TrainOptions) withDefaults() (TrainOptions, error) {
+	d := DefaultTrainOptions()
+	if o.Data == nil || o.Data.Len() == 0 {
+		return o, fmt.Errorf("no training data")
+	}
+	if o.Objective == "" {
+		o.Objective = d.Objective
+	}
+	if !o.Objective.Trained() {
+		return o, fmt.Errorf("objective %q cannot be trained (want autoencoder, contrastive or supervised)", o.Objective)
+	}
+	if o.Objective == Contrastive && o.Augmentation == "" {
+		o.Augmentation = d.Augmentation
+	}
+	if o.Objective != Contrastive {
+		o.Augmentation = ""
+	}
+	if o.Objective == Supervised {
+		if dataset.LabelClasses(o.Label) == 0 {
+			return o, fmt.Errorf("supervised training needs a label: shape, color, location or size (got %q)", o.Label)
+		}
+	} else {
+		o.Label = ""
+	}
+	if o.Res == 0 {
+		o.Res = o.Data.Res
+	}
+	if o.Res != o.Data.Res {
+		return o, fmt.Errorf("the training images are %d px but the resolution asked for is %d: make the data at %d px or train at %d", o.Data.Res, o.Res, o.Res, o.Data.Res)
+	}
+	if o.Width == 0 {
+		o.Width = d.Width
+	}
+	if o.Latent == 0 {
+		o.Latent = d.Latent
+	}
+	if o.Epochs == 0 {
+		o.Epochs = d.Epochs
+	}
+	if o.Batch == 0 {
+		o.Batch = d.Batch
+	}
+	if o.LearningRate == 0 {
+		o.LearningRate = d.LearningRate
+	}
+	if o.Tau == 0 {
+		o.Tau = d.Tau
+	}
+	switch {
+	case o.Epochs < 0 || o.Epochs > 100000:
+		return o, fmt.Errorf("%d epochs: want 1 to 100000", o.Epochs)
+	case o.Batch < 2:
+		return o, fmt.Errorf("batch of %d: want at least 2", o.Batch)
+	case o.Batch > o.Data.Len():
+		return o, fmt.Errorf("batch of %d is larger than the %d training images: lower the batch size", o.Batch, o.Data.Len())
+	case !(o.LearningRate > 0 && o.LearningRate < 10):
+		return o, fmt.Errorf("learning rate %g: want a positive value below 10", o.LearningRate)
+	case o.Objective == Contrastive && !(o.Tau > 0 && o.Tau <= 100):
+		return o, fmt.Errorf("temperature τ %g: want a positive value up to 100", o.Tau)
+	}
+	if err := (Arch{Res: o.Res, Width: o.Width, Latent: o.Latent}).Validate(); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+// Train trains an encoder on opts.Data and returns the model. It runs on
+// all cores. On a NaN or infinite loss it stops with an error wrapping
+// ErrNonFiniteLoss that names the step; when ctx is cancelled it stops
+// after the current step and returns ctx.Err(). Bad options are errors
+// that say what to change.
+func Train(ctx context.Context, opts TrainOptions) (*Model, error) {
+	t, err := newTrainer(opts)
+	if err != nil {
+		return nil, err
+	}
+	defer t.gr.close()
+	return t.train(ctx)
+}
+
+// newTrainer checks opts and builds the network and its graph.
+func newTrainer(opts TrainOptions) (*trainer, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	var aug dataset.Augmentation
+	if o.Objective == Contrastive {
+		if aug, err = dataset.ParseAugmentation(o.Augmentation); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+	}
+	classes := dataset.LabelClasses(o.Label)
+	arch := Arch{Res: o.Res, Width: o.Width, Latent: o.Latent}
+	w := newWeights(arch, o.Objective, classes, tensor.Float32)
+	w.init(initRand(o.Seed))
+	gr, err := buildGraph(graphConfig{arch: arch, objective: o.Objective, classes: classes, tau: o.Tau, batch: o.Batch}, w)
+	if err != nil {
+		return nil, err
+	}
+	return &trainer{o: o, aug: aug, arch: arch, classes: classes, gr: gr, w: w, solver: newAdam(o.LearningRate)}, nil
+}
+
+// train runs the training loop and returns the model.
+func (t *trainer) train(ctx context.Context) (*Model, error) {
+	o := t.o
+	info, err := t.run(ctx)
+	if err != nil {
+		return nil, err
+	}
+	info.Objective = o.Objective
+	info.Augmentation = o.Augmentation
+	if o.Objective == Contrastive {
+		info.Tau = o.Tau
+	}
+	info.Label, info.Classes = o.Label, t.classes
+	a := t.arch
+	info.Res, info.Width, info.Latent, info.Layers, info.Dim = a.Res, a.Width, a.Latent, a.Layers(), a.Latent
+	info.Data = o.Data.Source
+	info.Seed, info.Epochs, info.Batch, info.LearningRate = o.Seed, o.Epochs, o.Batch, o.LearningRate
+	return newModel(info, t.w)
+}
+
+type trainer struct {
+	o       TrainOptions
+	aug     dataset.Augmentation
+	arch    Arch
+	classes int
+	gr      *graph
+	w       *weights
+	solver  G.Solver
+}
+
+// batch is the input of one step, prepared while the previous step runs.
+type batch struct {
+	input   *tensor.Dense
+	targets []float32
+	err     error
+}
+
+func (t *trainer) run(ctx context.Context) (Info, error) {
+	o := t.o
+	perEpoch := o.Data.Len() / o.Batch
+	steps := perEpoch * o.Epochs
+	if t.o.LossLog != nil {
+		if _, err := io.WriteString(t.o.LossLog, "step,epoch,loss,images_per_second\n"); err != nil {
+			return Info{}, fmt.Errorf("write loss log: %w", err)
+		}
+	}
+	// Two input tensors take turns: one is filled for the next step while
+	// the graph reads the other.
+	inputs := [2]*tensor.Dense{t.gr.input.Value().(*tensor.Dense), tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(t.gr.input.Shape()...))}
+	order := t.order(perEpoch)
+	prepare := func(step int) <-chan batch {
+		ch := make(chan batch, 1)
+		go func() { ch <- t.prepare(step, order, inputs[step%2]) }()
+		return ch
+	}
+	vg := G.NodesToValueGrads(t.gr.params)
+	start := time.Now()
+	next := prepare(0)
+	var epochLoss float64
+	var info Info
+	for step := 0; step < steps; step++ {
+		b := <-next
+		if b.err != nil {
+			return Info{}, b.err
+		}
+		if err := ctx.Err(); err != nil {
+			return Info{}, err
+		}
+		if err := G.Let(t.gr.input, b.input); err != nil {
+			return Info{}, fmt.Errorf("train: %w", err)
+		}
+		if b.targets != nil {
+			copy(t.gr.targets.Value().Data().([]float32), b.targets)
+		}
+		if step+1 < steps {
+			next = prepare(step + 1)
+		}
+		if err := t.gr.run(); err != nil {
+			return Info{}, fmt.Errorf("train: step %d: %w", step+1, err)
+		}
+		loss := scalarOf(t.gr.cost.Value())
+		epoch := step/perEpoch + 1
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			return Info{}, t.nonFinite(step+1, steps, epoch, loss)
+		}
+		if err := t.solver.Step(vg); err != nil {
+			return Info{}, fmt.Errorf("train: step %d: %w", step+1, err)
+		}
+		elapsed := time.Since(start)
+		rate := float64((step+1)*o.Batch) / elapsed.Seconds()
+		if step%perEpoch == 0 {
+			epochLoss = 0
+		}
+		epochLoss += loss
+		if o.LossLog != nil {
+			if _, err := fmt.Fprintf(o.LossLog, "%d,%d,%.6g,%.1f\n", step+1, epoch, loss, rate); err != nil {
+				return Info{}, fmt.Errorf("write loss log: %w", err)
+			}
+		}
+		if o.Progress != nil {
+			o.Progress(Progress{Step: step + 1, Steps: steps, Epoch: epoch, Epochs: o.Epochs, Loss: loss, ImagesPerSecond: rate, Elapsed: elapsed})
+		}
+		info.FinalLoss = epochLoss / float64(step%perEpoch+1)
+	}
+	info.Steps = steps
+	info.TrainSeconds = time.Since(start).Seconds()
+	return info, nil
+}
+
+// order returns the order of the images for each epoch: a permutation drawn
+// from the seed, of which the first perEpoch·Batch are used.
+func (t *trainer) order(perEpoch int) [][]int {
+	rng := rand.New(rand.NewPCG(t.o.Seed, 0x6f72646572))
+	orders := make([][]int, t.o.Epochs)
+	for e := range orders {
+		orders[e] = rng.Perm(t.o.Data.Len())[:perEpoch*t.o.Batch]
+	}
+	return orders
+}
+
+// prepare fills dst with the images of step (augmented pairs for
+// contrastive training: the batch's first views, then their second views)
+// and returns the step's targets for supervised training.
+func (t *trainer) prepare(step int, order [][]int, dst *tensor.Dense) batch {
+	o := t.o
+	perEpoch := len(order[0]) / o.Batch
+	idx := order[step/perEpoch][(step%perEpoch)*o.Batch : (step%perEpoch+1)*o.Batch]
+	data := dst.Data().([]float32)
+	per := o.Res * o.Res * 3
+	var errs = make([]error, len(idx))
+	if t.aug == nil {
+		parallel(len(idx), 16, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				errs[i] = toTensor(o.Data.Images[idx[i]], data[i*per:(i+1)*per])
+			}
+		})
+	} else {
+		parallel(len(idx), 4, func(lo, hi int) {
+			view := image.NewRGBA(image.Rect(0, 0, o.Res, o.Res))
+			for i := lo; i < hi; i++ {
+				src := o.Data.Images[idx[i]]
+				for v := range 2 {
+					// Each view has its own stream, so the result does not
+					// depend on which goroutine makes it.
+					rng := rand.New(rand.NewPCG(o.Seed^0x61756700, uint64(step)<<32|uint64(i)<<1|uint64(v)))
+					dataset.ApplyInto(t.aug, view, src, rng)
+					if err := toTensor(view, data[(v*len(idx)+i)*per:(v*len(idx)+i+1)*per]); err != nil {
+						errs[i] = err
+					}
+				}
+			}
+		})
+	}
+	for _, err := range errs {
+		if err != nil {
+			return batch{err: fmt.Errorf("train: %w", err)}
+		}
+	}
+	b := batch{input: dst}
+	if o.Objective == Supervised {
+		b.targets = make([]float32, len(idx))
+		for i, j := range idx {
+			label, _ := o.Data.Labels[j].Get(o.Label)
+			b.targets[i] = float32(label)
+		}
+	}
+	return b
+}
+
+// nonFinite returns the error for a NaN or infinite loss at step.
+func (t *trainer) nonFinite(step, steps, epoch int, loss float64) error {
+	hint := fmt.Sprintf("try a lower learning rate (now %g)", t.o.LearningRate)
+	if t.o.Objective == Contrastive {
+		hint += fmt.Sprintf(", or a larger temperature τ (now %g; the logits are similarities divided by τ)", t.o.Tau)
+	}
+	hint += "; the images are fed as values in [0, 1], so a dataset of other images needs no other normalization"
+	return fmt.Errorf("%w: the loss became %v at step %d of %d (epoch %d): %s", ErrNonFiniteLoss, loss, step, steps, epoch, hint)
+}
