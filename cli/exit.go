@@ -70,6 +70,7 @@ var exitCodes = []struct {
 	{dataset.ErrNotEmpty, ExitUsage},
 	{encoder.ErrBadCheckpoint, ExitBadInput},
 	{encoder.ErrArchitecture, ExitBadInput},
+	{encoder.ErrOptions, ExitUsage},
 }
 
 // ExitCode maps an error returned by the application to the process exit code.

@@ -46,7 +46,7 @@ func NewBaseline(opts BaselineOptions) (*Model, error) {
 		}
 		info := Info{Objective: Pixels, Res: opts.Res, Pool: opts.Pool, Dim: 3 * opts.Pool * opts.Pool, Seed: opts.Seed}
 		if err := info.check(); err != nil {
-			return nil, fmt.Errorf("pixels baseline: %w", err)
+			return nil, fmt.Errorf("pixels baseline: %w: %w", ErrOptions, err)
 		}
 		return newModel(info, nil)
 	case Random:
@@ -58,14 +58,14 @@ func NewBaseline(opts BaselineOptions) (*Model, error) {
 			arch.Latent = 128
 		}
 		if err := arch.Validate(); err != nil {
-			return nil, fmt.Errorf("random baseline: %w", err)
+			return nil, fmt.Errorf("random baseline: %w: %w", ErrOptions, err)
 		}
 		w := newWeights(arch, Random, 0, tensor.Float32)
 		w.init(initRand(opts.Seed))
 		info := Info{Objective: Random, Res: arch.Res, Width: arch.Width, Latent: arch.Latent, Layers: arch.Layers(), Dim: arch.Latent, Seed: opts.Seed}
 		return newModel(info, w)
 	}
-	return nil, fmt.Errorf("%q is not a baseline (want pixels or random)", opts.Objective)
+	return nil, fmt.Errorf("%w: %q is not a baseline (want pixels or random)", ErrOptions, opts.Objective)
 }
 
 // initRand is the random stream of a model's initial weights.

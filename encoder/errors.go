@@ -16,4 +16,8 @@ var (
 	// ErrNonFiniteLoss is returned when training produces a NaN or infinite
 	// loss.
 	ErrNonFiniteLoss = errors.New("loss is not finite")
+
+	// ErrOptions is returned for training or baseline options out of their
+	// range, or that contradict each other or the data.
+	ErrOptions = errors.New("bad encoder options")
 )

@@ -167,7 +167,7 @@ func Train(ctx context.Context, opts TrainOptions) (*Model, error) {
 func newTrainer(opts TrainOptions) (*trainer, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+		return nil, fmt.Errorf("train: %w: %w", ErrOptions, err)
 	}
 	var aug dataset.Augmentation
 	if o.Objective == Contrastive {

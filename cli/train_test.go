@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"simsearch/encoder"
+)
+
+func TestTrain(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "enc.safetensors")
+	stdout, stderr, code := run(t, "train", "--objective", "contrastive", "--aug", "B", "--data", "shapes:n=64,seed=2,res=8,val=0.25",
+		"--width", "4", "--latent", "8", "--epochs", "2", "--batch", "16", "--seed", "5", "--out", out, "--json")
+	if code != ExitOK {
+		t.Fatalf("exit code %d, stderr %q", code, stderr)
+	}
+	var res struct {
+		Type string `json:"type"`
+		trainResult
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("stdout %q is not one JSON object: %v", stdout, err)
+	}
+	if res.Type != "train" || res.Path != out || res.Objective != "contrastive" || res.Augmentation != "B" || res.Images != 48 ||
+		res.Steps != 6 || res.Epochs != 2 || res.Dim != 8 || res.Seconds <= 0 || res.ImagesPerSecond <= 0 || res.FinalLoss <= 0 ||
+		res.LossCSV != filepath.Join(dir, "enc.loss.csv") {
+		t.Fatalf("result %+v", res)
+	}
+	if !strings.Contains(stderr, "train: 6 steps") {
+		t.Errorf("stderr shows no progress summary: %q", stderr)
+	}
+	m, err := encoder.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info := m.Info(); m.ID() != res.ID || info.Seed != 5 || info.Augmentation != "B" || info.Data != "shapes:n=64,seed=2,res=8,val=0.25" {
+		t.Errorf("checkpoint info %+v, id %s", info, m.ID())
+	}
+	csv, err := os.ReadFile(res.LossCSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSpace(string(csv)), "\n"); len(lines) != 7 || lines[0] != "step,epoch,loss,images_per_second" {
+		t.Errorf("loss CSV:\n%s", csv)
+	}
+
+	// Writing again needs --overwrite.
+	_, stderr, code = run(t, "train", "--data", "shapes:n=64,res=8", "--batch", "16", "--out", out, "--quiet")
+	if code != ExitUsage || !strings.Contains(stderr, "--overwrite") {
+		t.Fatalf("writing over a checkpoint: exit code %d, stderr %q", code, stderr)
+	}
+}
+
+func TestTrainBaselines(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		dim  int
+	}{
+		{[]string{"--baseline", "pixels", "--res", "32"}, 192},
+		{[]string{"--baseline", "pixels", "--data", "shapes:n=10,res=16", "--pool", "4"}, 48},
+		{[]string{"--baseline", "random", "--res", "16", "--width", "4", "--latent", "12"}, 12},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			out := filepath.Join(dir, tc.args[1]+tc.args[3]+".safetensors")
+			stdout, stderr, code := run(t, append(append([]string{"train"}, tc.args...), "--out", out)...)
+			if code != ExitOK || !strings.Contains(stdout, "wrote "+out) {
+				t.Fatalf("exit code %d, stdout %q, stderr %q", code, stdout, stderr)
+			}
+			m, err := encoder.Load(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Dim() != tc.dim || string(m.Info().Objective) != tc.args[1] {
+				t.Errorf("%s of dimension %d, want %s of %d", m.Info().Objective, m.Dim(), tc.args[1], tc.dim)
+			}
+		})
+	}
+}
+
+func TestTrainUsageErrors(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "x.safetensors")
+	data := "shapes:n=32,res=8"
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no out", []string{"--data", data}, "--out"},
+		{"no data", []string{"--out", out}, "--data"},
+		{"unknown objective", []string{"--objective", "magic", "--data", data, "--out", out}, "--objective"},
+		{"baseline as objective", []string{"--objective", "pixels", "--data", data, "--out", out}, "--baseline"},
+		{"supervised without label", []string{"--objective", "supervised", "--data", data, "--out", out}, "--label"},
+		{"bad augmentation", []string{"--aug", "spin:9", "--data", data, "--out", out}, "--aug"},
+		{"bad spec", []string{"--data", "shapes:n=0", "--out", out}, "n=0"},
+		{"batch above data", []string{"--data", data, "--batch", "64", "--out", out}, "lower the batch"},
+		{"other resolution", []string{"--data", data, "--res", "16", "--batch", "8", "--out", out}, "8 px"},
+		{"unknown baseline", []string{"--baseline", "noise", "--out", out}, "--baseline"},
+		{"baseline and objective", []string{"--baseline", "pixels", "--objective", "contrastive", "--out", out}, "not both"},
+		{"bad pool", []string{"--baseline", "pixels", "--res", "32", "--pool", "5", "--out", out}, "pool"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, stderr, code := run(t, append([]string{"train", "--quiet"}, c.args...)...)
+			if code != ExitUsage || !strings.Contains(stderr, c.want) {
+				t.Fatalf("exit code %d, stderr %q; want %d and a mention of %q", code, stderr, ExitUsage, c.want)
+			}
+		})
+	}
+}
