@@ -170,20 +170,29 @@ func TestGemmPanicsOnShortSlices(t *testing.T) {
 	Gemm(false, false, 4, 4, 4, float32(1), make([]float32, 15), 4, make([]float32, 16), 4, 0, make([]float32, 16), 4)
 }
 
-// The shapes of training the 32-pixel encoder of width 32 on 128 images:
-// convolution forward (im2col × weights), gradient of the input (dY × Wᵀ)
-// and of the weights (colsᵀ × dY).
+// The products of one training step of the 32-pixel encoder of width 32
+// on 128 images (64 contrastive pairs): for each convolution, the forward
+// product (im2col × Wᵀ), the weight gradient (dYᵀ × im2col) and the input
+// gradient (dY × W).
 var benchShapes = []struct {
 	name           string
 	m, n, k        int
 	transA, transB bool
 }{
-	{"conv2_forward", 8192, 64, 512, false, false},
-	{"conv3_forward", 2048, 128, 1024, false, false},
-	{"conv4_forward", 512, 256, 2048, false, false},
-	{"conv2_input_grad", 8192, 512, 64, false, true},
-	{"conv3_weight_grad", 1024, 128, 2048, true, false},
-	{"square_512", 512, 512, 512, false, false},
+	{"conv1_forward", 32768, 32, 48, false, true},
+	{"conv2_forward", 8192, 64, 512, false, true},
+	{"conv3_forward", 2048, 128, 1024, false, true},
+	{"conv4_forward", 512, 256, 2048, false, true},
+	{"conv5_forward", 128, 128, 4096, false, true},
+	{"conv1_weight_grad", 32, 48, 32768, true, false},
+	{"conv2_weight_grad", 64, 512, 8192, true, false},
+	{"conv3_weight_grad", 128, 1024, 2048, true, false},
+	{"conv4_weight_grad", 256, 2048, 512, true, false},
+	{"conv5_weight_grad", 128, 4096, 128, true, false},
+	{"conv2_input_grad", 8192, 512, 64, false, false},
+	{"conv3_input_grad", 2048, 1024, 128, false, false},
+	{"conv4_input_grad", 512, 2048, 256, false, false},
+	{"conv5_input_grad", 128, 4096, 128, false, false},
 }
 
 func BenchmarkGemm(b *testing.B) {
