@@ -17,7 +17,8 @@ var (
 	// another format version.
 	ErrVersion = errors.New("unsupported database format version")
 
-	// ErrCorrupt is returned when a stored record cannot be decoded.
+	// ErrCorrupt is returned when a stored record cannot be decoded or the
+	// file is damaged (truncated, overwritten).
 	ErrCorrupt = errors.New("corrupt database record")
 
 	// ErrNoSpace is returned when a named space does not exist.
@@ -26,4 +27,20 @@ var (
 	// ErrEncoderMismatch is returned when vectors from one encoder are
 	// written to or queried against a space that holds another encoder.
 	ErrEncoderMismatch = errors.New("space holds another encoder")
+
+	// ErrNoItem is returned for an item id that the database does not hold,
+	// or that has no vector in the space asked about.
+	ErrNoItem = errors.New("no such item")
+
+	// ErrReadOnly is returned by the writing methods of a database opened
+	// with Options.ReadOnly.
+	ErrReadOnly = errors.New("database opened read-only")
+
+	// ErrInvalid is returned for arguments a caller got wrong: a vector of
+	// the wrong dimension or with a NaN, an empty space name, a record field
+	// too long, a negative k.
+	ErrInvalid = errors.New("invalid argument")
+
+	// ErrClosed is returned by the methods of a closed database.
+	ErrClosed = errors.New("database is closed")
 )

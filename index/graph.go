@@ -1,0 +1,296 @@
+package index
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"simsearch/index/hnsw"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// The stored graph is a cache of the vectors, which stay the source of
+// truth: a blob (see blob.go) holding hnsw.Graph.Export's encoding, whose
+// header carries a CRC-32C and, in its extra bytes, graphCacheVersion, the
+// number of nodes it covers (the first nodes of the space, in storage
+// order) and the parameters it was built with. Loading imports it and
+// inserts the vectors stored after it; a cache that is missing, damaged,
+// of another version or built with other parameters is rebuilt from the
+// vectors.
+const graphCacheVersion = 1
+
+// graphExtra is the graph blob's extra header.
+//
+// Layout (v1): version (1 byte), nodes (8, big-endian), dim (4), M (4),
+// EfConstruction (4), seed (8), metric (1).
+type graphExtra struct {
+	nodes  int
+	dim    int
+	m      int
+	efc    int
+	seed   uint64
+	metric Metric
+}
+
+func (g graphExtra) encode() []byte {
+	b := []byte{graphCacheVersion}
+	b = binary.BigEndian.AppendUint64(b, uint64(g.nodes))
+	b = binary.BigEndian.AppendUint32(b, uint32(g.dim))
+	b = binary.BigEndian.AppendUint32(b, uint32(g.m))
+	b = binary.BigEndian.AppendUint32(b, uint32(g.efc))
+	b = binary.BigEndian.AppendUint64(b, g.seed)
+	return append(b, byte(g.metric))
+}
+
+func decodeGraphExtra(b []byte) (graphExtra, error) {
+	if len(b) != 30 || b[0] != graphCacheVersion {
+		return graphExtra{}, fmt.Errorf("%w: graph cache header of another version", ErrCorrupt)
+	}
+	return graphExtra{
+		nodes:  int(binary.BigEndian.Uint64(b[1:])),
+		dim:    int(binary.BigEndian.Uint32(b[9:])),
+		m:      int(binary.BigEndian.Uint32(b[13:])),
+		efc:    int(binary.BigEndian.Uint32(b[17:])),
+		seed:   binary.BigEndian.Uint64(b[21:]),
+		metric: Metric(b[29]),
+	}, nil
+}
+
+// extraFor is the header the graph of rec covering nodes would have.
+func extraFor(rec spaceRecord, nodes int) graphExtra {
+	return graphExtra{nodes: nodes, dim: rec.dim, m: rec.graph.M, efc: rec.graph.EfConstruction, seed: rec.graph.Seed, metric: rec.metric}
+}
+
+// newGraph returns an empty graph with rec's parameters.
+func newGraph(rec spaceRecord) *hnsw.Graph {
+	g := hnsw.NewGraph(rec.dim)
+	g.M = rec.graph.M
+	g.Ml = 1 / math.Log(float64(rec.graph.M))
+	g.EfConstruction = rec.graph.EfConstruction
+	g.EfSearch = rec.graph.EfSearch
+	g.Seed = rec.graph.Seed
+	g.Metric = rec.metric.hnsw()
+	return g
+}
+
+// progress reports to the DB's Progress callback, if any.
+func (db *DB) progress(stage, space string, done, total int) {
+	if db.opts.Progress != nil {
+		db.opts.Progress(Progress{Stage: stage, Space: space, Done: int64(done), Total: int64(total)})
+	}
+}
+
+// Load reads the space's vectors and graph into memory, bringing the
+// graph up to date with the vectors (inserting those stored after the
+// saved graph, or rebuilding it when it is missing or damaged), and
+// reports progress through Options.Progress. Searches call it on first
+// use; call it first to control when the time is spent. A rebuilt or
+// extended graph is saved by SaveGraph or Close unless the database is
+// ReadOnly.
+func (s *Space) Load(ctx context.Context) error {
+	if s.loaded() {
+		return nil
+	}
+	if err := s.db.checkOpen(); err != nil {
+		return err
+	}
+	s.db.writeMu.Lock()
+	defer s.db.writeMu.Unlock()
+	return s.loadLocked(ctx)
+}
+
+func (s *Space) loaded() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.graph != nil
+}
+
+// loadLocked is Load with the DB's write lock held.
+func (s *Space) loadLocked(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.graph != nil {
+		return nil
+	}
+	db := s.db
+	rec := s.rec
+	n, dim := len(s.nodeItem), rec.dim
+	db.progress("load", s.name, 0, n)
+
+	all := make([]float32, 0, n*dim)
+	var (
+		g       *hnsw.Graph
+		covered int
+	)
+	err := db.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSpaces).Bucket([]byte(s.name))
+		if b == nil {
+			return fmt.Errorf("%w", ErrNoSpace)
+		}
+		cur := b.Bucket(bucketVectors).Cursor()
+		chunks := 0
+		for k, v := cur.First(); k != nil; k, v = cur.Next() {
+			if chunks++; chunks%64 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				db.progress("load", s.name, len(all)/dim, n)
+			}
+			_, vecs, err := s.splitChunk(k, v, len(all)/dim)
+			if err != nil {
+				return err
+			}
+			if len(all)+len(vecs)/4 > n*dim {
+				return fmt.Errorf("%w: more vectors stored than counted", ErrCorrupt)
+			}
+			all = decodeFloats(vecs, all)
+		}
+		if len(all) != n*dim {
+			return fmt.Errorf("%w: %d vectors stored, %d counted", ErrCorrupt, len(all)/dim, n)
+		}
+		g, covered = s.importGraph(b.Bucket(bucketGraph), rec, all, n)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load space %q: %w", s.name, err)
+	}
+	db.progress("load", s.name, n, n)
+
+	if g == nil {
+		g = newGraph(rec)
+		covered = 0
+	}
+	g.Reserve(n)
+	step := max(1024, n/100)
+	for start := covered; start < n; start += step {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		db.progress("build", s.name, start-covered, n-covered)
+		end := min(start+step, n)
+		g.AddBatch(all[start*dim:end*dim], db.opts.Workers)
+	}
+	if covered < n {
+		db.progress("build", s.name, n-covered, n-covered)
+	}
+	s.graph = g
+	s.dirty = covered < n || s.saved != covered
+	return nil
+}
+
+// importGraph imports the stored graph of b if it is usable for rec and
+// the n vectors in all, returning it and the number of nodes it covers,
+// or nil and 0.
+func (s *Space) importGraph(b *bolt.Bucket, rec spaceRecord, all []float32, n int) (*hnsw.Graph, int) {
+	if b == nil {
+		return nil, 0
+	}
+	r, err := openBlob(b)
+	if err != nil {
+		return nil, 0
+	}
+	extra, err := decodeGraphExtra(r.header.extra)
+	if err != nil || extra.nodes > n || extraFor(rec, extra.nodes) != extra {
+		return nil, 0
+	}
+	g := newGraph(rec)
+	if err := g.Import(r, all[:extra.nodes*rec.dim]); err != nil {
+		return nil, 0
+	}
+	if err := r.verify(); err != nil {
+		return nil, 0
+	}
+	g.EfSearch = rec.graph.EfSearch
+	return g, extra.nodes
+}
+
+// SaveGraph stores the space's graph if it changed since it was last
+// stored, loading (and so building) it first if needed. A database
+// opened ReadOnly returns ErrReadOnly.
+func (s *Space) SaveGraph(ctx context.Context) error {
+	if err := s.db.checkWritable(); err != nil {
+		return fmt.Errorf("save graph: %w", err)
+	}
+	s.db.writeMu.Lock()
+	defer s.db.writeMu.Unlock()
+	if err := s.db.checkOpen(); err != nil {
+		return err
+	}
+	return s.saveGraphLocked(ctx)
+}
+
+// saveGraphLocked is SaveGraph with the DB's write lock held.
+func (s *Space) saveGraphLocked(ctx context.Context) error {
+	if err := s.loadLocked(ctx); err != nil {
+		return err
+	}
+	s.mu.RLock()
+	g, rec, dirty := s.graph, s.rec, s.dirty
+	s.mu.RUnlock()
+	n := g.Len()
+	if !dirty {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	db := s.db
+	db.progress("save", s.name, 0, n)
+	var size int64
+	err := db.update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSpaces).Bucket([]byte(s.name))
+		if b == nil {
+			return fmt.Errorf("%w", ErrNoSpace)
+		}
+		if b.Bucket(bucketGraph) != nil {
+			if err := b.DeleteBucket(bucketGraph); err != nil {
+				return err
+			}
+		}
+		gb, err := b.CreateBucket(bucketGraph)
+		if err != nil {
+			return err
+		}
+		w := newBlobWriter(gb)
+		if err := g.Export(w); err != nil {
+			return err
+		}
+		size = int64(w.length)
+		return w.Close(extraFor(rec, n).encode())
+	})
+	if err != nil {
+		return fmt.Errorf("save graph of space %q to %s: %w", s.name, db.path, err)
+	}
+	s.mu.Lock()
+	s.saved, s.savedBytes, s.dirty = n, size, false
+	s.mu.Unlock()
+	db.progress("save", s.name, n, n)
+	return nil
+}
+
+// SaveGraphs saves the graphs of the spaces loaded in memory that changed
+// (see Space.SaveGraph). Close calls it.
+func (db *DB) SaveGraphs(ctx context.Context) error {
+	if err := db.checkWritable(); err != nil {
+		return fmt.Errorf("save graphs: %w", err)
+	}
+	db.mu.Lock()
+	var spaces []*Space
+	for _, s := range db.spaces {
+		spaces = append(spaces, s)
+	}
+	db.mu.Unlock()
+	db.writeMu.Lock()
+	defer db.writeMu.Unlock()
+	for _, s := range spaces {
+		if !s.loaded() {
+			continue
+		}
+		if err := s.saveGraphLocked(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}

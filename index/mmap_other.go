@@ -1,0 +1,7 @@
+//go:build !linux
+
+package index
+
+// mmapFlags returns the flags for bbolt's mapping of the file: MAP_POPULATE
+// exists only on Linux.
+func mmapFlags(bool) int { return 0 }
