@@ -1,7 +1,135 @@
 package cli
 
-import "github.com/urfave/cli/v2"
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"simsearch/index"
+)
 
 func newCheckCommand() *cli.Command {
-	return notBuilt("check", "measure the recall and speed of a space's HNSW index against exact search")
+	return &cli.Command{
+		Name:      "check",
+		Usage:     "measure the recall and speed of a space's HNSW index against exact search",
+		ArgsUsage: " ",
+		Description: `Samples stored vectors of a space as queries, finds each one's k nearest
+other items with the HNSW graph and with an exact scan, and prints recall@k
+(the share of the exact neighbours the graph found: how far approximate
+answers can be trusted) and the queries per second of both. Loading the
+space builds the parts of its graph that are not stored yet (in memory only:
+the file is opened read-only).
+
+Example:
+   simsearch check --db shapes.db --space contrastive-A --queries 1000
+   simsearch check --db shapes.db --space contrastive-A --ef 128 -k 10 --split train`,
+		Flags: []cli.Flag{
+			dbFlag(),
+			&cli.StringFlag{Name: "space", Usage: "space to check (may be left out when the file holds one)"},
+			&cli.IntFlag{Name: "queries", Value: 1000, Usage: "number of stored vectors sampled as queries"},
+			&cli.IntFlag{Name: "k", Value: 10, Usage: "number of neighbours compared"},
+			&cli.IntFlag{Name: "ef", Usage: "HNSW search breadth (default: the space's ef_search)"},
+			&cli.StringSliceFlag{Name: "split", Usage: "only neighbours from this split (repeat for several)"},
+			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the query sample"},
+			&cli.IntFlag{Name: "workers", Usage: "queries run at once (default: one per core)"},
+			timeoutFlag(),
+		},
+		Action: runCheck,
+	}
+}
+
+func runCheck(c *cli.Context) error {
+	o := newOutput(c)
+	switch {
+	case c.Int("queries") < 1:
+		return usagef("--queries must be at least 1, not %d", c.Int("queries"))
+	case c.Int("k") < 1 || c.Int("k") > 10000:
+		return usagef("-k must be 1 to 10000, not %d", c.Int("k"))
+	case c.Int("ef") < 0:
+		return usagef("--ef must be 0 (the space's default) or more, not %d", c.Int("ef"))
+	}
+	progress := indexProgress(o)
+	db, err := openReadOnly(c, progress.report)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	defer progress.done()
+
+	name := c.String("space")
+	if name == "" {
+		names, err := db.SpaceNames()
+		if err != nil {
+			return err
+		}
+		if len(names) != 1 {
+			return usagef("check needs --space: %s holds %d spaces (%s)", db.Path(), len(names), strings.Join(names, ", "))
+		}
+		name = names[0]
+	}
+	space, err := db.Space(name)
+	if err != nil {
+		return err
+	}
+	if err := space.Load(c.Context); err != nil {
+		return err
+	}
+	progress.done()
+	res, err := space.Check(c.Context, index.CheckOptions{
+		Queries: c.Int("queries"),
+		K:       c.Int("k"),
+		Ef:      c.Int("ef"),
+		Filter:  index.Filter{Splits: c.StringSlice("split")},
+		Seed:    c.Uint64("seed"),
+	})
+	if err != nil {
+		return err
+	}
+	return o.result("check", res, func(w io.Writer) error {
+		fmt.Fprintf(w, "space %s: %s vectors, %d queries, k %d, ef %d, %d workers\n",
+			res.Space, groupDigits(res.Vectors), res.Queries, res.K, res.Ef, res.Workers)
+		fmt.Fprintf(w, "recall@%d  %.4f (worst query %.2f)\n", res.K, res.Recall, res.MinRecall)
+		fmt.Fprintf(w, "hnsw       %s queries/s\n", groupDigits(int(res.HNSWQueriesPerSecond+0.5)))
+		fmt.Fprintf(w, "exact      %s queries/s\n", groupDigits(int(res.ExactQueriesPerSecond+0.5)))
+		_, err := fmt.Fprintf(w, "searches with these options use %v by default\n", res.Auto)
+		return err
+	})
+}
+
+// indexBars shows the index's progress (loading, building and saving
+// graphs) as one progress bar per stage.
+type indexBars struct {
+	o     *output
+	stage string
+	bar   *progress
+}
+
+// indexProgress returns a progress reporter for index.Options.Progress.
+func indexProgress(o *output) *indexBars { return &indexBars{o: o} }
+
+func (b *indexBars) report(p index.Progress) {
+	if p.Stage != b.stage || b.bar == nil {
+		b.done()
+		b.stage = p.Stage
+		label := map[string]string{"load": "load", "build": "build graph", "save": "save graph"}[p.Stage]
+		if label == "" {
+			label = p.Stage
+		}
+		b.bar = b.o.newProgress(label+" "+p.Space, "vectors", p.Total)
+	}
+	b.bar.Set(p.Done)
+	if p.Total > 0 && p.Done >= p.Total {
+		b.done()
+	}
+}
+
+// done ends the current bar, if any.
+func (b *indexBars) done() {
+	if b.bar != nil {
+		b.bar.Done()
+		b.bar = nil
+		b.stage = ""
+	}
 }

@@ -62,6 +62,7 @@ var exitCodes = []struct {
 	{index.ErrCorrupt, ExitBadInput},
 	{index.ErrEncoderMismatch, ExitBadInput},
 	{index.ErrNoSpace, ExitUsage},
+	{index.ErrNoItem, ExitUsage},
 	{dataset.ErrBadImage, ExitBadInput},
 	{dataset.ErrImageTooLarge, ExitBadInput},
 	{dataset.ErrBadFolder, ExitBadInput},

@@ -1,7 +1,151 @@
 package cli
 
-import "github.com/urfave/cli/v2"
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"simsearch/index"
+)
 
 func newInfoCommand() *cli.Command {
-	return notBuilt("info", "describe a database file: items, spaces, parameters")
+	return &cli.Command{
+		Name:      "info",
+		Usage:     "describe a database file: items, spaces, parameters",
+		ArgsUsage: " ",
+		Description: `Prints what a database file holds: its size and format version, its items
+by split (and how many belong to probe sets), and for each space the
+dimension and metric of its vectors, how many there are, its HNSW parameters,
+the state of its stored graph and the identity of its encoder. It opens the
+file read-only, so it runs beside queries and reports, and loads no graph.
+
+Example:
+   simsearch info --db shapes.db
+   simsearch info --db shapes.db --json`,
+		Flags: []cli.Flag{
+			dbFlag(),
+			timeoutFlag(),
+		},
+		Action: runInfo,
+	}
+}
+
+// dbFlag is the --db flag of the commands that read a database file.
+func dbFlag() cli.Flag {
+	return &cli.StringFlag{Name: "db", Usage: "database file to read (required)"}
+}
+
+// timeoutFlag is how long to wait for another process holding the file.
+func timeoutFlag() cli.Flag {
+	return &cli.DurationFlag{Name: "timeout", Value: time.Second, Usage: "how long to wait for another simsearch process that holds the file"}
+}
+
+// openReadOnly opens the --db file for reading.
+func openReadOnly(c *cli.Context, progress func(index.Progress)) (*index.DB, error) {
+	if c.String("db") == "" {
+		return nil, usagef("%s needs --db, the database file", c.Command.Name)
+	}
+	if c.Duration("timeout") < 0 {
+		return nil, usagef("--timeout must not be negative")
+	}
+	opts := index.Options{ReadOnly: true, Timeout: c.Duration("timeout"), Progress: progress}
+	if c.IsSet("workers") {
+		if c.Int("workers") < 0 {
+			return nil, usagef("--workers must be 0 (one per core) or more, not %d", c.Int("workers"))
+		}
+		opts.Workers = c.Int("workers")
+	}
+	return index.Open(c.String("db"), opts)
+}
+
+func runInfo(c *cli.Context) error {
+	o := newOutput(c)
+	db, err := openReadOnly(c, nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	info, err := db.Info()
+	if err != nil {
+		return err
+	}
+	return o.result("info", info, func(w io.Writer) error { return writeInfo(w, info) })
+}
+
+// writeInfo writes info as text.
+func writeInfo(w io.Writer, info index.Info) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "file\t%s (%s, format %d)\n", info.Path, formatBytes(info.FileSize), info.FormatVersion)
+	fmt.Fprintf(tw, "items\t%s\n", itemSummary(info))
+	if len(info.Spaces) == 0 {
+		fmt.Fprintf(tw, "spaces\tnone\n")
+	}
+	for _, s := range info.Spaces {
+		fmt.Fprintf(tw, "space\t%s\n", s.Name)
+		fmt.Fprintf(tw, "  vectors\t%s of dimension %d, %v\n", groupDigits(s.Vectors), s.Dim, s.Metric)
+		fmt.Fprintf(tw, "  hnsw\tM %d, ef_construction %d, ef_search %d, seed %d\n", s.Graph.M, s.Graph.EfConstruction, s.Graph.EfSearch, s.Graph.Seed)
+		fmt.Fprintf(tw, "  graph\t%v\n", s.Stored)
+		enc := s.Encoder.ID
+		var details []string
+		if s.Encoder.Description != "" {
+			details = append(details, s.Encoder.Description)
+		}
+		if s.Encoder.Resolution > 0 {
+			details = append(details, fmt.Sprintf("%d px", s.Encoder.Resolution))
+		}
+		details = append(details, formatBytes(s.Encoder.Bytes)+" checkpoint")
+		fmt.Fprintf(tw, "  encoder\t%s (%s)\n", enc, strings.Join(details, ", "))
+	}
+	return tw.Flush()
+}
+
+// itemSummary says "64,000: train 40,000, val 24,000; 300 in probe sets".
+func itemSummary(info index.Info) string {
+	s := groupDigits(info.Items)
+	names := make([]string, 0, len(info.Splits))
+	for name := range info.Splits {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var parts []string
+	for _, name := range names {
+		parts = append(parts, name+" "+groupDigits(info.Splits[name]))
+	}
+	if len(parts) > 0 {
+		s += ": " + strings.Join(parts, ", ")
+	}
+	if info.ProbeItems > 0 {
+		s += fmt.Sprintf("; %s in probe sets", groupDigits(info.ProbeItems))
+	}
+	return s
+}
+
+// groupDigits formats n with comma separators.
+func groupDigits(n int) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return "-" + groupDigits(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// formatBytes formats a size with a binary unit.
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
 }

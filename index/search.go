@@ -43,6 +43,16 @@ func (m Method) String() string {
 // MarshalText writes the method's name, for JSON.
 func (m Method) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
 
+// UnmarshalText reads a method's name, for JSON.
+func (m *Method) UnmarshalText(b []byte) error {
+	v, err := ParseMethod(string(b))
+	if err != nil {
+		return err
+	}
+	*m = v
+	return nil
+}
+
 // ParseMethod returns the method named s ("auto", "hnsw" or "exact").
 func ParseMethod(s string) (Method, error) {
 	for _, m := range []Method{Auto, HNSW, Exact} {

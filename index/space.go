@@ -44,6 +44,16 @@ func (m Metric) String() string {
 // MarshalText writes the metric's name, for JSON.
 func (m Metric) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
 
+// UnmarshalText reads a metric's name, for JSON.
+func (m *Metric) UnmarshalText(b []byte) error {
+	v, err := ParseMetric(string(b))
+	if err != nil {
+		return err
+	}
+	*m = v
+	return nil
+}
+
 // ParseMetric returns the metric named s ("cosine" or "euclidean").
 func ParseMetric(s string) (Metric, error) {
 	switch s {
