@@ -190,6 +190,13 @@ func (p *problem[T]) run(r [4]int) {
 		defer pool.Put(buf)
 	}
 	kern := kernelFor[T]()
+	// A is read in place, not packed, when it is stored by rows and needs
+	// no scaling: packing it would cost about as much as the products when
+	// C has few columns, as in a convolution's forward pass.
+	direct := directKernelFor[T]()
+	if p.transA || p.alpha != 1 {
+		direct = nil
+	}
 	m0, m1, n0, n1 := r[0], r[1], r[2], r[3]
 	for jc := n0; jc < n1; jc += nc {
 		ncur := min(nc, n1-jc)
@@ -200,6 +207,10 @@ func (p *problem[T]) run(r [4]int) {
 			p.packB(buf.b, pc, kcur, jc, ncur)
 			for ic := m0; ic < m1; ic += mc {
 				mcur := min(mc, m1-ic)
+				if direct != nil {
+					p.macroDirect(buf, kern, direct, ic, mcur, jc, ncur, pc, kcur, !(pc == 0 && p.overwrite))
+					continue
+				}
 				mPanels := (mcur + mr - 1) / mr
 				buf.a = grow(buf.a, mPanels*mr*kcur)
 				p.packA(buf.a, ic, mcur, pc, kcur)
@@ -232,6 +243,49 @@ func (p *problem[T]) macro(buf *buffers[T], kern func(k int, a, b, c []T, ldc in
 			}
 			tile := buf.tile[:]
 			kern(kcur, ap, bp, tile, nr, false)
+			for i := range rows {
+				dst := p.c[off+i*p.ldc : off+i*p.ldc+cols]
+				src := tile[i*nr : i*nr+cols]
+				if !accumulate {
+					copy(dst, src)
+					continue
+				}
+				for j := range dst {
+					dst[j] += src[j]
+				}
+			}
+		}
+	}
+}
+
+// macroDirect is macro with A read in place: for each panel of six rows of
+// A, which stays in the L1 cache, it runs along the panels of B. A last
+// panel of fewer rows is packed.
+func (p *problem[T]) macroDirect(buf *buffers[T], kern func(k int, a, b, c []T, ldc int, accumulate bool),
+	direct func(k int, a []T, lda int, b, c []T, ldc int, accumulate bool), ic, mcur, jc, ncur, pc, kcur int, accumulate bool) {
+	for ir := 0; ir < mcur; ir += mr {
+		rows := min(mr, mcur-ir)
+		var ap []T
+		if rows < mr {
+			buf.a = grow(buf.a, mr*kcur)
+			p.packA(buf.a, ic+ir, rows, pc, kcur)
+			ap = buf.a[:mr*kcur]
+		}
+		aoff := (ic+ir)*p.lda + pc
+		for jr := 0; jr < ncur; jr += nr {
+			cols := min(nr, ncur-jr)
+			bp := buf.b[jr*kcur : (jr+nr)*kcur]
+			off := (ic+ir)*p.ldc + jc + jr
+			if rows == mr && cols == nr {
+				direct(kcur, p.a[aoff:], p.lda, bp, p.c[off:], p.ldc, accumulate)
+				continue
+			}
+			tile := buf.tile[:]
+			if rows == mr {
+				direct(kcur, p.a[aoff:], p.lda, bp, tile, nr, false)
+			} else {
+				kern(kcur, ap, bp, tile, nr, false)
+			}
 			for i := range rows {
 				dst := p.c[off+i*p.ldc : off+i*p.ldc+cols]
 				src := tile[i*nr : i*nr+cols]
@@ -326,9 +380,13 @@ func (p *problem[T]) packB(dst []T, p0, kk, j0, cols int) {
 	}
 	// Row by row of B, so that B is read in order.
 	full := cols / nr * nr
+	packRow := packRowFor[T]()
 	for q := range kk {
 		src := p.b[(p0+q)*p.ldb+j0 : (p0+q)*p.ldb+j0+cols]
-		for jr := 0; jr < full; jr += nr {
+		if packRow != nil {
+			packRow(dst[q*nr:], kk*nr, src, full/nr)
+		}
+		for jr := 0; jr < full && packRow == nil; jr += nr {
 			s := src[jr : jr+nr : jr+nr]
 			row := dst[jr*kk+q*nr : jr*kk+q*nr+nr : jr*kk+q*nr+nr]
 			row[0], row[1], row[2], row[3] = s[0], s[1], s[2], s[3]
@@ -370,6 +428,26 @@ func kernelFor[T Float]() func(k int, a, b, c []T, ldc int, accumulate bool) {
 		return any(kernelF32).(func(k int, a, b, c []T, ldc int, accumulate bool))
 	}
 	return kernelGo[T]
+}
+
+// directKernelFor returns the micro-kernel that reads A in place, or nil if
+// there is none for T here.
+func directKernelFor[T Float]() func(k int, a []T, lda int, b, c []T, ldc int, accumulate bool) {
+	var zero T
+	if _, ok := any(zero).(float32); ok && useAsm {
+		return any(kernelDirectF32).(func(k int, a []T, lda int, b, c []T, ldc int, accumulate bool))
+	}
+	return nil
+}
+
+// packRowFor returns the assembly routine that packs one row of B into
+// panels, or nil if there is none for T here.
+func packRowFor[T Float]() func(dst []T, stride int, src []T, panels int) {
+	var zero T
+	if _, ok := any(zero).(float32); ok && useAsm {
+		return any(packRowF32).(func(dst []T, stride int, src []T, panels int))
+	}
+	return nil
 }
 
 // kernelGo is the portable micro-kernel: 3×4 sub-tiles keep their sums in
