@@ -3,6 +3,8 @@ package encoder
 import (
 	"math"
 
+	"github.com/viterin/vek/vek32"
+
 	"simsearch/encoder/internal/gemm"
 )
 
@@ -79,6 +81,10 @@ func im2col[T Float](g convGeom, x, cols []T, b0, b1 int) {
 // to the sum, over the rows of dcols, of each value at the input position
 // it was read from.
 func col2im[T Float](g convGeom, dcols, dx []T, b0, b1 int) {
+	add := addTo[T]
+	if _, ok := any(dx).([]float32); ok {
+		add = any(vek32.Add_Inplace).(func(dst, src []T))
+	}
 	outH, outW, k := g.OutH(), g.OutW(), g.K()
 	span := g.Kernel * g.InC
 	rowLen := g.InW * g.InC
@@ -98,13 +104,13 @@ func col2im[T Float](g convGeom, dcols, dx []T, b0, b1 int) {
 					row := img[iy*rowLen : (iy+1)*rowLen]
 					s := src[ky*span : (ky+1)*span]
 					if x0 >= 0 && x0+g.Kernel <= g.InW {
-						addTo(row[x0*g.InC:(x0+g.Kernel)*g.InC], s)
+						add(row[x0*g.InC:(x0+g.Kernel)*g.InC], s)
 						continue
 					}
 					for kx := range g.Kernel {
 						ix := x0 + kx
 						if ix >= 0 && ix < g.InW {
-							addTo(row[ix*g.InC:(ix+1)*g.InC], s[kx*g.InC:(kx+1)*g.InC])
+							add(row[ix*g.InC:(ix+1)*g.InC], s[kx*g.InC:(kx+1)*g.InC])
 						}
 					}
 				}
@@ -128,11 +134,19 @@ func biasActivate[T Float](y, bias []T, relu bool) {
 	for off := 0; off < len(y); off += n {
 		row := y[off : off+n]
 		for j, b := range bias[:len(row)] {
-			v := row[j] + b
-			if relu && v < 0 {
-				v = 0
-			}
-			row[j] = v
+			row[j] += b
+		}
+	}
+	if !relu {
+		return
+	}
+	if y32, ok := any(y).([]float32); ok {
+		vek32.MaximumNumber_Inplace(y32, 0)
+		return
+	}
+	for i, v := range y {
+		if v < 0 {
+			y[i] = 0
 		}
 	}
 }
