@@ -3,4 +3,42 @@
 // objectives (autoencoder, contrastive InfoNCE, supervised), the training
 // loop, self-describing safetensors checkpoints, and the untrained baselines
 // (raw pixels and a randomly initialized network).
+//
+// # Basics
+//
+// Train a model on the training split of a dataset, save it, and embed
+// images with it:
+//
+//	data, err := encoder.LoadTrainingSet(ctx, "shapes:n=3200,seed=1,res=32")
+//	opts := encoder.DefaultTrainOptions() // contrastive, augmentation A
+//	opts.Data, opts.Batch = data, 64
+//	model, err := encoder.Train(ctx, opts)
+//	err = model.Save("enc-A.safetensors")
+//	vectors, err := model.NewEmbedder(encoder.EmbedOptions{}).Embed(ctx, images)
+//
+// A Model is the same kind of value whether it was trained, decoded from
+// checkpoint bytes (Decode, Load) or made by NewBaseline: every model turns
+// images of its resolution into L2-normalized vectors of Dim values. Its
+// checkpoint bytes (Bytes) are a safetensors file whose tensors have the
+// names and layouts of the equivalent PyTorch module (see
+// bench/check_checkpoint.py) and whose metadata records the architecture
+// and how the model was trained (Info). ID is the SHA-256 of those bytes.
+//
+// # Speed
+//
+// gorgonia builds the graph, differentiates it and runs it on its tape
+// machine, but the layers are this package's own ops: convolutions over
+// NHWC tensors as one im2col matrix product per batch, with buffers kept
+// from one step to the next, and matrix products by internal/gemm, which
+// has an AVX2/FMA kernel. Adam runs in one pass per parameter. Training
+// uses every core and is deterministic given the seed, whatever the number
+// of cores.
+//
+// # Caveats
+//
+// A graph has a fixed batch size: training drops the last incomplete batch
+// of each epoch (the shuffled images it leaves out differ from epoch to
+// epoch), and an Embedder keeps one graph per batch size it has used, per
+// goroutine that used it at once. Embeddings of the same image are equal
+// whatever the batch it was embedded in.
 package encoder

@@ -8,9 +8,9 @@ import (
 	"simsearch/encoder/internal/gemm"
 )
 
-// Float is the element type of tensors: float32 for training and
+// float is the element type of tensors: float32 for training and
 // embedding, float64 for the gradient checks of the tests.
-type Float = gemm.Float
+type float = gemm.Float
 
 // convGeom is the geometry of a 2-D convolution over a batch of NHWC
 // images: square kernels, the same stride and zero padding on both axes.
@@ -39,7 +39,7 @@ func (g convGeom) OutSize() int { return g.Rows() * g.OutC }
 // im2col writes, for each output position of the images b in [b0, b1), the
 // input values under the kernel as one row of cols, ordered by kernel row,
 // kernel column and input channel; positions in the padding are zero.
-func im2col[T Float](g convGeom, x, cols []T, b0, b1 int) {
+func im2col[T float](g convGeom, x, cols []T, b0, b1 int) {
 	outH, outW, k := g.OutH(), g.OutW(), g.K()
 	span := g.Kernel * g.InC // one kernel row over all channels
 	rowLen := g.InW * g.InC
@@ -80,7 +80,7 @@ func im2col[T Float](g convGeom, x, cols []T, b0, b1 int) {
 // col2im is the adjoint of im2col: it sets dx of the images b in [b0, b1)
 // to the sum, over the rows of dcols, of each value at the input position
 // it was read from.
-func col2im[T Float](g convGeom, dcols, dx []T, b0, b1 int) {
+func col2im[T float](g convGeom, dcols, dx []T, b0, b1 int) {
 	add := addTo[T]
 	if _, ok := any(dx).([]float32); ok {
 		add = any(vek32.Add_Inplace).(func(dst, src []T))
@@ -120,7 +120,7 @@ func col2im[T Float](g convGeom, dcols, dx []T, b0, b1 int) {
 }
 
 // addTo adds src to dst element by element.
-func addTo[T Float](dst, src []T) {
+func addTo[T float](dst, src []T) {
 	src = src[:len(dst)]
 	for i := range dst {
 		dst[i] += src[i]
@@ -129,7 +129,7 @@ func addTo[T Float](dst, src []T) {
 
 // biasActivate adds bias to every row of y (rows of len(bias)) and, if
 // relu, replaces negative values with 0.
-func biasActivate[T Float](y, bias []T, relu bool) {
+func biasActivate[T float](y, bias []T, relu bool) {
 	n := len(bias)
 	for off := 0; off < len(y); off += n {
 		row := y[off : off+n]
@@ -152,7 +152,7 @@ func biasActivate[T Float](y, bias []T, relu bool) {
 }
 
 // reluGrad sets dx to dy where y > 0 and to 0 elsewhere.
-func reluGrad[T Float](y, dy, dx []T) {
+func reluGrad[T float](y, dy, dx []T) {
 	dy = dy[:len(y)]
 	dx = dx[:len(y)]
 	for i, v := range y {
@@ -166,7 +166,7 @@ func reluGrad[T Float](y, dy, dx []T) {
 
 // columnSums adds up the rows of g (rows of len(sums)) into the columns
 // [j0, j1) of sums.
-func columnSums[T Float](g, sums []T, j0, j1 int) {
+func columnSums[T float](g, sums []T, j0, j1 int) {
 	n := len(sums)
 	s := sums[j0:j1]
 	clear(s)
@@ -179,7 +179,7 @@ func columnSums[T Float](g, sums []T, j0, j1 int) {
 // 2h×2w pixels and c channels, as PyTorch's pixel_shuffle with factor 2:
 // input channel 4·ch + 2·dy + dx becomes channel ch of output pixel
 // (2y+dy, 2x+dx). With inverse it undoes that (space to depth).
-func depthToSpace[T Float](batch, h, w, c int, in, out []T, inverse bool) {
+func depthToSpace[T float](batch, h, w, c int, in, out []T, inverse bool) {
 	for b := range batch {
 		for y := range h {
 			for x := range w {
@@ -212,7 +212,7 @@ const normEpsilon = 1e-12
 
 // l2Normalize divides each row of x (rows of dim values) by its Euclidean
 // norm, at least normEpsilon, writing y and the divisors.
-func l2Normalize[T Float](x, y []T, norms []T, dim int) {
+func l2Normalize[T float](x, y []T, norms []T, dim int) {
 	for r := range norms {
 		row := x[r*dim : (r+1)*dim]
 		var ss float64
@@ -230,7 +230,7 @@ func l2Normalize[T Float](x, y []T, norms []T, dim int) {
 
 // l2NormalizeGrad is the gradient of l2Normalize: dx = (dy − y·⟨y, dy⟩)/n,
 // or dy/n for rows whose norm was below normEpsilon.
-func l2NormalizeGrad[T Float](y, dy, dx, norms []T, dim int) {
+func l2NormalizeGrad[T float](y, dy, dx, norms []T, dim int) {
 	for r, n := range norms {
 		yr, dyr, dxr := y[r*dim:(r+1)*dim], dy[r*dim:(r+1)*dim], dx[r*dim:(r+1)*dim]
 		var dot float64
@@ -249,7 +249,7 @@ func l2NormalizeGrad[T Float](y, dy, dx, norms []T, dim int) {
 // of −log softmax(row)[target], computed with log-sum-exp. If grad is not
 // nil it also writes the gradient of that mean with respect to the logits,
 // times scale. Targets are class numbers stored as floats.
-func crossEntropy[T Float](logits, targets []T, classes int, grad []T, scale float64) (float64, error) {
+func crossEntropy[T float](logits, targets []T, classes int, grad []T, scale float64) (float64, error) {
 	rows := len(targets)
 	var total float64
 	for r := range rows {
@@ -284,7 +284,7 @@ func crossEntropy[T Float](logits, targets []T, classes int, grad []T, scale flo
 
 // meanSquaredError returns the mean of (pred − target)² and, if grad is
 // not nil, writes its gradient with respect to pred, times scale.
-func meanSquaredError[T Float](pred, target, grad []T, scale float64) float64 {
+func meanSquaredError[T float](pred, target, grad []T, scale float64) float64 {
 	target = target[:len(pred)]
 	var sum float64
 	for i, p := range pred {

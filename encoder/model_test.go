@@ -240,7 +240,7 @@ func TestEmbedderAnyBatchAndConcurrently(t *testing.T) {
 						}
 						for i := range got {
 							for j := range got[i] {
-								if math.Abs(float64(got[i][j]-ref[i][j])) > 1e-6 {
+								if got[i][j] != ref[i][j] {
 									t.Errorf("goroutine %d, %d images: embedding %d[%d] = %v, alone %v", g, n, i, j, got[i][j], ref[i][j])
 									return
 								}

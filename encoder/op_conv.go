@@ -70,7 +70,7 @@ func (op *convOp) Do(vals ...G.Value) (G.Value, error) {
 	return out, nil
 }
 
-func convForward[T Float](op *convOp, x, w, b, y []T) {
+func convForward[T float](op *convOp, x, w, b, y []T) {
 	g := op.geom
 	cols := convCols(op, x)
 	gemm.Gemm(false, true, g.Rows(), g.OutC, g.K(), 1, cols, g.K(), w, g.K(), 0, y, g.OutC)
@@ -81,7 +81,7 @@ func convForward[T Float](op *convOp, x, w, b, y []T) {
 
 // convCols returns the im2col matrix of x: x itself for a 1×1 kernel; else
 // kept memory when training, scratch memory otherwise.
-func convCols[T Float](op *convOp, x []T) []T {
+func convCols[T float](op *convOp, x []T) []T {
 	g := op.geom
 	if g.Identity() {
 		return x
@@ -175,7 +175,7 @@ func (op *convWeightGradOp) Do(vals ...G.Value) (G.Value, error) {
 	return out, nil
 }
 
-func convWeightGrad[T Float](fwd *convOp, x, dy, dw []T) {
+func convWeightGrad[T float](fwd *convOp, x, dy, dw []T) {
 	g := fwd.geom
 	cols := x
 	if !g.Identity() {
@@ -243,7 +243,7 @@ func (op *convInputGradOp) Do(vals ...G.Value) (G.Value, error) {
 	return out, nil
 }
 
-func convInputGrad[T Float](fwd *convOp, dy, w, dx []T) {
+func convInputGrad[T float](fwd *convOp, dy, w, dx []T) {
 	g := fwd.geom
 	if g.Identity() {
 		gemm.Gemm(false, false, g.Rows(), g.K(), g.OutC, 1, dy, g.OutC, w, g.K(), 0, dx, g.K())

@@ -208,7 +208,7 @@ func (op *pairLogitsGradOp) Do(vals ...G.Value) (G.Value, error) {
 	return out, nil
 }
 
-func pairLogitsGrad[T Float](f *pairLogitsOp, z, dl, dz []T) {
+func pairLogitsGrad[T float](f *pairLogitsOp, z, dl, dz []T) {
 	nd := f.n * f.dim
 	s := T(1 / f.tau)
 	gemm.Gemm(false, false, f.n, f.dim, f.n, s, dl, f.n, z[nd:], f.dim, 0, dz[:nd], f.dim)

@@ -77,7 +77,7 @@ func (b *buffer) get(dt tensor.Dtype, shape tensor.Shape) *tensor.Dense {
 }
 
 // slice returns the buffer's elements as []T.
-func slice[T Float](t *tensor.Dense) []T { return t.Data().([]T) }
+func slice[T float](t *tensor.Dense) []T { return t.Data().([]T) }
 
 // workspace is scratch memory shared by the ops of one graph. A graph runs
 // one op at a time, so an op may use it freely during Do.
@@ -87,7 +87,7 @@ type workspace struct {
 }
 
 // scratch returns n elements of scratch memory of type T.
-func scratch[T Float](ws *workspace, n int) []T {
+func scratch[T float](ws *workspace, n int) []T {
 	var zero T
 	switch any(zero).(type) {
 	case float32:
@@ -105,7 +105,7 @@ func scratch[T Float](ws *workspace, n int) []T {
 
 // keep returns n elements of the memory held in *store, (re)allocating it
 // when its type or size is wrong.
-func keep[T Float](store *any, n int) []T {
+func keep[T float](store *any, n int) []T {
 	if s, ok := (*store).([]T); ok && cap(s) >= n {
 		return s[:n]
 	}
@@ -115,7 +115,7 @@ func keep[T Float](store *any, n int) []T {
 }
 
 // values returns the elements of v, which must hold T.
-func values[T Float](v G.Value) []T { return v.Data().([]T) }
+func values[T float](v G.Value) []T { return v.Data().([]T) }
 
 // scalarOf returns the value of a scalar (or one-element tensor).
 func scalarOf(v G.Value) float64 {
