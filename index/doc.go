@@ -24,7 +24,8 @@
 // A search returns at most k items, nearest first, with Euclidean
 // distances. Filters (split, set, group, label, exclusions) still return k
 // items when k match: per query the package chooses between a graph search
-// with a widened breadth and an exact scan of the matching vectors,
+// that walks on until it holds ef matching items and an exact scan of the
+// matching vectors,
 // whichever its cost model says is faster (small spaces and selective
 // filters go exact). Probe items are left out of ordinary queries.
 //

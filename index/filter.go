@@ -15,8 +15,8 @@ import (
 // never return probes, and queries about a probe experiment see only it.
 //
 // Searches with a filter still return k results when k items match: the
-// search widens its HNSW breadth, or scans the matching items exactly
-// when that is faster (see Method).
+// graph search walks on until it holds ef matching items, or the matching
+// items are scanned exactly when that is faster (see Method).
 type Filter struct {
 	// Splits keeps items whose split is one of these ("val queries train
 	// items only": Splits: []string{SplitTrain}).

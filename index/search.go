@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"math"
 	"slices"
 	"sync"
 
@@ -69,8 +68,8 @@ type SearchOptions struct {
 	// K is the number of neighbours wanted; 0 means 10. At most 100,000.
 	K int
 	// Ef is the HNSW search breadth; 0 means the space's EfSearch. It is
-	// raised to K, and widened further for filters that match a fraction
-	// of the items.
+	// raised to K. With a filter, ef counts matching items only, so the
+	// search walks further the fewer items match.
 	Ef int
 	// Filter restricts the items returned.
 	Filter Filter
@@ -152,13 +151,14 @@ func (s *Space) prepare(opts SearchOptions) (*plan, error) {
 		p.selected = p.sel.count
 	}
 
-	// Widen the breadth for a filter: the graph search keeps ef matching
-	// nodes, but on the way it meets nodes that do not match, and the
-	// paths it needs run through them.
+	// No explicit widening for a filter: the graph search counts only
+	// matching nodes towards ef and walks on until it holds ef of them, so
+	// with a share s of the nodes matching it already covers about ef/s
+	// nodes. Measured on 50,000 clustered vectors, a filter keeping 60 %,
+	// 30 % or 10 % of them gives a higher recall at the same ef than no
+	// filter (BENCHMARKS.md); widening ef further bought little recall for
+	// its cost.
 	share := float64(p.selected) / float64(max(p.nodes, 1))
-	if p.sel != nil && share > 0 {
-		p.ef = min(max(p.ef, int(float64(p.ef)/math.Sqrt(share))), 4*p.ef)
-	}
 
 	p.method = opts.Method
 	if p.method == Auto {

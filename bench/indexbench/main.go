@@ -1,0 +1,507 @@
+// Command indexbench measures simsearch's index on the vectors and queries
+// that bench/index_peers.py gives Debian's hnswlib and FAISS, so that the
+// figures in BENCHMARKS.md are side by side on the same data.
+//
+// It is a measurement for BENCHMARKS.md, not part of simsearch:
+//
+//	go run ./bench/indexbench gen -n 100000 -dir /tmp/idx100k     # vectors, queries, truth
+//	go run ./bench/indexbench graph -dir /tmp/idx100k -workers 2  # hnsw.Graph: build, ef sweep, exact
+//	go run ./bench/indexbench db -dir /tmp/idx100k -workers 2     # index file: store, build, save, load
+//	go run ./bench/indexbench first-query -db /tmp/idx100k/index.db
+//	/usr/bin/python3 bench/index_peers.py /tmp/idx100k
+//
+// Files (all little-endian): base.f32 and query.f32 hold a 16-byte header
+// ("F32V", version 1, count, dimension as uint32s) and the vectors as
+// float32; truth.i32 holds the same header ("I32V", …, k) and the ids of
+// each query's k exact nearest base vectors, nearest first.
+//
+// The vectors are unit vectors near a 32-dimensional latent space in
+// clusters (n/1000 centres), mapped into 128 dimensions with a little
+// isotropic noise (-data latent), or uniform on the sphere (-data
+// uniform), the hard case.
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/viterin/vek/vek32"
+
+	"simsearch/index"
+	"simsearch/index/hnsw"
+)
+
+func main() {
+	log.SetFlags(0)
+	if len(os.Args) < 2 {
+		log.Fatal("usage: indexbench gen|graph|db|first-query [flags]")
+	}
+	cmd, args := os.Args[1], os.Args[2:]
+	fs := flag.NewFlagSet(cmd, flag.ExitOnError)
+	dir := fs.String("dir", "/tmp/idx", "folder of base.f32, query.f32 and truth.i32")
+	n := fs.Int("n", 100000, "gen: number of base vectors")
+	queries := fs.Int("queries", 1000, "gen: number of queries")
+	dim := fs.Int("dim", 128, "gen: dimension")
+	data := fs.String("data", "latent", "gen: latent (clustered, low intrinsic dimension) or uniform")
+	workers := fs.Int("workers", 2, "goroutines for building and searching")
+	efs := fs.String("efs", "10,16,24,32,48,64,96,128,256", "search breadths to measure")
+	db := fs.String("db", "", "first-query: database file")
+	populate := fs.Bool("populate", false, "first-query: map the file with MAP_POPULATE")
+	fs.Parse(args)
+
+	switch cmd {
+	case "gen":
+		gen(*dir, *data, *n, *queries, *dim, *workers)
+	case "graph":
+		graph(*dir, *workers, parseInts(*efs))
+	case "db":
+		dbBench(*dir, *workers, parseInts(*efs))
+	case "first-query":
+		firstQuery(*db, *populate)
+	default:
+		log.Fatalf("unknown command %q", cmd)
+	}
+}
+
+func parseInts(s string) []int {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			log.Fatal(err)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// gen writes the vectors, the queries and the exact neighbours.
+func gen(dir, data string, n, queries, dim, workers int) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		log.Fatal(err)
+	}
+	var base, query []float32
+	switch data {
+	case "latent":
+		clusters := max(n/1000, 10)
+		base = latentVectors(1, n, dim, 32, clusters)
+		query = latentVectors(2, queries, dim, 32, clusters)
+	case "uniform":
+		base = uniformVectors(1, n, dim)
+		query = uniformVectors(2, queries, dim)
+	default:
+		log.Fatalf("unknown -data %q", data)
+	}
+	writeVectors(filepath.Join(dir, "base.f32"), "F32V", base, dim)
+	writeVectors(filepath.Join(dir, "query.f32"), "F32V", query, dim)
+	start := time.Now()
+	truth := exactTruth(base, query, dim, 10, workers)
+	log.Printf("exact neighbours of %d queries in %.1f s", queries, time.Since(start).Seconds())
+	ids := make([]float32, len(truth)) // written through the same code path
+	for i, id := range truth {
+		ids[i] = math.Float32frombits(uint32(id))
+	}
+	writeVectors(filepath.Join(dir, "truth.i32"), "I32V", ids, 10)
+	log.Printf("wrote %d %s vectors of dimension %d and %d queries to %s", n, data, dim, queries, dir)
+}
+
+// exactTruth returns each query's k nearest base vectors by a plain scan.
+func exactTruth(base, query []float32, dim, k, workers int) []int32 {
+	nq := len(query) / dim
+	out := make([]int32, nq*k)
+	parallel(nq, workers, func(q int) {
+		type hit struct {
+			d  float32
+			id int32
+		}
+		var best []hit
+		qv := query[q*dim : (q+1)*dim]
+		for i := 0; i < len(base)/dim; i++ {
+			d := 1 - vek32.Dot(qv, base[i*dim:(i+1)*dim])
+			if len(best) < k || d < best[len(best)-1].d {
+				best = append(best, hit{d, int32(i)})
+				sort.Slice(best, func(a, b int) bool { return best[a].d < best[b].d })
+				if len(best) > k {
+					best = best[:k]
+				}
+			}
+		}
+		for j, h := range best {
+			out[q*k+j] = h.id
+		}
+	})
+	return out
+}
+
+// parallel calls fn(i) for i in [0, n) on workers goroutines.
+func parallel(n, workers int, fn func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// graph measures hnsw.Graph alone: the algorithm against hnswlib's.
+func graph(dir string, workers int, efs []int) {
+	base, dim := readVectors(filepath.Join(dir, "base.f32"), "F32V")
+	query, _ := readVectors(filepath.Join(dir, "query.f32"), "F32V")
+	truth := readTruth(filepath.Join(dir, "truth.i32"))
+	n := len(base) / dim
+	fmt.Printf("# %s: %d vectors of dimension %d, %d queries, %d workers, load %s\n", dir, n, dim, len(query)/dim, workers, loadAverage())
+
+	before := heapInUse()
+	g := hnsw.NewGraph(dim)
+	g.Reserve(n)
+	start := time.Now()
+	const step = 10000
+	for i := 0; i < n; i += step {
+		g.AddBatch(base[i*dim:min(i+step, n)*dim], workers)
+	}
+	build := time.Since(start).Seconds()
+	mem := heapInUse() - before
+	fmt.Printf("build: %.1f s, %.0f inserts/s, heap %.0f MiB (%.0f bytes/vector, vectors %d)\n",
+		build, float64(n)/build, float64(mem)/(1<<20), float64(mem)/float64(n), 4*dim)
+
+	nq := len(query) / dim
+	fmt.Printf("%-6s %10s %10s %10s\n", "ef", "recall@10", "q/s", "q/s 1 thr")
+	for _, ef := range efs {
+		results := make([][]hnsw.Result, nq)
+		run := func(w int) float64 {
+			start := time.Now()
+			parallel(nq, w, func(q int) {
+				results[q] = g.Search(query[q*dim:(q+1)*dim], 10, ef, nil, results[q][:0])
+			})
+			return float64(nq) / time.Since(start).Seconds()
+		}
+		run(workers) // warm the searchers' pool
+		qps := run(workers)
+		qps1 := run(1)
+		var recall float64
+		for q := range nq {
+			recall += overlap(results[q], truth[q])
+		}
+		fmt.Printf("%-6d %10.4f %10.0f %10.0f\n", ef, recall/float64(nq), qps, qps1)
+	}
+
+	// Exact search: a plain SIMD scan, one query at a time.
+	start = time.Now()
+	plain := 0
+	for q := 0; q < nq && time.Since(start) < 5*time.Second; q++ {
+		qv := query[q*dim : (q+1)*dim]
+		best := float32(2)
+		for i := range n {
+			if d := 1 - vek32.Dot(qv, base[i*dim:(i+1)*dim]); d < best {
+				best = d
+			}
+		}
+		plain++
+	}
+	fmt.Printf("plain vek scan (1 thread, no top-k): %.1f queries/s\n", float64(plain)/time.Since(start).Seconds())
+}
+
+// overlap is the share of truth found in got.
+func overlap(got []hnsw.Result, truth []int32) float64 {
+	hits := 0
+	for _, t := range truth {
+		for _, r := range got {
+			if int32(r.Node) == t {
+				hits++
+				break
+			}
+		}
+	}
+	return float64(hits) / float64(len(truth))
+}
+
+// dbBench measures the index file: storing vectors, building and saving
+// the graph, loading it back, and searching through the index package.
+func dbBench(dir string, workers int, efs []int) {
+	base, dim := readVectors(filepath.Join(dir, "base.f32"), "F32V")
+	query, _ := readVectors(filepath.Join(dir, "query.f32"), "F32V")
+	truth := readTruth(filepath.Join(dir, "truth.i32"))
+	n, nq := len(base)/dim, len(query)/dim
+	path := filepath.Join(dir, "index.db")
+	os.Remove(path)
+	fmt.Printf("# %s: %d vectors, %d workers, load %s\n", path, n, workers, loadAverage())
+	ctx := context.Background()
+
+	var buildStart time.Time
+	var building time.Duration
+	db, err := index.Open(path, index.Options{Workers: workers, Progress: func(p index.Progress) {
+		if p.Stage == "build" && p.Done == 0 {
+			buildStart = time.Now()
+		}
+		if p.Stage == "build" && p.Done == p.Total {
+			building = time.Since(buildStart)
+		}
+	}})
+	check(err)
+	start := time.Now()
+	const batch = 10000
+	var ids []index.ItemID
+	for i := 0; i < n; i += batch {
+		items := make([]index.Item, 0, batch)
+		for j := i; j < min(i+batch, n); j++ {
+			src := fmt.Sprintf("vector/%d", j)
+			items = append(items, index.Item{Source: src, Hash: sha256.Sum256([]byte(src)), Split: index.SplitTrain})
+		}
+		got, _, err := db.AddItems(ctx, items)
+		check(err)
+		ids = append(ids, got...)
+	}
+	itemsTime := time.Since(start)
+	sp, err := db.CreateSpace(ctx, index.SpaceConfig{Name: "bench", Dim: dim, Encoder: index.Encoder{ID: "bench"}})
+	check(err)
+	start = time.Now()
+	for i := 0; i < n; i += batch {
+		_, err := sp.AddVectors(ctx, ids[i:min(i+batch, n)], base[i*dim:min(i+batch, n)*dim])
+		check(err)
+	}
+	vectorsTime := time.Since(start)
+	start = time.Now()
+	check(sp.SaveGraph(ctx))
+	buildSave := time.Since(start)
+	check(db.Close())
+	st, _ := os.Stat(path)
+	info := sp.Info()
+	fmt.Printf("store items: %.1f s (%.0f items/s); store vectors: %.1f s (%.0f vectors/s)\n",
+		itemsTime.Seconds(), float64(n)/itemsTime.Seconds(), vectorsTime.Seconds(), float64(n)/vectorsTime.Seconds())
+	fmt.Printf("build graph from stored vectors: %.1f s (%.0f inserts/s); save: %.1f s; graph %.0f MiB (%.0f bytes/vector); file %.0f MiB\n",
+		building.Seconds(), float64(n)/building.Seconds(), (buildSave - building).Seconds(),
+		float64(info.Stored.Bytes)/(1<<20), float64(info.Stored.Bytes)/float64(n), float64(st.Size())/(1<<20))
+
+	before := heapInUse()
+	db, err = index.Open(path, index.Options{ReadOnly: true, Workers: workers})
+	check(err)
+	defer db.Close()
+	sp, err = db.Space("bench")
+	check(err)
+	start = time.Now()
+	check(sp.Load(ctx))
+	fmt.Printf("load (vectors + stored graph, warm page cache): %.2f s; heap %.0f MiB\n", time.Since(start).Seconds(), float64(heapInUse()-before)/(1<<20))
+
+	fmt.Printf("%-6s %10s %10s\n", "ef", "recall@10", "q/s")
+	for _, ef := range efs {
+		opts := index.SearchOptions{K: 10, Ef: ef, Method: index.HNSW}
+		sp.SearchBatch(ctx, query, opts)
+		start := time.Now()
+		res, err := sp.SearchBatch(ctx, query, opts)
+		check(err)
+		qps := float64(nq) / time.Since(start).Seconds()
+		var recall float64
+		for q := range nq {
+			hits := 0
+			for _, t := range truth[q] {
+				for _, r := range res[q] {
+					if int32(r.ID) == t {
+						hits++
+						break
+					}
+				}
+			}
+			recall += float64(hits) / float64(len(truth[q]))
+		}
+		fmt.Printf("%-6d %10.4f %10.0f\n", ef, recall/float64(nq), qps)
+	}
+	exactQueries := query[:min(nq, max(64, 2_000_000_000/(n*dim)))*dim]
+	for _, w := range []int{1, workers} {
+		db.Close()
+		db, err = index.Open(path, index.Options{ReadOnly: true, Workers: w})
+		check(err)
+		sp, err = db.Space("bench")
+		check(err)
+		check(sp.Load(ctx))
+		start := time.Now()
+		_, err := sp.SearchBatch(ctx, exactQueries, index.SearchOptions{K: 10, Method: index.Exact})
+		check(err)
+		fmt.Printf("exact search, batch of %d queries, %d workers: %.1f queries/s\n", len(exactQueries)/dim, w, float64(len(exactQueries)/dim)/time.Since(start).Seconds())
+		start = time.Now()
+		for q := range 8 {
+			_, err := sp.Search(exactQueries[q*dim:(q+1)*dim], index.SearchOptions{K: 10, Method: index.Exact})
+			check(err)
+		}
+		if w == 1 {
+			fmt.Printf("exact search, one query at a time: %.1f queries/s\n", 8/time.Since(start).Seconds())
+		}
+	}
+}
+
+// firstQuery opens a database, loads its space and answers one query, and
+// prints the time since the process started.
+func firstQuery(path string, populate bool) {
+	db, err := index.Open(path, index.Options{ReadOnly: true, Populate: populate})
+	check(err)
+	names, err := db.SpaceNames()
+	check(err)
+	if len(names) == 0 {
+		log.Fatal("no space")
+	}
+	sp, err := db.Space(names[0])
+	check(err)
+	items := sp.Items()
+	res, err := sp.SearchItem(items[len(items)/2], index.SearchOptions{K: 10})
+	check(err)
+	fmt.Printf("first query answered %.2f s after the process started (%d results, %d vectors, populate %v, load %s)\n",
+		sinceProcessStart().Seconds(), len(res), len(items), populate, loadAverage())
+}
+
+// sinceProcessStart reads the process start time from /proc (10 ms
+// resolution).
+func sinceProcessStart() time.Duration {
+	stat, err := os.ReadFile("/proc/self/stat")
+	check(err)
+	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
+	startTicks, _ := strconv.ParseFloat(fields[19], 64) // field 22 overall
+	up, err := os.ReadFile("/proc/uptime")
+	check(err)
+	uptime, _ := strconv.ParseFloat(strings.Fields(string(up))[0], 64)
+	return time.Duration((uptime - startTicks/100) * float64(time.Second))
+}
+
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
+}
+
+func heapInUse() int64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapInuse)
+}
+
+func check(err error) {
+	if err != nil {
+		log.Fatal(err)
+	}
+}
+
+func writeVectors(path, magic string, v []float32, dim int) {
+	b := make([]byte, 16, 16+4*len(v))
+	copy(b, magic)
+	binary.LittleEndian.PutUint32(b[4:], 1)
+	binary.LittleEndian.PutUint32(b[8:], uint32(len(v)/dim))
+	binary.LittleEndian.PutUint32(b[12:], uint32(dim))
+	for _, x := range v {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
+	}
+	check(os.WriteFile(path, b, 0o644))
+}
+
+func readVectors(path, magic string) ([]float32, int) {
+	b, err := os.ReadFile(path)
+	check(err)
+	if len(b) < 16 || string(b[:4]) != magic || binary.LittleEndian.Uint32(b[4:]) != 1 {
+		check(errors.New(path + ": not a " + magic + " version 1 file"))
+	}
+	n, dim := int(binary.LittleEndian.Uint32(b[8:])), int(binary.LittleEndian.Uint32(b[12:]))
+	if len(b) != 16+4*n*dim {
+		check(fmt.Errorf("%s: %d bytes for %d×%d values", path, len(b), n, dim))
+	}
+	out := make([]float32, n*dim)
+	for i := range out {
+		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[16+4*i:]))
+	}
+	return out, dim
+}
+
+func readTruth(path string) [][]int32 {
+	v, k := readVectors(path, "I32V")
+	out := make([][]int32, len(v)/k)
+	for q := range out {
+		for j := range k {
+			out[q] = append(out[q], int32(math.Float32bits(v[q*k+j])))
+		}
+	}
+	return out
+}
+
+// latentVectors is index's test generator: clusters in a latent space of
+// dimension latent, mapped into dim dimensions, noise, normalized.
+func latentVectors(seed uint64, n, dim, latent, clusters int) []float32 {
+	mapRng := rand.New(rand.NewPCG(0x1a7e, uint64(dim*1000+latent)))
+	proj := make([]float64, dim*latent)
+	for i := range proj {
+		proj[i] = mapRng.NormFloat64() / math.Sqrt(float64(latent))
+	}
+	centreRng := rand.New(rand.NewPCG(0xce7, uint64(clusters)))
+	centres := make([]float64, clusters*latent)
+	for i := range centres {
+		centres[i] = centreRng.NormFloat64()
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x5eed))
+	out := make([]float32, n*dim)
+	z := make([]float64, latent)
+	for i := range n {
+		c := rng.IntN(clusters)
+		for j := range latent {
+			z[j] = centres[c*latent+j] + rng.NormFloat64()
+		}
+		var norm float64
+		v := out[i*dim : (i+1)*dim]
+		for j := range dim {
+			x := 0.05 * rng.NormFloat64()
+			for l := range latent {
+				x += proj[j*latent+l] * z[l]
+			}
+			v[j] = float32(x)
+			norm += x * x
+		}
+		scale := float32(1 / math.Sqrt(norm))
+		for j := range v {
+			v[j] *= scale
+		}
+	}
+	return out
+}
+
+// uniformVectors returns n vectors uniform on the unit sphere.
+func uniformVectors(seed uint64, n, dim int) []float32 {
+	rng := rand.New(rand.NewPCG(seed, 0x0ff))
+	out := make([]float32, n*dim)
+	for i := range n {
+		v := out[i*dim : (i+1)*dim]
+		var norm float64
+		for j := range v {
+			x := rng.NormFloat64()
+			v[j] = float32(x)
+			norm += x * x
+		}
+		scale := float32(1 / math.Sqrt(norm))
+		for j := range v {
+			v[j] *= scale
+		}
+	}
+	return out
+}
