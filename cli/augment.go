@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"image"
-	"image/color"
 	"image/png"
 	"io"
 	"math/rand/v2"
@@ -12,12 +11,9 @@ import (
 	"path/filepath"
 
 	"github.com/urfave/cli/v2"
-	"golang.org/x/image/draw"
-	"golang.org/x/image/font"
-	"golang.org/x/image/font/basicfont"
-	"golang.org/x/image/math/fixed"
 
 	"simsearch/dataset"
+	"simsearch/report"
 )
 
 func newAugmentCommand() *cli.Command {
@@ -156,58 +152,8 @@ func runAugment(c *cli.Context) error {
 	})
 }
 
-// Colours and sizes of a grid.
-var (
-	gridBackground = color.RGBA{48, 48, 48, 255}
-	gridText       = color.RGBA{220, 220, 220, 255}
-)
-
-const (
-	gridGap      = 4
-	gridMinCell  = 96 // cells are scaled up by whole factors to at least this
-	gridLineTall = 16 // a line of the 7×13 font with spacing
-)
-
-// drawGrid draws images in rows of cells, each cell scaled up by a whole
-// factor with nearest neighbours, under a title line and a column header,
-// with a label left of each row.
+// drawGrid draws images in rows of cells under a title and a column header,
+// with a label left of each row (see report.DrawGrid).
 func drawGrid(title string, columns, rowLabels []string, rows [][]*image.RGBA) *image.RGBA {
-	res := rows[0][0].Bounds().Dx()
-	cell := res * max(1, (gridMinCell+res-1)/res)
-	labelWidth := 0
-	for _, l := range rowLabels {
-		labelWidth = max(labelWidth, textWidth(l))
-	}
-	left := gridGap + labelWidth + gridGap
-	top := gridGap + 2*gridLineTall
-	width := max(left+len(columns)*(cell+gridGap), gridGap+textWidth(title)+gridGap)
-	height := top + len(rows)*(cell+gridGap)
-
-	grid := image.NewRGBA(image.Rect(0, 0, width, height))
-	draw.Draw(grid, grid.Rect, image.NewUniform(gridBackground), image.Point{}, draw.Src)
-	drawText(grid, gridGap, gridGap+12, title)
-	for k, name := range columns {
-		x := left + k*(cell+gridGap)
-		drawText(grid, x+(cell-textWidth(name))/2, gridGap+gridLineTall+12, name)
-	}
-	for r, row := range rows {
-		y := top + r*(cell+gridGap)
-		drawText(grid, gridGap, y+cell/2+4, rowLabels[r])
-		for k, img := range row {
-			x := left + k*(cell+gridGap)
-			draw.NearestNeighbor.Scale(grid, image.Rect(x, y, x+cell, y+cell), img, img.Bounds(), draw.Src, nil)
-		}
-	}
-	return grid
-}
-
-// textWidth is the width of s in pixels in the grid's font.
-func textWidth(s string) int {
-	return font.MeasureString(basicfont.Face7x13, s).Ceil()
-}
-
-// drawText writes s with its baseline at y.
-func drawText(dst *image.RGBA, x, y int, s string) {
-	d := font.Drawer{Dst: dst, Src: image.NewUniform(gridText), Face: basicfont.Face7x13, Dot: fixed.P(x, y)}
-	d.DrawString(s)
+	return report.DrawGrid(title, columns, rowLabels, rows)
 }

@@ -1,0 +1,321 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"simsearch/dataset"
+	"simsearch/index"
+)
+
+// itemLabels holds the labels and split of every item of a database, by
+// item id, so that neighbours can be scored without reading records.
+type itemLabels struct {
+	// values[l][id] is label dataset.LabelNames[l] of item id, or −1.
+	values [][]int32
+	// probe[id] is set for probe items; items added after loading are
+	// probes too (only Run adds items, and only probes).
+	probe []bool
+	train []index.ItemID
+	val   []index.ItemID
+}
+
+func loadItemLabels(ctx context.Context, db *index.DB) (*itemLabels, error) {
+	n := db.Len()
+	l := &itemLabels{values: make([][]int32, len(dataset.LabelNames)), probe: make([]bool, n)}
+	for i := range l.values {
+		l.values[i] = make([]int32, n)
+		for j := range l.values[i] {
+			l.values[i][j] = -1
+		}
+	}
+	err := db.ForEachItem(ctx, func(it index.Item) error {
+		if int(it.ID) >= n {
+			return nil
+		}
+		if it.SetID != 0 {
+			l.probe[it.ID] = true
+			return nil
+		}
+		for i, name := range dataset.LabelNames {
+			if v, ok := it.Labels[name]; ok {
+				l.values[i][it.ID] = int32(v)
+			}
+		}
+		switch it.Split {
+		case index.SplitTrain:
+			l.train = append(l.train, it.ID)
+		case index.SplitVal:
+			l.val = append(l.val, it.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read item labels: %w", err)
+	}
+	return l, nil
+}
+
+// ordinary counts the ids that are not probe items.
+func (l *itemLabels) ordinary(ids []index.ItemID) int {
+	n := 0
+	for _, id := range ids {
+		if int(id) < len(l.probe) && !l.probe[id] {
+			n++
+		}
+	}
+	return n
+}
+
+func (l *itemLabels) label(i int, id index.ItemID) int {
+	if int(id) >= len(l.values[i]) {
+		return -1
+	}
+	return int(l.values[i][id])
+}
+
+// figureDiff is the difference between a figure from the index and the
+// same figure by brute force.
+type figureDiff struct {
+	figure string
+	diff   float64
+}
+
+// gridRow is one row of a neighbour grid: a query and its neighbours.
+type gridRow struct {
+	query      index.ItemID
+	neighbours []index.Result
+}
+
+// knnResult is the outcome of the k-NN measurement of a space.
+type knnResult struct {
+	accuracies   []LabelAccuracy
+	trust        Trust
+	exactDiffs   []figureDiff
+	queryVectors [][]float32
+	gridRows     []gridRow
+}
+
+// knnChunk is the number of queries between two progress reports.
+const knnChunk = 2048
+
+// maxSampleVectors is how many validation vectors feed uniformity and the
+// collapse check.
+const maxSampleVectors = 2000
+
+// measureKNN lets every validation item of the space (or a sample of
+// opts.Queries) query its k nearest training items, and scores each label's
+// majority vote.
+func measureKNN(ctx context.Context, space *index.Space, items *itemLabels, opts Options, progress func(string, int, int)) (knnResult, error) {
+	var res knnResult
+	has := func(id index.ItemID) bool { return space.Has(id) }
+	queries := slices.DeleteFunc(slices.Clone(items.val), func(id index.ItemID) bool { return !has(id) })
+	train := slices.DeleteFunc(slices.Clone(items.train), func(id index.ItemID) bool { return !has(id) })
+	if len(queries) == 0 || len(train) == 0 {
+		return res, nil
+	}
+	rng := rand.New(rand.NewPCG(opts.Seed, 0x9ee5))
+	rng.Shuffle(len(queries), func(i, j int) { queries[i], queries[j] = queries[j], queries[i] })
+	if opts.Queries > 0 && len(queries) > opts.Queries {
+		queries = queries[:opts.Queries]
+	}
+	search := index.SearchOptions{K: opts.K, Ef: opts.Ef, Filter: index.Filter{Splits: []string{index.SplitTrain}}}
+
+	approx := make([][]index.Result, 0, len(queries))
+	for start := 0; start < len(queries); start += knnChunk {
+		progress("k-NN", start, len(queries))
+		batch, err := space.SearchItems(ctx, queries[start:min(start+knnChunk, len(queries))], search)
+		if err != nil {
+			return res, fmt.Errorf("k-NN queries: %w", err)
+		}
+		approx = append(approx, batch...)
+	}
+	progress("k-NN", len(queries), len(queries))
+	res.accuracies = scoreKNN(items, queries, train, approx, opts.K)
+
+	// Trust: the index against exact search on (a sample of) the queries.
+	checked := len(queries)
+	if !opts.Exact {
+		checked = min(checked, maxTrustQueries)
+	}
+	exactSearch := search
+	exactSearch.Method = index.Exact
+	exact, err := space.SearchItems(ctx, queries[:checked], exactSearch)
+	if err != nil {
+		return res, fmt.Errorf("exact k-NN queries: %w", err)
+	}
+	res.trust.Queries, res.trust.K = checked, opts.K
+	res.trust.Recall, res.trust.MinRecall = index.Recall(approx[:checked], exact)
+	if opts.Exact {
+		for i, a := range scoreKNN(items, queries, train, exact, opts.K) {
+			b := res.accuracies[i]
+			res.exactDiffs = append(res.exactDiffs,
+				figureDiff{"k-NN accuracy of " + a.Label, math.Abs(a.Accuracy - b.Accuracy)},
+				figureDiff{"1-NN accuracy of " + a.Label, math.Abs(a.Accuracy1 - b.Accuracy1)})
+		}
+	}
+
+	for i := range min(opts.GridQueries, len(queries)) {
+		res.gridRows = append(res.gridRows, gridRow{queries[i], approx[i]})
+	}
+	for _, id := range queries[:min(len(queries), maxSampleVectors)] {
+		v, err := space.Vector(id)
+		if err != nil {
+			return res, err
+		}
+		res.queryVectors = append(res.queryVectors, v)
+	}
+	return res, nil
+}
+
+// scoreKNN tallies the votes of the neighbours of queries for every label
+// that some query has.
+func scoreKNN(items *itemLabels, queries, train []index.ItemID, neighbours [][]index.Result, k int) []LabelAccuracy {
+	var out []LabelAccuracy
+	votes := make([]int, 0, k)
+	for l, name := range dataset.LabelNames {
+		var tally knnTally
+		queryLabels := make([]int, len(queries))
+		for q, id := range queries {
+			queryLabels[q] = items.label(l, id)
+			votes = votes[:0]
+			for _, r := range neighbours[q] {
+				votes = append(votes, items.label(l, r.ID))
+			}
+			tally.record(queryLabels[q], votes)
+		}
+		if tally.queries == 0 {
+			continue
+		}
+		trainLabels := make([]int, len(train))
+		for i, id := range train {
+			trainLabels[i] = items.label(l, id)
+		}
+		out = append(out, tally.accuracy(name, dataset.LabelClasses(name), k, chanceLevel(trainLabels, queryLabels)))
+	}
+	return out
+}
+
+// groupMeasure is the geometry of one probe group in one space.
+type groupMeasure struct {
+	vectors  [][]float32
+	sets     [][]int
+	geometry SetGeometry
+	// exact holds the brute-force margins and geometry (with Exact).
+	exact           *SetGeometry
+	marginAgreement int
+}
+
+// marginTolerance is how close an index margin must be to the exact one to
+// count as the same.
+const marginTolerance = 1e-5
+
+// measureGroup reads the vectors of a probe group and measures its sets:
+// diameters exactly, margins from index queries restricted to the group.
+func measureGroup(ctx context.Context, space *index.Space, group *probeGroup, opts Options, rng *rand.Rand) (groupMeasure, error) {
+	var m groupMeasure
+	var ids []index.ItemID
+	setOf := map[index.ItemID]int{}
+	largest := 0
+	for s, set := range group.sets {
+		var members []int
+		for _, id := range set {
+			v, err := space.Vector(id)
+			if err != nil {
+				return m, fmt.Errorf("probe %s: %w", group.name, err)
+			}
+			members = append(members, len(m.vectors))
+			m.vectors = append(m.vectors, v)
+			ids = append(ids, id)
+			setOf[id] = s
+		}
+		m.sets = append(m.sets, members)
+		largest = max(largest, len(set))
+	}
+	// The k = largest nearest members of the group always include one of
+	// another set: the query's own set has at most largest − 1 others.
+	results, err := space.SearchItems(ctx, ids, index.SearchOptions{
+		K: largest, Ef: opts.Ef, Filter: index.Filter{Group: group.name},
+	})
+	if err != nil {
+		return m, fmt.Errorf("margin queries of %s: %w", group.name, err)
+	}
+	margins := make([]float64, len(m.sets))
+	for i := range margins {
+		margins[i] = math.Inf(1)
+	}
+	for q, id := range ids {
+		own := setOf[id]
+		for _, r := range results[q] {
+			if setOf[r.ID] != own {
+				margins[own] = min(margins[own], float64(r.Distance))
+				break
+			}
+		}
+	}
+	m.geometry = MeasureSets(m.vectors, m.sets, margins, rng)
+	if opts.Exact {
+		exact := ExactMargins(m.vectors, m.sets)
+		g := MeasureSets(m.vectors, m.sets, exact, rng)
+		m.exact = &g
+		for i := range exact {
+			if math.Abs(exact[i]-margins[i]) <= marginTolerance {
+				m.marginAgreement++
+			}
+		}
+	}
+	return m, nil
+}
+
+// exactDiffs compares the index-based figures of a group with brute force.
+func (m groupMeasure) exactDiffs(name string) []figureDiff {
+	if m.exact == nil {
+		return nil
+	}
+	return []figureDiff{
+		{"mean margin of " + name, math.Abs(mean(m.exact.Margins) - mean(m.geometry.Margins))},
+		{"separated share of " + name, math.Abs(m.exact.SeparatedShare() - m.geometry.SeparatedShare())},
+	}
+}
+
+// distanceSample holds within-set and between-set distances of one group,
+// for the distance plot.
+type distanceSample struct {
+	name            string
+	within, between []float64
+}
+
+// maxPlotDistances caps the distances of each kind drawn per group.
+const maxPlotDistances = 5000
+
+// sample draws the group's within-set and between-set distances.
+func (m groupMeasure) sample(name string) distanceSample {
+	rng := rand.New(rand.NewPCG(uint64(len(m.vectors)), 0x91e7))
+	s := distanceSample{name: name}
+	for _, set := range m.sets {
+		for a := range set {
+			for b := a + 1; b < len(set); b++ {
+				s.within = append(s.within, Distance(m.vectors[set[a]], m.vectors[set[b]]))
+			}
+		}
+	}
+	if len(s.within) > maxPlotDistances {
+		rng.Shuffle(len(s.within), func(i, j int) { s.within[i], s.within[j] = s.within[j], s.within[i] })
+		s.within = s.within[:maxPlotDistances]
+	}
+	if len(m.sets) < 2 {
+		return s
+	}
+	for len(s.between) < maxPlotDistances {
+		a, b := rng.IntN(len(m.sets)), rng.IntN(len(m.sets))
+		if a == b {
+			continue
+		}
+		sa, sb := m.sets[a], m.sets[b]
+		s.between = append(s.between, Distance(m.vectors[sa[rng.IntN(len(sa))]], m.vectors[sb[rng.IntN(len(sb))]]))
+	}
+	return s
+}
