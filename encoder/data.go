@@ -33,20 +33,29 @@ func (s *TrainingSet) Len() int { return len(s.Images) }
 // or a folder written by "simsearch generate" (its images are decoded).
 // Errors wrap dataset.ErrBadSpec or dataset.ErrBadFolder for bad input.
 func LoadTrainingSet(ctx context.Context, source string) (*TrainingSet, error) {
-	if strings.HasPrefix(strings.TrimSpace(source), "shapes") {
-		if _, err := os.Stat(source); err != nil {
-			spec, err := dataset.ParseSpec(source)
-			if err != nil {
-				return nil, err
-			}
-			return specTrainingSet(ctx, spec)
+	if isSpec(source) {
+		spec, err := dataset.ParseSpec(source)
+		if err != nil {
+			return nil, err
 		}
+		return specTrainingSet(ctx, spec)
 	}
 	folder, err := dataset.ReadFolder(source)
 	if err != nil {
 		return nil, err
 	}
 	return folderTrainingSet(ctx, folder)
+}
+
+// isSpec tells whether source is a generator spec ("shapes" or
+// "shapes:…") rather than a folder; a folder of that name wins.
+func isSpec(source string) bool {
+	s := strings.TrimSpace(source)
+	if s != "shapes" && !strings.HasPrefix(s, "shapes:") {
+		return false
+	}
+	_, err := os.Stat(source)
+	return err != nil
 }
 
 func specTrainingSet(ctx context.Context, spec dataset.Spec) (*TrainingSet, error) {
