@@ -9,6 +9,7 @@ import (
 	"simsearch/dataset"
 	"simsearch/encoder"
 	"simsearch/index"
+	"simsearch/report"
 )
 
 // Exit codes of the simsearch command, listed in "simsearch --help".
@@ -71,6 +72,7 @@ var exitCodes = []struct {
 	{dataset.ErrNotEmpty, ExitUsage},
 	{encoder.ErrBadCheckpoint, ExitBadInput},
 	{encoder.ErrArchitecture, ExitBadInput},
+	{report.ErrOptions, ExitUsage},
 	{encoder.ErrOptions, ExitUsage},
 }
 
