@@ -16,25 +16,32 @@ import (
 // relu is set. A fully connected layer is a convOp with a 1×1 kernel over
 // 1×1 images.
 //
-// Forward: im2col of the batch into one matrix, one product with the
-// weights, bias and ReLU in one pass. The im2col matrix is kept for the
-// weight gradient when the op is built for training.
+// Forward: for each tap class (see taps.go), im2col of the batch into one
+// matrix and one product with the class's weights; then bias and ReLU in
+// one pass. The im2col matrices are kept for the weight gradient when the
+// op is built for training.
 type convOp struct {
 	opBase
-	geom convGeom
-	relu bool
+	geom    convGeom
+	classes []tapClass
+	relu    bool
 	// inputGrad tells whether the input needs a gradient; the first layer's
 	// input is data and does not.
 	inputGrad bool
 	// train keeps the im2col matrix for the backward pass.
 	train bool
 	ws    *workspace
-	cols  any // []T kept from the forward pass
+	cols  []any // per class, []T kept from the forward pass
 	out   buffer
 }
 
 func newConvOp(name string, g convGeom, relu, inputGrad, train bool, ws *workspace) *convOp {
-	return &convOp{opBase: newOpBase(name), geom: g, relu: relu, inputGrad: inputGrad, train: train, ws: ws}
+	op := &convOp{opBase: newOpBase(name), geom: g, relu: relu, inputGrad: inputGrad, train: train, ws: ws}
+	if !g.Identity() {
+		op.classes = g.classes()
+		op.cols = make([]any, len(op.classes))
+	}
+	return op
 }
 
 func (op *convOp) outShape() tensor.Shape {
@@ -72,29 +79,44 @@ func (op *convOp) Do(vals ...G.Value) (G.Value, error) {
 
 func convForward[T float](op *convOp, x, w, b, y []T) {
 	g := op.geom
-	cols := convCols(op, x)
-	gemm.Gemm(false, true, g.Rows(), g.OutC, g.K(), 1, cols, g.K(), w, g.K(), 0, y, g.OutC)
+	if g.Identity() {
+		gemm.Gemm(false, true, g.Rows(), g.OutC, g.K(), 1, x, g.K(), w, g.K(), 0, y, g.OutC)
+	}
+	for ci, c := range op.classes {
+		rows, kc := g.Batch*c.positions(), c.k(g.InC)
+		out := y
+		if !c.whole {
+			out = scratch[T](op.ws, slotRows, rows*g.OutC)
+		}
+		if kc == 0 {
+			clear(out) // windows entirely in the padding
+		} else {
+			var cols []T
+			if op.train {
+				cols = keep[T](&op.cols[ci], rows*kc)
+			} else {
+				cols = scratch[T](op.ws, slotCols, rows*kc)
+			}
+			parallel(g.Batch, 1, func(lo, hi int) { classCols(g, c, x, cols, lo, hi) })
+			wc, ldw := weightsOf(op, c, w)
+			gemm.Gemm(false, true, rows, g.OutC, kc, 1, cols, kc, wc, ldw, 0, out, g.OutC)
+		}
+		if !c.whole {
+			parallel(g.Batch, 1, func(lo, hi int) { scatterRows(g, c, out, y, g.OutC, lo, hi) })
+		}
+	}
 	parallel(g.Rows(), 1<<14/g.OutC+1, func(lo, hi int) {
 		biasActivate(y[lo*g.OutC:hi*g.OutC], b, op.relu)
 	})
 }
 
-// convCols returns the im2col matrix of x: x itself for a 1×1 kernel; else
-// kept memory when training, scratch memory otherwise.
-func convCols[T float](op *convOp, x []T) []T {
-	g := op.geom
-	if g.Identity() {
-		return x
+// weightsOf returns the weights of class c and their row stride.
+func weightsOf[T float](op *convOp, c tapClass, w []T) ([]T, int) {
+	var buf []T
+	if !c.fullWidth(op.geom.Kernel) {
+		buf = scratch[T](op.ws, slotWeights, op.geom.OutC*c.k(op.geom.InC))
 	}
-	n := g.Rows() * g.K()
-	var cols []T
-	if op.train {
-		cols = keep[T](&op.cols, n)
-	} else {
-		cols = scratch[T](op.ws, n)
-	}
-	parallel(g.Batch, 1, func(lo, hi int) { im2col(g, x, cols, lo, hi) })
-	return cols
+	return classWeights(op.geom, c, w, buf)
 }
 
 func (op *convOp) DiffWRT(int) []bool { return []bool{op.inputGrad, true, true} }
@@ -177,14 +199,43 @@ func (op *convWeightGradOp) Do(vals ...G.Value) (G.Value, error) {
 
 func convWeightGrad[T float](fwd *convOp, x, dy, dw []T) {
 	g := fwd.geom
-	cols := x
-	if !g.Identity() {
-		var ok bool
-		if cols, ok = fwd.cols.([]T); !ok || len(cols) != g.Rows()*g.K() {
+	if g.Identity() {
+		gemm.Gemm(true, false, g.OutC, g.K(), g.Rows(), 1, dy, g.OutC, x, g.K(), 0, dw, g.K())
+		return
+	}
+	clear(dw)
+	span := g.Kernel * g.InC
+	for ci, c := range fwd.classes {
+		rows, kc := g.Batch*c.positions(), c.k(g.InC)
+		if kc == 0 {
+			continue
+		}
+		cols, ok := fwd.cols[ci].([]T)
+		if !ok || len(cols) != rows*kc {
 			panic("encoder: weight gradient of " + fwd.name + " without its forward pass")
 		}
+		dyc := classRows(fwd, c, dy)
+		if c.fullWidth(g.Kernel) {
+			// The class's weights are consecutive columns of every row.
+			gemm.Gemm(true, false, g.OutC, kc, rows, 1, dyc, g.OutC, cols, kc, 1, dw[c.y.k0*span:], g.K())
+			continue
+		}
+		dwc := scratch[T](fwd.ws, slotGrad, g.OutC*kc)
+		gemm.Gemm(true, false, g.OutC, kc, rows, 1, dyc, g.OutC, cols, kc, 0, dwc, kc)
+		addClassWeights(g, c, dwc, dw, adder[T]())
 	}
-	gemm.Gemm(true, false, g.OutC, g.K(), g.Rows(), 1, dy, g.OutC, cols, g.K(), 0, dw, g.K())
+}
+
+// classRows returns the rows of full (one per output position) of class
+// c's positions: full itself if c is every position, else a gathered copy.
+func classRows[T float](op *convOp, c tapClass, full []T) []T {
+	if c.whole {
+		return full
+	}
+	g := op.geom
+	rows := scratch[T](op.ws, slotRows, g.Batch*c.positions()*g.OutC)
+	parallel(g.Batch, 1, func(lo, hi int) { gatherRows(g, c, full, rows, g.OutC, lo, hi) })
+	return rows
 }
 
 // biasGradOp sums the rows of the output gradient.
@@ -249,7 +300,17 @@ func convInputGrad[T float](fwd *convOp, dy, w, dx []T) {
 		gemm.Gemm(false, false, g.Rows(), g.K(), g.OutC, 1, dy, g.OutC, w, g.K(), 0, dx, g.K())
 		return
 	}
-	dcols := scratch[T](fwd.ws, g.Rows()*g.K())
-	gemm.Gemm(false, false, g.Rows(), g.K(), g.OutC, 1, dy, g.OutC, w, g.K(), 0, dcols, g.K())
-	parallel(g.Batch, 1, func(lo, hi int) { col2im(g, dcols, dx, lo, hi) })
+	clear(dx)
+	add := adder[T]()
+	for _, c := range fwd.classes {
+		rows, kc := g.Batch*c.positions(), c.k(g.InC)
+		if kc == 0 {
+			continue
+		}
+		dyc := classRows(fwd, c, dy)
+		wc, ldw := weightsOf(fwd, c, w)
+		dcols := scratch[T](fwd.ws, slotGrad, rows*kc)
+		gemm.Gemm(false, false, rows, kc, g.OutC, 1, dyc, g.OutC, wc, ldw, 0, dcols, kc)
+		parallel(g.Batch, 1, func(lo, hi int) { classColsAdjoint(g, c, dcols, dx, lo, hi, add) })
+	}
 }

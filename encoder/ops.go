@@ -80,27 +80,24 @@ func (b *buffer) get(dt tensor.Dtype, shape tensor.Shape) *tensor.Dense {
 func slice[T float](t *tensor.Dense) []T { return t.Data().([]T) }
 
 // workspace is scratch memory shared by the ops of one graph. A graph runs
-// one op at a time, so an op may use it freely during Do.
+// one op at a time, so an op may use it freely during Do; an op that needs
+// several scratch buffers at once takes them from distinct slots.
 type workspace struct {
-	f32 []float32
-	f64 []float64
+	slots [numSlots]any
 }
 
-// scratch returns n elements of scratch memory of type T.
-func scratch[T float](ws *workspace, n int) []T {
-	var zero T
-	switch any(zero).(type) {
-	case float32:
-		if cap(ws.f32) < n {
-			ws.f32 = make([]float32, n)
-		}
-		return any(ws.f32[:n]).([]T)
-	default:
-		if cap(ws.f64) < n {
-			ws.f64 = make([]float64, n)
-		}
-		return any(ws.f64[:n]).([]T)
-	}
+// The scratch slots.
+const (
+	slotCols    = iota // im2col matrix of an inference pass
+	slotWeights        // weights of one tap class
+	slotRows           // output rows, or gathered gradient rows, of one class
+	slotGrad           // gradient of an im2col matrix or of class weights
+	numSlots
+)
+
+// scratch returns n elements of scratch memory of type T from a slot.
+func scratch[T float](ws *workspace, slot, n int) []T {
+	return keep[T](&ws.slots[slot], n)
 }
 
 // keep returns n elements of the memory held in *store, (re)allocating it

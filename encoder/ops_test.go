@@ -67,12 +67,19 @@ func TestConvolutionMatchesDefinition(t *testing.T) {
 		{Batch: 1, InH: 5, InW: 7, InC: 2, OutC: 3, Kernel: 4, Stride: 2, Pad: 1},
 		{Batch: 3, InH: 4, InW: 4, InC: 4, OutC: 8, Kernel: 3, Stride: 1, Pad: 1},
 		{Batch: 2, InH: 1, InW: 1, InC: 6, OutC: 3, Kernel: 1, Stride: 1},
+		{Batch: 2, InH: 1, InW: 1, InC: 3, OutC: 8, Kernel: 3, Stride: 1, Pad: 1},
+		{Batch: 2, InH: 2, InW: 2, InC: 3, OutC: 4, Kernel: 4, Stride: 2, Pad: 1},
+		{Batch: 1, InH: 2, InW: 3, InC: 2, OutC: 3, Kernel: 3, Stride: 1, Pad: 1},
+		{Batch: 2, InH: 6, InW: 6, InC: 2, OutC: 2, Kernel: 3, Stride: 2, Pad: 2},
 	} {
 		x := randomSlice(rng, geom.InSize())
 		w := randomSlice(rng, geom.OutC*geom.K())
 		b := randomSlice(rng, geom.OutC)
 		y := make([]float64, geom.OutSize())
 		op := newConvOp("conv", geom, false, false, false, &workspace{})
+		for i := range y {
+			y[i] = math.NaN() // every output must be written
+		}
 		convForward(op, x, w, b, y)
 		oh, ow := geom.OutH(), geom.OutW()
 		for n := range geom.Batch {
@@ -142,4 +149,41 @@ func randomSlice(rng *rand.Rand, n int) []float64 {
 		s[i] = 2*rng.Float64() - 1
 	}
 	return s
+}
+
+// TestTapClassesCoverTheOutput checks that the tap classes of several
+// geometries hold every output position once, with exactly the taps whose
+// input position is inside the image.
+func TestTapClassesCoverTheOutput(t *testing.T) {
+	for _, g := range []convGeom{
+		{Batch: 1, InH: 32, InW: 32, InC: 1, Kernel: 4, Stride: 2, Pad: 1},
+		{Batch: 1, InH: 2, InW: 2, InC: 1, Kernel: 4, Stride: 2, Pad: 1},
+		{Batch: 1, InH: 1, InW: 1, InC: 1, Kernel: 3, Stride: 1, Pad: 1},
+		{Batch: 1, InH: 5, InW: 7, InC: 1, Kernel: 3, Stride: 1, Pad: 1},
+		{Batch: 1, InH: 6, InW: 6, InC: 1, Kernel: 3, Stride: 2, Pad: 2},
+	} {
+		seen := make([]int, g.OutH()*g.OutW())
+		for _, c := range g.classes() {
+			for oy := c.y.o0; oy < c.y.o1; oy++ {
+				for ox := c.x.o0; ox < c.x.o1; ox++ {
+					seen[oy*g.OutW()+ox]++
+					for ky := range g.Kernel {
+						for kx := range g.Kernel {
+							iy, ix := oy*g.Stride-g.Pad+ky, ox*g.Stride-g.Pad+kx
+							inside := iy >= 0 && iy < g.InH && ix >= 0 && ix < g.InW
+							inClass := ky >= c.y.k0 && ky < c.y.k1 && kx >= c.x.k0 && kx < c.x.k1
+							if inside != inClass {
+								t.Fatalf("%+v: output (%d,%d), tap (%d,%d): inside the image %v, in the class %v", g, oy, ox, ky, kx, inside, inClass)
+							}
+						}
+					}
+				}
+			}
+		}
+		for i, n := range seen {
+			if n != 1 {
+				t.Fatalf("%+v: output position %d is in %d classes", g, i, n)
+			}
+		}
+	}
 }

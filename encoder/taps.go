@@ -1,0 +1,188 @@
+package encoder
+
+// Near the border of an image part of a kernel's window lies in the zero
+// padding, and at the small resolutions of the deep layers most of it does
+// (at 32 px, about 28 % of the encoder's multiply-adds and a third of the
+// decoder's). So the output positions of a convolution are grouped into
+// tap classes: positions whose windows overlap the image in the same
+// rectangle of kernel taps. Each class is one matrix product over only its
+// taps, and its im2col rows need no zeros.
+
+// span is a run of output rows (or columns) [o0, o1) whose windows overlap
+// the input in the kernel rows (or columns) [k0, k1).
+type span struct{ o0, o1, k0, k1 int }
+
+// spans returns the runs of one axis of a convolution.
+func spans(in, out, kernel, stride, pad int) []span {
+	var s []span
+	for o := range out {
+		k0 := max(0, pad-o*stride)
+		k1 := min(kernel, in+pad-o*stride)
+		k1 = max(k0, k1)
+		if n := len(s); n > 0 && s[n-1].k0 == k0 && s[n-1].k1 == k1 {
+			s[n-1].o1 = o + 1
+			continue
+		}
+		s = append(s, span{o, o + 1, k0, k1})
+	}
+	return s
+}
+
+// tapClass is a rectangle of output positions (in every image of the batch)
+// whose windows overlap the input in the taps [ky0, ky1) × [kx0, kx1).
+type tapClass struct {
+	y, x span
+	// whole tells whether the class is every output position, so that its
+	// rows are the output's rows in order.
+	whole bool
+}
+
+// classes returns the tap classes of g, row-major over the output.
+func (g convGeom) classes() []tapClass {
+	ys := spans(g.InH, g.OutH(), g.Kernel, g.Stride, g.Pad)
+	xs := spans(g.InW, g.OutW(), g.Kernel, g.Stride, g.Pad)
+	var cs []tapClass
+	for _, y := range ys {
+		for _, x := range xs {
+			cs = append(cs, tapClass{y: y, x: x, whole: len(ys) == 1 && len(xs) == 1})
+		}
+	}
+	return cs
+}
+
+// positions is the number of output positions of c in one image.
+func (c tapClass) positions() int { return (c.y.o1 - c.y.o0) * (c.x.o1 - c.x.o0) }
+
+// k is the length of an im2col row of c: its taps times inC.
+func (c tapClass) k(inC int) int { return (c.y.k1 - c.y.k0) * (c.x.k1 - c.x.k0) * inC }
+
+// fullWidth tells whether c uses every column of the kernel, so that its
+// weights are a block of consecutive columns of the weight matrix.
+func (c tapClass) fullWidth(kernel int) bool { return c.x.k0 == 0 && c.x.k1 == kernel }
+
+// row returns the output row (of the whole output) of the i-th position of
+// c in image b.
+func (c tapClass) row(g convGeom, b, i int) int {
+	w := c.x.o1 - c.x.o0
+	oy, ox := c.y.o0+i/w, c.x.o0+i%w
+	return (b*g.OutH()+oy)*g.OutW() + ox
+}
+
+// classCols writes the im2col rows of class c for the images [b0, b1):
+// for each position, the input under the class's taps, by kernel row,
+// kernel column and channel.
+func classCols[T float](g convGeom, c tapClass, x, cols []T, b0, b1 int) {
+	kc := c.k(g.InC)
+	run := (c.x.k1 - c.x.k0) * g.InC // one kernel row of the class
+	rowLen := g.InW * g.InC
+	per := c.positions()
+	for b := b0; b < b1; b++ {
+		img := x[b*g.InH*rowLen : (b+1)*g.InH*rowLen]
+		r := b * per
+		for oy := c.y.o0; oy < c.y.o1; oy++ {
+			for ox := c.x.o0; ox < c.x.o1; ox++ {
+				dst := cols[r*kc : (r+1)*kc]
+				ix := (ox*g.Stride - g.Pad + c.x.k0) * g.InC
+				for ky := c.y.k0; ky < c.y.k1; ky++ {
+					iy := oy*g.Stride - g.Pad + ky
+					copy(dst[(ky-c.y.k0)*run:(ky-c.y.k0+1)*run], img[iy*rowLen+ix:iy*rowLen+ix+run])
+				}
+				r++
+			}
+		}
+	}
+}
+
+// classColsAdjoint adds the im2col rows of class c for the images [b0, b1)
+// back into dx at the input positions they were read from.
+func classColsAdjoint[T float](g convGeom, c tapClass, dcols, dx []T, b0, b1 int, add func(dst, src []T)) {
+	kc := c.k(g.InC)
+	run := (c.x.k1 - c.x.k0) * g.InC
+	rowLen := g.InW * g.InC
+	per := c.positions()
+	for b := b0; b < b1; b++ {
+		img := dx[b*g.InH*rowLen : (b+1)*g.InH*rowLen]
+		r := b * per
+		for oy := c.y.o0; oy < c.y.o1; oy++ {
+			for ox := c.x.o0; ox < c.x.o1; ox++ {
+				src := dcols[r*kc : (r+1)*kc]
+				ix := (ox*g.Stride - g.Pad + c.x.k0) * g.InC
+				for ky := c.y.k0; ky < c.y.k1; ky++ {
+					iy := oy*g.Stride - g.Pad + ky
+					add(img[iy*rowLen+ix:iy*rowLen+ix+run], src[(ky-c.y.k0)*run:(ky-c.y.k0+1)*run])
+				}
+				r++
+			}
+		}
+	}
+}
+
+// classWeights returns the weights of class c as a matrix of outC rows of
+// c.k(inC) values and its row stride: a view of w when c uses whole kernel
+// rows, else a copy into buf.
+func classWeights[T float](g convGeom, c tapClass, w, buf []T) ([]T, int) {
+	k := g.K()
+	span := g.Kernel * g.InC
+	if c.fullWidth(g.Kernel) {
+		return w[c.y.k0*span:], k
+	}
+	kc := c.k(g.InC)
+	run := (c.x.k1 - c.x.k0) * g.InC
+	for co := range g.OutC {
+		row := w[co*k : (co+1)*k]
+		dst := buf[co*kc : (co+1)*kc]
+		for ky := c.y.k0; ky < c.y.k1; ky++ {
+			copy(dst[(ky-c.y.k0)*run:(ky-c.y.k0+1)*run], row[ky*span+c.x.k0*g.InC:ky*span+c.x.k0*g.InC+run])
+		}
+	}
+	return buf, kc
+}
+
+// addClassWeights adds the class weight gradient dwc (outC rows of
+// c.k(inC)) into the full weight gradient dw.
+func addClassWeights[T float](g convGeom, c tapClass, dwc, dw []T, add func(dst, src []T)) {
+	k := g.K()
+	span := g.Kernel * g.InC
+	kc := c.k(g.InC)
+	run := (c.x.k1 - c.x.k0) * g.InC
+	for co := range g.OutC {
+		row := dw[co*k : (co+1)*k]
+		src := dwc[co*kc : (co+1)*kc]
+		for ky := c.y.k0; ky < c.y.k1; ky++ {
+			add(row[ky*span+c.x.k0*g.InC:ky*span+c.x.k0*g.InC+run], src[(ky-c.y.k0)*run:(ky-c.y.k0+1)*run])
+		}
+	}
+}
+
+// gatherRows copies the rows (of n values) of class c's positions in the
+// images [b0, b1) from full into rows, in class order; scatterRows does the
+// opposite.
+func gatherRows[T float](g convGeom, c tapClass, full, rows []T, n, b0, b1 int) {
+	per := c.positions()
+	for b := b0; b < b1; b++ {
+		for i := range per {
+			r := c.row(g, b, i)
+			copy(rows[(b*per+i)*n:(b*per+i+1)*n], full[r*n:(r+1)*n])
+		}
+	}
+}
+
+func scatterRows[T float](g convGeom, c tapClass, rows, full []T, n, b0, b1 int) {
+	per := c.positions()
+	for b := b0; b < b1; b++ {
+		for i := range per {
+			r := c.row(g, b, i)
+			copy(full[r*n:(r+1)*n], rows[(b*per+i)*n:(b*per+i+1)*n])
+		}
+	}
+}
+
+// adder returns the function that adds src to dst element by element: a
+// SIMD one for float32.
+func adder[T float]() func(dst, src []T) {
+	var zero T
+	if _, ok := any(zero).(float32); ok {
+		return any(vekAdd).(func(dst, src []T))
+	}
+	return addTo[T]
+}
