@@ -1,6 +1,8 @@
 package index
 
 import (
+	"sync"
+
 	"github.com/viterin/vek/vek32"
 
 	"simsearch/index/hnsw"
@@ -147,16 +149,67 @@ func (h *topK) drain(dst []hnsw.Result) []hnsw.Result {
 
 // exactSearch compares q with the vectors of sel's nodes (every node below
 // n when sel is nil) that skip does not reject, and appends the k nearest
-// to dst, nearest first, with the graph's metric distances.
-func exactSearch(g *hnsw.Graph, q []float32, k int, sel *selection, n int, skip func(uint32) bool, h *topK, dst []hnsw.Result) []hnsw.Result {
+// to dst, nearest first, with the graph's metric distances. A large scan
+// is split over workers goroutines: it is bound by memory bandwidth, which
+// one core does not saturate.
+func exactSearch(g *hnsw.Graph, q []float32, k int, sel *selection, n int, skip func(uint32) bool, workers int, h *topK, dst []hnsw.Result) []hnsw.Result {
+	total := n
+	if sel != nil {
+		total = len(sel.nodes)
+	}
+	if workers <= 1 || total*g.Dim() < exactParallelMin {
+		h.reset(k)
+		exactScan(g, q, sel, 0, total, skip, h)
+		return h.drain(dst)
+	}
+	parts := make([]topK, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			parts[w].reset(k)
+			exactScan(g, q, sel, w*total/workers, (w+1)*total/workers, skip, &parts[w])
+		}()
+	}
+	wg.Wait()
+	h.reset(k)
+	for _, part := range parts {
+		for _, r := range part.items {
+			h.offer(r.Node, r.Distance)
+		}
+	}
+	return h.drain(dst)
+}
+
+// exactParallelMin is the number of values (vectors × dimension) from
+// which one exact search splits its scan: 8 MiB of vectors.
+const exactParallelMin = 1 << 21
+
+// exactScan offers to h the nodes at positions [lo, hi) of sel (node
+// numbers themselves when sel is nil) that skip does not reject.
+func exactScan(g *hnsw.Graph, q []float32, sel *selection, lo, hi int, skip func(uint32) bool, h *topK) {
 	vectors := g.Vectors()
 	dim := g.Dim()
 	cosine := g.Metric == hnsw.Cosine
-	h.reset(k)
 	worst := h.worst()
-	visit := func(node uint32) {
+	if sel == nil && skip == nil && cosine {
+		// The common case, as tight as a plain scan.
+		for i, off := lo, lo*dim; i < hi; i, off = i+1, off+dim {
+			if d := 1 - vek32.Dot(q, vectors[off:off+dim:off+dim]); d < worst {
+				h.offer(uint32(i), d)
+				worst = h.worst()
+			}
+		}
+		return
+	}
+	for i := lo; i < hi; i++ {
+		node := uint32(i)
+		if sel != nil {
+			node = sel.nodes[i]
+		}
 		if skip != nil && skip(node) {
-			return
+			continue
 		}
 		off := int(node) * dim
 		v := vectors[off : off+dim : off+dim]
@@ -171,16 +224,6 @@ func exactSearch(g *hnsw.Graph, q []float32, k int, sel *selection, n int, skip 
 			worst = h.worst()
 		}
 	}
-	if sel == nil {
-		for node := range uint32(n) {
-			visit(node)
-		}
-	} else {
-		for _, node := range sel.nodes {
-			visit(node)
-		}
-	}
-	return h.drain(dst)
 }
 
 // exactBlockBytes is how many bytes of vectors exactSearchMany compares

@@ -106,6 +106,7 @@ type plan struct {
 	matcher  *matcher
 	exclude  func(node uint32) bool // the filter's exclusions; nil: none
 	nodes    int                    // nodes in the graph when planned
+	workers  int                    // goroutines one exact search may use
 	selected int                    // nodes matching the static filter
 }
 
@@ -132,7 +133,7 @@ func (s *Space) prepare(opts SearchOptions) (*plan, error) {
 	if ef == 0 {
 		ef = s.rec.graph.EfSearch
 	}
-	p := &plan{k: k, ef: max(ef, k), nodes: len(s.nodeItem)}
+	p := &plan{k: k, ef: max(ef, k), nodes: len(s.nodeItem), workers: s.db.opts.Workers}
 
 	anyProbes := s.db.ProbeCount() > 0
 	f := &opts.Filter
@@ -284,7 +285,8 @@ func (s *Space) batch(ctx context.Context, count int, opts SearchOptions, get fu
 	// An exact search reads every matching vector; groups of queries
 	// share each read (see exactSearchMany).
 	group := 4
-	if p.method == Exact {
+	grouped := p.method == Exact && count > 1
+	if grouped {
 		group = exactGroup
 	}
 	workers := min(s.db.opts.Workers, max(count/(4*group), 1))
@@ -323,7 +325,7 @@ func (s *Space) batch(ctx context.Context, count int, opts SearchOptions, get fu
 					fail(err)
 					return
 				}
-				if p.method == Exact {
+				if grouped {
 					if err := s.runExactGroup(p, from, to, get, sc, &g, out); err != nil {
 						fail(fmt.Errorf("search space %q: %w", s.name, err))
 						return
@@ -440,7 +442,7 @@ func (s *Space) run(p *plan, query []float32, sc *scratch, skip *ItemID) []Resul
 	}
 	var found []hnsw.Result
 	if p.method == Exact {
-		found = exactSearch(s.graph, q, p.k, p.sel, p.nodes, exclude, &sc.heap, sc.results[:0])
+		found = exactSearch(s.graph, q, p.k, p.sel, p.nodes, exclude, p.workers, &sc.heap, sc.results[:0])
 	} else {
 		found = s.graph.Search(q, p.k, p.ef, acceptFunc(p.sel, exclude), sc.results[:0])
 	}

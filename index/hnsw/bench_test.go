@@ -32,6 +32,11 @@ func BenchmarkGraph(b *testing.B) {
 		})
 		for _, ef := range []int{10, 20, 40, 80} {
 			b.Run(fmt.Sprintf("search/n=%d/workers=%d/ef=%d", n, workers, ef), func(b *testing.B) {
+				if g == nil { // the insert benchmark was filtered out
+					g = NewGraph(dim)
+					g.AddBatch(vectors, workers)
+					b.ResetTimer()
+				}
 				b.ReportAllocs()
 				// One operation is a pass over all the queries.
 				var dst []Result

@@ -19,6 +19,8 @@ type searcher struct {
 
 	// distances counts distance computations, for the cost model.
 	distances int
+
+	sink float32 // see searchLayer
 }
 
 // getSearcher returns a searcher whose visited set covers n nodes, with a
