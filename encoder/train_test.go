@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -89,6 +90,40 @@ func TestTrainIsDeterministic(t *testing.T) {
 				for j := range a {
 					if a[j] != b[j] {
 						t.Fatalf("%s[%d] = %v and %v after two trainings with seed %d", p.name, j, a[j], b[j], opts.Seed)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestTrainSameOnAnyNumberOfCores trains on one core and on four and
+// expects the same weights: every parallel loop splits work so that each
+// number is computed in the same order.
+func TestTrainSameOnAnyNumberOfCores(t *testing.T) {
+	// Large enough for the matrix products to be split between goroutines.
+	data, err := LoadTrainingSet(context.Background(), "shapes:n=64,seed=5,res=16,val=0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, objective := range []Objective{Contrastive, Autoencoder} {
+		t.Run(string(objective), func(t *testing.T) {
+			opts := TrainOptions{Data: data, Objective: objective, Width: 16, Latent: 16, Epochs: 1, Batch: 32, Seed: 3}
+			var models []*Model
+			for _, procs := range []int{1, 4} {
+				old := runtime.GOMAXPROCS(procs)
+				m, err := Train(context.Background(), opts)
+				runtime.GOMAXPROCS(old)
+				if err != nil {
+					t.Fatal(err)
+				}
+				models = append(models, m)
+			}
+			for i, p := range models[0].w.params {
+				a, b := p.value.Data().([]float32), models[1].w.params[i].value.Data().([]float32)
+				for j := range a {
+					if a[j] != b[j] {
+						t.Fatalf("%s[%d] = %v on one core, %v on four", p.name, j, a[j], b[j])
 					}
 				}
 			}
