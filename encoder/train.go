@@ -357,10 +357,10 @@ func (t *trainer) prepare(step int, order [][]int, dst *tensor.Dense) batch {
 
 // nonFinite returns the error for a NaN or infinite loss at step.
 func (t *trainer) nonFinite(step, steps, epoch int, loss float64) error {
-	hint := fmt.Sprintf("try a lower learning rate (now %g)", t.o.LearningRate)
+	hint := fmt.Sprintf("lower the learning rate (now %g)", t.o.LearningRate)
 	if t.o.Objective == Contrastive {
-		hint += fmt.Sprintf(", or a larger temperature τ (now %g; the logits are similarities divided by τ)", t.o.Tau)
+		hint += fmt.Sprintf(", or raise the temperature τ (now %g: the logits are similarities of unit vectors divided by τ)", t.o.Tau)
 	}
-	hint += "; the images are fed as values in [0, 1], so a dataset of other images needs no other normalization"
+	hint += "; the inputs are pixels scaled to [0, 1] and the contrastive outputs are L2-normalized, so a loss that stays NaN at small learning rates points to broken input images"
 	return fmt.Errorf("%w: the loss became %v at step %d of %d (epoch %d): %s", ErrNonFiniteLoss, loss, step, steps, epoch, hint)
 }

@@ -177,7 +177,7 @@ func TestTrainStopsOnNonFiniteLoss(t *testing.T) {
 	if !errors.Is(err, ErrNonFiniteLoss) {
 		t.Fatalf("training with a NaN weight returned %v, want ErrNonFiniteLoss", err)
 	}
-	for _, want := range []string{"step 1 ", "learning rate", "τ"} {
+	for _, want := range []string{"step 1 ", "learning rate", "τ", "L2-normalized"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
