@@ -1,0 +1,20 @@
+package ingest
+
+import "errors"
+
+// Sentinel errors of the ingest package. Functions wrap them with context;
+// test for them with errors.Is.
+var (
+	// ErrBadSource is returned for a source that is neither an image file,
+	// a folder nor a generator spec, or that holds no image.
+	ErrBadSource = errors.New("bad ingest source")
+
+	// ErrOptions is returned for options that cannot work together, such as
+	// a space that does not exist yet without an encoder to create it.
+	ErrOptions = errors.New("bad ingest options")
+
+	// ErrSourceChanged is returned (or reported as the reason of a skip)
+	// when an item's stored source no longer holds the image it was
+	// ingested from.
+	ErrSourceChanged = errors.New("image changed since it was ingested")
+)

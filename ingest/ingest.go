@@ -1,0 +1,620 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"simsearch/dataset"
+	"simsearch/encoder"
+	"simsearch/index"
+)
+
+// DefaultBatchSize is the number of images stored per transaction unless
+// told otherwise: large enough that the file's sync (a few milliseconds)
+// costs little per image, small enough that an interrupted run redoes
+// little.
+const DefaultBatchSize = 256
+
+// Options configure Run. Zero fields take the defaults named in their
+// comments; DefaultOptions returns them.
+type Options struct {
+	// Source is what to ingest:
+	//   - a folder written by "simsearch generate" (it holds factors.csv):
+	//     its images with their split, factors and labels;
+	//   - any other folder: every PNG, JPEG and GIF file under it, in
+	//     lexical order, hidden files and folders left out;
+	//   - an image file;
+	//   - a generator spec such as "shapes:n=64000,seed=1,res=64": its
+	//     items rendered in memory, no file written;
+	//   - empty: the items already in the database that have no vector in
+	//     the space, re-read from their stored sources (to add a space over
+	//     existing items). Re-read images must have their stored hash.
+	// A file's item keeps the path as written here (joined with the file's
+	// place under the folder): relative paths stay relative, so stored
+	// sources are re-read relative to the working directory. A spec's
+	// item i keeps SpecSource(spec, i).
+	Source string
+
+	// Space is the name of the space to fill. Required.
+	Space string
+
+	// Encoder embeds the images. When the space does not exist it is created
+	// for this encoder (its dimension, identity, resolution, description
+	// and checkpoint); when it exists it must hold this encoder (otherwise
+	// the error wraps index.ErrEncoderMismatch). Nil means the space's own
+	// stored encoder: the space must exist.
+	Encoder *encoder.Model
+
+	// Split is the split of new items. Empty means the split the source
+	// gives (factors.csv, the spec), or "train" for plain images. Items
+	// already stored keep theirs.
+	Split string
+
+	// Strict stops at the first image that cannot be ingested, with an
+	// error wrapping the reason (dataset.ErrBadImage, ErrImageTooLarge,
+	// ErrSourceChanged or the file system's). Otherwise such images are
+	// skipped, reported through OnSkip and counted.
+	Strict bool
+
+	// BatchSize is the number of images per transaction; 0 means
+	// DefaultBatchSize.
+	BatchSize int
+
+	// Workers is the number of images decoded and resized at once, beside
+	// the encoder; 0 means runtime.GOMAXPROCS(0).
+	Workers int
+
+	// EmbedBatch is the number of images per run of the network; 0 means
+	// encoder.DefaultEmbedBatch.
+	EmbedBatch int
+
+	// MaxPixels is the largest image decoded, in pixels; larger ones are
+	// refused from their header (dataset.ErrImageTooLarge). 0 means
+	// dataset.DefaultMaxPixels.
+	MaxPixels int
+
+	// Progress, when not nil, is called after each batch is stored, from
+	// one goroutine at a time.
+	Progress func(Progress)
+
+	// OnSkip, when not nil, is called for each skipped image with its
+	// source and the reason, in source order, from one goroutine at a time.
+	OnSkip func(source, reason string)
+}
+
+// DefaultOptions returns the options the zero value stands for.
+func DefaultOptions() Options {
+	return Options{BatchSize: DefaultBatchSize, Workers: runtime.GOMAXPROCS(0),
+		EmbedBatch: encoder.DefaultEmbedBatch, MaxPixels: dataset.DefaultMaxPixels}
+}
+
+// Progress reports how far an ingestion is.
+type Progress struct {
+	// Done counts the images handled (stored, found already present or
+	// skipped) out of Total.
+	Done, Total int
+	// AddedVectors and Skipped count the images embedded and skipped so far.
+	AddedVectors, Skipped int
+}
+
+// Summary tells what an ingestion did.
+type Summary struct {
+	Source string `json:"source"`
+	// Kind is "generator spec", "dataset folder", "image folder", "image
+	// file" or "stored sources".
+	Kind    string `json:"kind"`
+	Space   string `json:"space"`
+	Encoder string `json:"encoder"`
+	// SpaceCreated tells whether the space was created by this run.
+	SpaceCreated bool `json:"space_created"`
+	// Images counts the images of the source handled (all of them, unless
+	// the run stopped early).
+	Images int `json:"images"`
+	// AddedItems counts items new to the database; AddedVectors the images
+	// embedded into the space.
+	AddedItems   int `json:"added_items"`
+	AddedVectors int `json:"added_vectors"`
+	// Present counts the images that were already stored with a vector in
+	// the space (or repeated an earlier image of the source).
+	Present int `json:"already_present"`
+	// Skipped counts the images that could not be read.
+	Skipped int `json:"skipped"`
+	// Items and Vectors are the totals of the database and space after
+	// the run.
+	Items   int `json:"items"`
+	Vectors int `json:"vectors"`
+	// Seconds is the time of the pipeline (reading, embedding, storing);
+	// ImagesPerSecond is Images/Seconds; EmbedSeconds the part of it the
+	// encoder was busy.
+	Seconds         float64 `json:"seconds"`
+	ImagesPerSecond float64 `json:"images_per_second"`
+	EmbedSeconds    float64 `json:"embed_seconds"`
+	// GraphSeconds is the time taken afterwards to bring the space's HNSW
+	// graph up to date and store it.
+	GraphSeconds float64 `json:"graph_seconds"`
+}
+
+// Run ingests opts.Source into the space opts.Space of db (see Options).
+//
+// Images are read, decoded, hashed and resized on opts.Workers goroutines
+// while the encoder embeds earlier batches and a third goroutine stores
+// them; at most a few batches are in memory, whatever the size of the
+// source. Each batch is stored as by AddBatch, in source order. Items are
+// keyed by content hash, so running Run again adds nothing new, and a run
+// interrupted at any point (even killed) then run again completes with no
+// duplicate and no lost item. Images already stored with a vector in the
+// space are hashed but not embedded again. At the end, Run brings the
+// space's HNSW graph up to date and stores it.
+//
+// When ctx is cancelled, Run stops and returns ctx.Err() with the summary
+// of the work stored so far; what was stored is kept.
+func Run(ctx context.Context, db *index.DB, opts Options) (Summary, error) {
+	start := time.Now()
+	if opts.Space == "" {
+		return Summary{}, fmt.Errorf("%w: no space name given", ErrOptions)
+	}
+	if opts.BatchSize < 0 || opts.Workers < 0 || opts.EmbedBatch < 0 || opts.MaxPixels < 0 {
+		return Summary{}, fmt.Errorf("%w: batch size, workers, embed batch and pixel limit must not be negative", ErrOptions)
+	}
+	def := DefaultOptions()
+	if opts.BatchSize == 0 {
+		opts.BatchSize = def.BatchSize
+	}
+	if opts.Workers == 0 {
+		opts.Workers = def.Workers
+	}
+	if opts.MaxPixels == 0 {
+		opts.MaxPixels = def.MaxPixels
+	}
+
+	model, space, created, err := openSpace(ctx, db, opts.Space, opts.Encoder)
+	if err != nil {
+		return Summary{}, err
+	}
+	src, err := openSource(ctx, db, space, opts.Source, opts.Split)
+	if err != nil {
+		return Summary{}, err
+	}
+	sum := Summary{Source: opts.Source, Kind: src.kind, Space: space.Name(), Encoder: model.ID(), SpaceCreated: created}
+	if opts.Source == "" {
+		sum.Source = db.Path()
+	}
+	p := &pipeline{
+		db: db, space: space, emb: model.NewEmbedder(encoder.EmbedOptions{Batch: opts.EmbedBatch}),
+		res: model.Res(), opts: opts, src: src, sum: &sum,
+	}
+	err = p.run(ctx)
+	sum.Seconds = time.Since(start).Seconds()
+	if sum.Seconds > 0 {
+		sum.ImagesPerSecond = float64(sum.Images) / sum.Seconds
+	}
+	sum.EmbedSeconds = p.embedTime.Seconds()
+	if err == nil && !space.Info().Stored.UpToDate {
+		graphStart := time.Now()
+		err = space.SaveGraph(ctx)
+		sum.GraphSeconds = time.Since(graphStart).Seconds()
+	}
+	sum.Items, sum.Vectors = db.Len(), space.Len()
+	return sum, err
+}
+
+// openSpace returns the space called name, created for model if it does
+// not exist, and the model to embed with.
+func openSpace(ctx context.Context, db *index.DB, name string, model *encoder.Model) (*encoder.Model, *index.Space, bool, error) {
+	space, err := db.Space(name)
+	switch {
+	case errors.Is(err, index.ErrNoSpace) && model == nil:
+		return nil, nil, false, fmt.Errorf("%w: space %q does not exist yet; give the encoder to create it with", ErrOptions, name)
+	case errors.Is(err, index.ErrNoSpace):
+		space, err = db.CreateSpace(ctx, index.SpaceConfig{
+			Name: name, Dim: model.Dim(), Metric: index.Cosine,
+			Encoder: index.Encoder{ID: model.ID(), Description: model.String(), Resolution: model.Res(), Checkpoint: model.Bytes()},
+		})
+		return model, space, err == nil, err
+	case err != nil:
+		return nil, nil, false, err
+	}
+	enc := space.Info().Encoder
+	if model != nil {
+		if model.ID() != enc.ID {
+			return nil, nil, false, fmt.Errorf("space %q: %w: it holds %s (encoder %.12s), not %s (encoder %.12s); ingest into another space, or give the space's own encoder",
+				name, index.ErrEncoderMismatch, describe(enc), enc.ID, model, model.ID())
+		}
+		return model, space, false, nil
+	}
+	stored, err := space.Encoder()
+	if err != nil {
+		return nil, nil, false, err
+	}
+	model, err = encoder.Decode(stored.Checkpoint)
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("space %q: stored encoder: %w", name, err)
+	}
+	if err := space.CheckEncoder(model.ID()); err != nil {
+		return nil, nil, false, err
+	}
+	return model, space, false, nil
+}
+
+// describe names a stored encoder.
+func describe(e index.EncoderInfo) string {
+	if e.Description != "" {
+		return e.Description
+	}
+	return "another encoder"
+}
+
+// pipeline is one run of Run: a producer lists tasks in batches, workers
+// prepare them (read, decode, hash, resize), a collector takes the batches
+// in order, and three stages store the items and embed them at the same
+// time, then store the vectors, each batch in turn.
+type pipeline struct {
+	db    *index.DB
+	space *index.Space
+	emb   *encoder.Embedder
+	res   int
+	opts  Options
+	src   *source
+	sum   *Summary
+
+	embedTime time.Duration
+}
+
+// prepared is a task made ready to store.
+type prepared struct {
+	item index.Item
+	// image is the image at the encoder's resolution; nil when present.
+	image *image.RGBA
+	// present tells that the item is stored with a vector in the space.
+	present bool
+	err     error
+}
+
+// job is one batch of tasks on its way through the workers.
+type job struct {
+	tasks   []task
+	results []prepared
+	pending atomic.Int64
+	done    chan struct{}
+}
+
+// batch is a batch of prepared images on its way to the database and the
+// encoder.
+type batch struct {
+	items  []index.Item
+	images []*image.RGBA
+	// todo are the positions of the items to embed.
+	todo []int
+	// ids are set, then itemsStored closed, once the items are stored;
+	// vectors are set, then embedded closed, once they are embedded.
+	ids         []index.ItemID
+	itemsStored chan struct{}
+	vectors     []float32
+	embedded    chan struct{}
+	// handled and skipped count the batch's images for progress.
+	handled, skipped int
+}
+
+// queue is the number of batches waiting before a stage: enough to keep
+// each busy, few enough to bound memory.
+const queue = 2
+
+func (p *pipeline) run(ctx context.Context) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	// Input stops at Strict's first bad image while the batches already
+	// accepted are embedded and stored.
+	input, stopInput := context.WithCancelCause(ctx)
+	defer stopInput(nil)
+
+	jobs := make(chan *job, queue)
+	work := make(chan func(), p.opts.Workers*2)
+	toItems := make(chan *batch, queue)
+	toEmbed := make(chan *batch, queue)
+	toStore := make(chan *batch, queue)
+	var wg sync.WaitGroup
+	goStage := func(fn func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fn(); err != nil {
+				cancel(err)
+			}
+		}()
+	}
+	// wait waits for a stage to finish with a batch.
+	wait := func(done chan struct{}) error {
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+
+	goStage(func() error { // producer
+		defer close(jobs)
+		defer close(work)
+		err := p.produce(input, jobs, work)
+		if input.Err() != nil {
+			return nil // stopped by another stage, which gives the reason
+		}
+		return err
+	})
+	for range p.opts.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for fn := range work {
+				fn()
+			}
+		}()
+	}
+	var strictErr error
+	goStage(func() error { // collector
+		defer close(toItems)
+		defer close(toEmbed)
+		defer close(toStore)
+		err := p.collect(ctx, input, jobs, toItems, toEmbed, toStore)
+		if errors.Is(err, errStrict) {
+			strictErr = err
+			stopInput(err)
+			return nil
+		}
+		return err
+	})
+	goStage(func() error { // items
+		for b := range toItems {
+			ids, added, err := storeItems(ctx, p.db, b.items)
+			if err != nil {
+				return err
+			}
+			p.sum.AddedItems += added
+			b.ids = ids
+			close(b.itemsStored)
+		}
+		return nil
+	})
+	goStage(func() error { // embeddings
+		for b := range toEmbed {
+			if len(b.todo) > 0 {
+				start := time.Now()
+				vectors, err := embedTodo(ctx, p.emb, b.images, b.todo)
+				p.embedTime += time.Since(start)
+				if err != nil {
+					return err
+				}
+				b.vectors = vectors
+			}
+			b.images = nil
+			close(b.embedded)
+		}
+		return nil
+	})
+	goStage(func() error { // vectors
+		done, skipped, added := 0, 0, 0
+		for b := range toStore {
+			if err := wait(b.itemsStored); err != nil {
+				return err
+			}
+			if err := wait(b.embedded); err != nil {
+				return err
+			}
+			n, err := storeVectors(ctx, p.space, b.ids, b.todo, b.vectors)
+			if err != nil {
+				return err
+			}
+			added += n
+			done += b.handled
+			skipped += b.skipped
+			p.sum.AddedVectors += n
+			p.sum.Images += b.handled
+			p.sum.Skipped += b.skipped
+			p.sum.Present = p.sum.Images - p.sum.Skipped - p.sum.AddedVectors
+			if p.opts.Progress != nil {
+				p.opts.Progress(Progress{Done: done, Total: p.src.total, AddedVectors: added, Skipped: skipped})
+			}
+		}
+		return nil
+	})
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	return strictErr
+}
+
+// storeItems adds items to db, if any.
+func storeItems(ctx context.Context, db *index.DB, items []index.Item) ([]index.ItemID, int, error) {
+	if len(items) == 0 {
+		return nil, 0, nil
+	}
+	return db.AddItems(ctx, items)
+}
+
+// errStrict marks the error that stops a Strict run.
+var errStrict = errors.New("stopped at a bad image")
+
+// strictError is a bad image that stops a Strict run: it wraps the
+// image's own error, and errStrict.
+type strictError struct {
+	source string
+	err    error
+}
+
+func (e *strictError) Error() string   { return fmt.Sprintf("%s: %v", e.source, e.err) }
+func (e *strictError) Unwrap() []error { return []error{e.err, errStrict} }
+
+// produce lists the source's tasks in batches: each batch goes to jobs,
+// in order, and each of its tasks to the workers.
+func (p *pipeline) produce(ctx context.Context, jobs chan<- *job, work chan<- func()) error {
+	var tasks []task
+	flush := func() error {
+		if len(tasks) == 0 {
+			return nil
+		}
+		j := &job{tasks: tasks, results: make([]prepared, len(tasks)), done: make(chan struct{})}
+		j.pending.Store(int64(len(tasks)))
+		tasks = nil
+		select {
+		case jobs <- j:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+		for i := range j.tasks {
+			fn := func() {
+				j.results[i] = p.prepare(ctx, j.tasks[i])
+				if j.pending.Add(-1) == 0 {
+					close(j.done)
+				}
+			}
+			select {
+			case work <- fn:
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+		}
+		return nil
+	}
+	err := p.src.each(ctx, func(t task) error {
+		tasks = append(tasks, t)
+		if len(tasks) < p.opts.BatchSize {
+			return nil
+		}
+		return flush()
+	})
+	if err != nil {
+		return err
+	}
+	return flush()
+}
+
+// collect takes the prepared jobs in order, reports their skips and sends
+// what is left to store and embed to the three stages.
+func (p *pipeline) collect(ctx, input context.Context, jobs <-chan *job, toItems, toEmbed, toStore chan<- *batch) error {
+	for j := range jobs {
+		select {
+		case <-j.done:
+		case <-input.Done():
+			return context.Cause(input)
+		}
+		b := &batch{handled: len(j.results), itemsStored: make(chan struct{}), embedded: make(chan struct{})}
+		for i, r := range j.results {
+			switch {
+			case r.err != nil:
+				if p.opts.Strict {
+					return &strictError{source: j.tasks[i].source, err: r.err}
+				}
+				b.skipped++
+				if p.opts.OnSkip != nil {
+					p.opts.OnSkip(j.tasks[i].source, r.err.Error())
+				}
+			case !r.present:
+				b.items = append(b.items, r.item)
+				b.images = append(b.images, r.image)
+			}
+		}
+		need := make([]bool, len(b.items))
+		for i := range need {
+			need[i] = true
+		}
+		b.todo = embedPositions(b.items, need)
+		for _, out := range []chan<- *batch{toItems, toEmbed, toStore} {
+			select {
+			case out <- b:
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+		}
+	}
+	return nil
+}
+
+// prepare reads a task's image and makes its item. It runs on the workers.
+func (p *pipeline) prepare(ctx context.Context, t task) prepared {
+	if t.err != nil {
+		return prepared{err: t.err}
+	}
+	if ctx.Err() != nil {
+		return prepared{err: context.Cause(ctx)}
+	}
+	var img image.Image
+	var raw []byte
+	if t.spec != nil {
+		img = t.spec.Image(t.specItem)
+	} else {
+		var err error
+		img, raw, err = readImage(t.path, p.opts.MaxPixels)
+		if err != nil {
+			return prepared{err: err}
+		}
+	}
+	size := img.Bounds().Size()
+	if t.res > 0 && (size.X != t.res || size.Y != t.res) {
+		return prepared{err: fmt.Errorf("%w: %d×%d pixels, not the %d×%d of the dataset folder's images", dataset.ErrBadImage, size.X, size.Y, t.res, t.res)}
+	}
+	hash := ContentHash(img)
+	if t.hash != nil && hash != *t.hash {
+		return prepared{err: ErrSourceChanged}
+	}
+	it := index.Item{Source: t.source, Split: t.split, Hash: hash}
+	id, found, err := p.db.LookupHash(hash)
+	if err != nil {
+		return prepared{err: err}
+	}
+	if found && p.space.Has(id) {
+		return prepared{item: it, present: true}
+	}
+	if !found {
+		it = newItem(img, raw, hash, t.source, t.split, t.factors)
+	}
+	return prepared{item: it, image: atResolution(img, p.res)}
+}
+
+// readImage reads and decodes the image file at path. It returns the
+// file's bytes too when the file is small enough to serve as a thumbnail.
+func readImage(path string, maxPixels int) (image.Image, []byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	if info.IsDir() {
+		return nil, nil, fmt.Errorf("%w: a folder", dataset.ErrBadImage)
+	}
+	var r io.Reader = f
+	var raw []byte
+	if info.Size() <= maxThumbnailFile {
+		raw, err = io.ReadAll(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		r = bytes.NewReader(raw)
+	}
+	img, err := dataset.DecodeImage(r, maxPixels)
+	if err != nil {
+		return nil, nil, err
+	}
+	return img, raw, nil
+}
+
+// atResolution returns img as the encoder takes it: res×res, opaque.
+func atResolution(img image.Image, res int) *image.RGBA {
+	if m, ok := img.(*image.RGBA); ok && m.Rect.Dx() == res && m.Rect.Dy() == res && opaque(m) {
+		return m
+	}
+	return dataset.Resize(img, res)
+}

@@ -1,0 +1,200 @@
+package ingest
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"image"
+	"image/png"
+	"sync"
+
+	"simsearch/dataset"
+	"simsearch/index"
+)
+
+// ThumbnailSize is the largest side of an item's thumbnail, in pixels.
+const ThumbnailSize = 64
+
+// NewItem returns the item of img: its content hash (see ContentHash),
+// source and split, a thumbnail PNG of at most ThumbnailSize pixels a side
+// (see Thumbnail) and, when factors is not nil, its factors and labels by
+// name (see FactorMap and LabelMap), the labels computed at img's
+// resolution. It does not set the probe set or group.
+//
+// NewItem panics on an empty image.
+func NewItem(img *image.RGBA, source, split string, factors *dataset.Factors) index.Item {
+	if img.Rect.Empty() {
+		panic("ingest: NewItem of an empty image")
+	}
+	return newItem(img, nil, ContentHash(img), source, split, factors)
+}
+
+// newItem makes the item of img, whose hash is given. file, when not nil,
+// is the PNG, JPEG or GIF file img was decoded from: a small PNG file of an
+// opaque image that needs no scaling is its own thumbnail, which saves
+// encoding one.
+func newItem(img image.Image, file []byte, hash index.Hash, source, split string, factors *dataset.Factors) index.Item {
+	it := index.Item{Source: source, Split: split, Hash: hash}
+	if isThumbnail(img, file) {
+		it.Thumbnail = file
+	} else {
+		it.Thumbnail = Thumbnail(img)
+	}
+	if factors != nil {
+		it.Factors = FactorMap(*factors)
+		it.Labels = LabelMap(factors.Labels(img.Bounds().Dx()))
+	}
+	return it
+}
+
+// maxThumbnailFile is the size of the largest image file kept as its own
+// thumbnail.
+const maxThumbnailFile = 8 << 10
+
+// pngSignature starts every PNG file.
+const pngSignature = "\x89PNG\r\n\x1a\n"
+
+// isThumbnail reports whether file, from which img was decoded, can serve
+// as img's thumbnail as it is: a small PNG of a square, opaque image of at
+// most ThumbnailSize pixels a side.
+func isThumbnail(img image.Image, file []byte) bool {
+	if len(file) == 0 || len(file) > maxThumbnailFile || !bytes.HasPrefix(file, []byte(pngSignature)) {
+		return false
+	}
+	m, ok := img.(*image.RGBA)
+	return ok && m.Rect.Dx() == m.Rect.Dy() && m.Rect.Dx() <= ThumbnailSize && opaque(m)
+}
+
+// ContentHash returns the SHA-256 that identifies an image's content:
+// of a header holding the width and height (two big-endian uint32), then
+// every pixel's red, green and blue, row by row, with transparency
+// composited over black (8 bits of each premultiplied channel). The hash
+// depends only on the pixels, not on the file format or the Go image type
+// decoding gave: a generated PNG file and the same item rendered from its
+// generator spec have the same hash.
+func ContentHash(img image.Image) index.Hash {
+	h := sha256.New()
+	b := img.Bounds()
+	var header [8]byte
+	binary.BigEndian.PutUint32(header[0:], uint32(b.Dx()))
+	binary.BigEndian.PutUint32(header[4:], uint32(b.Dy()))
+	h.Write(header[:])
+	row := make([]byte, 3*b.Dx())
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		compositeRow(row, img, y)
+		h.Write(row)
+	}
+	var sum index.Hash
+	h.Sum(sum[:0])
+	return sum
+}
+
+// compositeRow writes the RGB of row y of img, composited over black, to
+// row (3 bytes per pixel). The fast paths give the bytes the generic one
+// does: 8 bits of the 16-bit premultiplied value of color.Color.RGBA.
+func compositeRow(row []byte, img image.Image, y int) {
+	b := img.Bounds()
+	switch m := img.(type) {
+	case *image.RGBA:
+		pix := m.Pix[m.PixOffset(b.Min.X, y):]
+		for x := range b.Dx() {
+			row[3*x], row[3*x+1], row[3*x+2] = pix[4*x], pix[4*x+1], pix[4*x+2]
+		}
+		return
+	case *image.NRGBA:
+		pix := m.Pix[m.PixOffset(b.Min.X, y):]
+		for x := range b.Dx() {
+			a := uint32(pix[4*x+3])
+			if a == 0xff {
+				row[3*x], row[3*x+1], row[3*x+2] = pix[4*x], pix[4*x+1], pix[4*x+2]
+				continue
+			}
+			// As color.NRGBA.RGBA: 16-bit channel times 16-bit alpha.
+			a |= a << 8
+			for c := range 3 {
+				v := uint32(pix[4*x+c])
+				v |= v << 8
+				row[3*x+c] = byte(v * a / 0xffff >> 8)
+			}
+		}
+		return
+	}
+	for x := range b.Dx() {
+		r, g, bl, _ := img.At(b.Min.X+x, y).RGBA()
+		row[3*x], row[3*x+1], row[3*x+2] = byte(r>>8), byte(g>>8), byte(bl>>8)
+	}
+}
+
+// Thumbnail returns a PNG of img for neighbour grids: the centred largest
+// square of img (what an encoder sees, see dataset.Resize), scaled down to
+// ThumbnailSize pixels a side if larger, opaque over black. A thumbnail of a
+// 64-pixel generated image is the image itself, about 500 bytes.
+func Thumbnail(img image.Image) []byte {
+	b := img.Bounds()
+	side := min(b.Dx(), b.Dy(), ThumbnailSize)
+	var small *image.RGBA
+	if m, ok := img.(*image.RGBA); ok && b.Dx() == side && b.Dy() == side && opaque(m) {
+		small = m
+	} else {
+		small = dataset.Resize(img, side)
+	}
+	var buf bytes.Buffer
+	buf.Grow(1024)
+	if err := thumbnailEncoder.Encode(&buf, small); err != nil {
+		// Encoding into memory fails only for an empty image.
+		panic("ingest: encode thumbnail: " + err.Error())
+	}
+	return bytes.Clone(buf.Bytes())
+}
+
+// opaque reports whether every pixel of m has full alpha.
+func opaque(m *image.RGBA) bool {
+	b := m.Rect
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		pix := m.Pix[m.PixOffset(b.Min.X, y) : m.PixOffset(b.Max.X-1, y)+4]
+		for i := 3; i < len(pix); i += 4 {
+			if pix[i] != 0xff {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// thumbnailEncoder favours speed, as dataset folders do: thumbnails are
+// small and mostly black, so the fastest zlib level costs little in size.
+var thumbnailEncoder = &png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: &pngBuffers{}}
+
+// pngBuffers lets concurrent encoders reuse their zlib state.
+type pngBuffers struct{ pool sync.Pool }
+
+func (p *pngBuffers) Get() *png.EncoderBuffer {
+	b, _ := p.pool.Get().(*png.EncoderBuffer)
+	return b
+}
+func (p *pngBuffers) Put(b *png.EncoderBuffer) { p.pool.Put(b) }
+
+// FactorMap returns f by name, as items store factors: hue, saturation,
+// value, radius, cx, cy, rotation, and shape as its class number.
+func FactorMap(f dataset.Factors) map[string]float64 {
+	return map[string]float64{
+		"shape":      float64(f.Shape),
+		"hue":        f.Hue,
+		"saturation": f.Saturation,
+		"value":      f.Value,
+		"radius":     f.Radius,
+		"cx":         f.CX,
+		"cy":         f.CY,
+		"rotation":   f.Rotation,
+	}
+}
+
+// LabelMap returns l by name (dataset.LabelNames), as items store labels.
+func LabelMap(l dataset.Labels) map[string]int {
+	m := make(map[string]int, len(dataset.LabelNames))
+	for _, name := range dataset.LabelNames {
+		v, _ := l.Get(name)
+		m[name] = v
+	}
+	return m
+}

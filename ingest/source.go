@@ -1,0 +1,243 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"simsearch/dataset"
+	"simsearch/index"
+)
+
+// task is one image to ingest: where to get it and what is known about it.
+type task struct {
+	source  string
+	split   string
+	factors *dataset.Factors // nil when unknown
+
+	// The image is item specItem of spec when spec is not nil, otherwise
+	// the file at path.
+	spec     *dataset.Spec
+	specItem int
+	path     string
+
+	// res, when positive, is the size the image must have (the images of
+	// a dataset folder all have the folder's resolution).
+	res int
+	// hash, when not nil, is the hash the content must have (an item
+	// re-read from its stored source).
+	hash *index.Hash
+	// err, when not nil, makes the task a skip with this reason.
+	err error
+}
+
+// sourceKind names the kinds of source, for the summary.
+const (
+	kindSpec    = "generator spec"
+	kindDataset = "dataset folder"
+	kindFolder  = "image folder"
+	kindFile    = "image file"
+	kindStored  = "stored sources"
+)
+
+// source lists the tasks of an ingestion.
+type source struct {
+	kind  string
+	total int
+	// each sends every task in order, stopping at the first error of send.
+	each func(ctx context.Context, send func(task) error) error
+}
+
+// imageExtensions are the file name extensions of the images a folder
+// source reads, in lower case.
+var imageExtensions = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".gif": true}
+
+// openSource interprets the source text: empty for the items already in
+// the database, an existing file or folder, or else a generator spec.
+func openSource(ctx context.Context, db *index.DB, space *index.Space, text, split string) (*source, error) {
+	if text == "" {
+		return storedSource(ctx, db, space)
+	}
+	info, statErr := os.Stat(text)
+	switch {
+	case statErr == nil && info.IsDir():
+		return folderSource(ctx, text, split)
+	case statErr == nil:
+		return fileSource(text, split), nil
+	case !errors.Is(statErr, fs.ErrNotExist):
+		return nil, statErr
+	}
+	if !strings.HasPrefix(text, "shapes") {
+		return nil, fmt.Errorf("%w: %s: no such file or folder, and not a generator spec such as shapes:n=2000,seed=1,res=32", ErrBadSource, text)
+	}
+	spec, err := dataset.ParseSpec(text)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s is not a file or folder, and not a valid generator spec: %w", ErrBadSource, text, err)
+	}
+	return specSource(spec, split), nil
+}
+
+// SpecSource returns the source text of item i of spec, as stored in its
+// item: the spec's canonical text, "#" and the index, such as
+// "shapes:n=64000,seed=1,res=64,val=0.375#17".
+func SpecSource(spec dataset.Spec, i int) string {
+	return spec.String() + "#" + strconv.Itoa(i)
+}
+
+// parseSpecSource reads a source written by SpecSource.
+func parseSpecSource(s string) (dataset.Spec, int, bool) {
+	at := strings.LastIndexByte(s, '#')
+	if at < 0 || !strings.HasPrefix(s, "shapes") {
+		return dataset.Spec{}, 0, false
+	}
+	spec, err := dataset.ParseSpec(s[:at])
+	if err != nil {
+		return dataset.Spec{}, 0, false
+	}
+	i, err := strconv.Atoi(s[at+1:])
+	if err != nil || i < 0 || i >= spec.N {
+		return dataset.Spec{}, 0, false
+	}
+	return spec, i, true
+}
+
+func specSource(spec dataset.Spec, split string) *source {
+	prefix := spec.String() + "#"
+	return &source{kind: kindSpec, total: spec.N, each: func(ctx context.Context, send func(task) error) error {
+		for i := range spec.N {
+			f := spec.Factors(i)
+			s := split
+			if s == "" {
+				s = spec.Split(i).String()
+			}
+			if err := send(task{source: prefix + strconv.Itoa(i), split: s, factors: &f, spec: &spec, specItem: i}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}}
+}
+
+func fileSource(path, split string) *source {
+	if split == "" {
+		split = index.SplitTrain
+	}
+	return &source{kind: kindFile, total: 1, each: func(_ context.Context, send func(task) error) error {
+		return send(task{source: path, split: split, path: path})
+	}}
+}
+
+// folderSource reads a dataset folder when dir holds the files of one,
+// otherwise every image under dir.
+func folderSource(ctx context.Context, dir, split string) (*source, error) {
+	_, metaErr := os.Stat(filepath.Join(dir, dataset.MetaFile))
+	_, factorsErr := os.Stat(filepath.Join(dir, dataset.FactorsFile))
+	if metaErr == nil || factorsErr == nil {
+		return datasetSource(dir, split)
+	}
+	total := 0
+	err := walkImages(ctx, dir, func(string, error) error { total++; return nil })
+	if err != nil {
+		return nil, err
+	}
+	if total == 0 {
+		return nil, fmt.Errorf("%w: %s holds no PNG, JPEG or GIF file", ErrBadSource, dir)
+	}
+	if split == "" {
+		split = index.SplitTrain
+	}
+	return &source{kind: kindFolder, total: total, each: func(ctx context.Context, send func(task) error) error {
+		return walkImages(ctx, dir, func(path string, err error) error {
+			return send(task{source: path, split: split, path: path, err: err})
+		})
+	}}, nil
+}
+
+// walkImages calls fn with the path of every image file under dir, in
+// lexical order, skipping hidden files and folders. A folder that cannot
+// be read is passed to fn with its error, as a file to skip.
+func walkImages(ctx context.Context, dir string, fn func(path string, err error) error) error {
+	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
+		if err != nil {
+			if path == dir {
+				return err
+			}
+			return fn(path, err)
+		}
+		if path != dir && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() || !imageExtensions[strings.ToLower(filepath.Ext(path))] {
+			return nil
+		}
+		return fn(path, nil)
+	})
+}
+
+func datasetSource(dir, split string) (*source, error) {
+	folder, err := dataset.ReadFolder(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &source{kind: kindDataset, total: len(folder.Records), each: func(ctx context.Context, send func(task) error) error {
+		for _, r := range folder.Records {
+			f := r.Factors
+			s := split
+			if s == "" {
+				s = r.Split.String()
+			}
+			path := filepath.Join(folder.Dir, r.File)
+			if err := send(task{source: path, split: s, factors: &f, path: path, res: folder.Res}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}}, nil
+}
+
+// storedSource re-reads, from their stored sources, the ordinary items of
+// the database that have no vector in space yet.
+func storedSource(ctx context.Context, db *index.DB, space *index.Space) (*source, error) {
+	all, err := db.Select(index.Filter{})
+	if err != nil {
+		return nil, err
+	}
+	missing := space.Missing(all)
+	return &source{kind: kindStored, total: len(missing), each: func(ctx context.Context, send func(task) error) error {
+		const chunk = 1024
+		for start := 0; start < len(missing); start += chunk {
+			items, err := db.Items(missing[start:min(start+chunk, len(missing))])
+			if err != nil {
+				return err
+			}
+			for _, it := range items {
+				if err := send(storedTask(it)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}}, nil
+}
+
+// storedTask returns the task that re-reads item it from its source.
+func storedTask(it index.Item) task {
+	t := task{source: it.Source, split: it.Split, hash: &it.Hash}
+	if spec, i, ok := parseSpecSource(it.Source); ok {
+		t.spec, t.specItem = &spec, i
+	} else {
+		t.path = it.Source
+	}
+	return t
+}
