@@ -3,7 +3,6 @@ module simsearch
 go 1.26.8
 
 require (
-	github.com/coder/hnsw v0.6.1
 	github.com/nlpodyssey/safetensors v0.0.0-20250209183917-bfb01cc25f7c
 	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/urfave/cli/v2 v2.27.7
