@@ -71,8 +71,13 @@ func biasActivate[T float](y, bias []T, relu bool) {
 	}
 }
 
-// reluGrad sets dx to dy where y > 0 and to 0 elsewhere.
+// reluGrad sets dx to dy where y > 0 and to 0 elsewhere; y is the output
+// of a ReLU, so never negative.
 func reluGrad[T float](y, dy, dx []T) {
+	if y32, ok := any(y).([]float32); ok {
+		reluGrad32(y32, any(dy).([]float32), any(dx).([]float32))
+		return
+	}
 	dy = dy[:len(y)]
 	dx = dx[:len(y)]
 	for i, v := range y {
@@ -84,14 +89,46 @@ func reluGrad[T float](y, dy, dx []T) {
 	}
 }
 
-// columnSums adds up the rows of g (rows of len(sums)) into the columns
-// [j0, j1) of sums.
-func columnSums[T float](g, sums []T, j0, j1 int) {
+// reluGrad32 is reluGrad without branches, which the signs of activations
+// would make unpredictable: it masks the bits of dy with those of y ≠ ±0.
+func reluGrad32(y, dy, dx []float32) {
+	dy = dy[:len(y)]
+	dx = dx[:len(y)]
+	for i, v := range y {
+		var m uint32
+		if math.Float32bits(v)<<1 != 0 {
+			m = 0xffffffff
+		}
+		dx[i] = math.Float32frombits(math.Float32bits(dy[i]) & m)
+	}
+}
+
+// sumBlock is the number of rows columnSums adds up per block. The blocks
+// are fixed, not one per goroutine, so that the sums do not depend on the
+// number of cores.
+const sumBlock = 512
+
+// columnSums writes the sums over the rows of g (rows of len(sums) values)
+// into sums, using partial (len(sums) times the number of blocks of
+// sumBlock rows) as scratch: each block is summed on its own, on all cores,
+// then the blocks in order.
+func columnSums[T float](g, sums, partial []T) {
 	n := len(sums)
-	s := sums[j0:j1]
-	clear(s)
-	for off := 0; off < len(g); off += n {
-		addTo(s, g[off+j0:off+j1])
+	rows := len(g) / n
+	blocks := (rows + sumBlock - 1) / sumBlock
+	add := adder[T]()
+	parallel(blocks, 1, func(lo, hi int) {
+		for blk := lo; blk < hi; blk++ {
+			p := partial[blk*n : (blk+1)*n]
+			clear(p)
+			for r := blk * sumBlock; r < min(rows, (blk+1)*sumBlock); r++ {
+				add(p, g[r*n:(r+1)*n])
+			}
+		}
+	})
+	clear(sums)
+	for blk := range blocks {
+		add(sums, partial[blk*n:(blk+1)*n])
 	}
 }
 

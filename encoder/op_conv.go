@@ -241,8 +241,9 @@ func classRows[T float](op *convOp, c tapClass, full []T) []T {
 // biasGradOp sums the rows of the output gradient.
 type biasGradOp struct {
 	opBase
-	n   int
-	out buffer
+	n       int
+	partial any // []T: the sums of blocks of rows
+	out     buffer
 }
 
 func (op *biasGradOp) Arity() int    { return 1 }
@@ -253,13 +254,12 @@ func (op *biasGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 
 func (op *biasGradOp) Do(vals ...G.Value) (G.Value, error) {
 	out := op.out.get(vals[0].Dtype(), tensor.Shape{op.n})
+	blocks := (vals[0].Shape().TotalSize()/op.n + sumBlock - 1) / sumBlock
 	switch vals[0].Dtype() {
 	case tensor.Float32:
-		dy, db := values[float32](vals[0]), slice[float32](out)
-		// Split by columns, so each sum runs over the rows in order.
-		parallel(op.n, 8, func(lo, hi int) { columnSums(dy, db, lo, hi) })
+		columnSums(values[float32](vals[0]), slice[float32](out), keep[float32](&op.partial, blocks*op.n))
 	case tensor.Float64:
-		columnSums(values[float64](vals[0]), slice[float64](out), 0, op.n)
+		columnSums(values[float64](vals[0]), slice[float64](out), keep[float64](&op.partial, blocks*op.n))
 	}
 	return out, nil
 }
