@@ -11,6 +11,7 @@ import (
 
 	"simsearch/dataset"
 	"simsearch/index"
+	"simsearch/ingest"
 )
 
 // probeGroup is one experiment of probe items: sets of images that an
@@ -131,7 +132,8 @@ func (p *probeStore) ensure(ctx context.Context, space *index.Space, enc Encoder
 				Group:  name,
 			}
 			if factorsOf != nil {
-				it.Factors, it.Labels = factorMaps(*factorsOf(s, j), img.Rect.Dx())
+				f := factorsOf(s, j)
+				it.Factors, it.Labels = ingest.FactorMap(*f), ingest.LabelMap(f.Labels(img.Rect.Dx()))
 			}
 			items = append(items, it)
 			images = append(images, img)
@@ -237,15 +239,4 @@ func probeHash(group string, s, j int) index.Hash {
 	var out index.Hash
 	h.Sum(out[:0])
 	return out
-}
-
-// factorMaps returns an item's factors and labels as the index stores them.
-func factorMaps(f dataset.Factors, res int) (map[string]float64, map[string]int) {
-	factors := map[string]float64{
-		"shape": float64(f.Shape), "hue": f.Hue, "saturation": f.Saturation, "value": f.Value,
-		"radius": f.Radius, "cx": f.CX, "cy": f.CY, "rotation": f.Rotation,
-	}
-	l := f.Labels(res)
-	labels := map[string]int{"shape": l.Shape, "color": l.Color, "location": l.Location, "size": l.Size}
-	return factors, labels
 }

@@ -3,7 +3,6 @@ package report
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"flag"
 	"image"
 	"image/png"
@@ -16,6 +15,7 @@ import (
 	"simsearch/dataset"
 	"simsearch/encoder"
 	"simsearch/index"
+	"simsearch/ingest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -106,11 +106,8 @@ func syntheticDB(t *testing.T, encoders ...pixelEncoder) *index.DB {
 		if err := png.Encode(&thumb, img); err != nil {
 			t.Fatal(err)
 		}
-		factors, labels := factorMaps(spec.Factors(i), spec.Res)
-		items = append(items, index.Item{
-			Source: spec.String(), Hash: sha256.Sum256(img.Pix), Split: spec.Split(i).String(),
-			Factors: factors, Labels: labels, Thumbnail: thumb.Bytes(),
-		})
+		f := spec.Factors(i)
+		items = append(items, ingest.NewItem(img, ingest.SpecSource(spec, i), spec.Split(i).String(), &f))
 		images = append(images, img)
 	}
 	ids, _, err := db.AddItems(ctx, items)
