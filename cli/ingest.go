@@ -1,7 +1,202 @@
 package cli
 
-import "github.com/urfave/cli/v2"
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"simsearch/dataset"
+	"simsearch/encoder"
+	"simsearch/index"
+	"simsearch/ingest"
+)
 
 func newIngestCommand() *cli.Command {
-	return notBuilt("ingest", "embed images into a space of a database file")
+	return &cli.Command{
+		Name:      "ingest",
+		Usage:     "embed images into a space of a database file",
+		ArgsUsage: "[SOURCE]",
+		Description: `Embeds the images of SOURCE with an encoder and stores them in the space
+--space of the database file --db (created if missing). SOURCE is one of:
+
+   a dataset folder   written by "generate": each image keeps its split,
+                      factors and labels from factors.csv
+   a folder           every PNG, JPEG and GIF under it (recursively, hidden
+                      files left out), in split --split
+   an image file
+   a generator spec   such as shapes:n=64000,seed=1,res=64: the items are
+                      rendered in memory, no file is written
+   nothing            the items already in the file that have no vector in
+                      the space, re-read from their stored sources: how to
+                      add a space for another encoder over the same images
+
+Images are decoded and resized to the encoder's resolution on --workers
+goroutines while the encoder embeds earlier batches; every --batch images
+are stored in one transaction. An item is keyed by the hash of its pixels, so
+a picture is stored once in a file whatever its source, running the same
+ingest again adds nothing, and an ingest interrupted at any point (Ctrl-C,
+or even a kill) resumes where it stopped when run again. A space holds the
+vectors of one encoder: ingesting into it with another is an error.
+
+Files that cannot be read (corrupt, not an image, or declaring more than
+--max-pixels) are skipped with the reason on stderr and counted; --strict
+stops at the first one instead (exit code 3). What was stored is kept
+either way. Stored file paths are as written on the command line.
+
+Examples:
+   simsearch ingest --db shapes.db --encoder enc-A.safetensors shapes32
+   simsearch ingest --db shapes.db --encoder enc-B.safetensors          # same items, space enc-B
+   simsearch ingest --db shapes.db --space pixels --encoder pixels.safetensors shapes:n=2000,res=32
+   simsearch ingest --db photos.db --encoder enc-A.safetensors --split val ~/photos`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "db", Usage: "database file to write (created if missing) (required)"},
+			&cli.StringFlag{Name: "space", Usage: "space to fill (default: the --encoder file's name without its extension)"},
+			&cli.StringFlag{Name: "encoder", Aliases: []string{"e"}, Usage: "checkpoint to embed with (may be left out when --space exists: its stored encoder is used)"},
+			&cli.StringFlag{Name: "split", Usage: "split of new items (default: from factors.csv or the spec, or train for plain images)"},
+			&cli.BoolFlag{Name: "strict", Usage: "stop at the first image that cannot be read instead of skipping it"},
+			&cli.IntFlag{Name: "batch", Value: ingest.DefaultBatchSize, Usage: "images per transaction: larger spreads the cost of a sync over more images, smaller redoes less after an interruption"},
+			&cli.IntFlag{Name: "workers", Usage: "images decoded at once beside the encoder (default: one per core)"},
+			&cli.IntFlag{Name: "max-pixels", Value: dataset.DefaultMaxPixels, Usage: "largest image decoded, in pixels; larger ones are refused from their header"},
+			timeoutFlag(),
+		},
+		Action: runIngest,
+	}
+}
+
+func runIngest(c *cli.Context) error {
+	o := newOutput(c)
+	switch {
+	case c.String("db") == "":
+		return usagef("ingest needs --db, the database file to write")
+	case c.NArg() > 1 && strings.HasPrefix(c.Args().Get(1), "-"):
+		return usagef("flags go before SOURCE: %s", strings.Join(c.Args().Slice(), " "))
+	case c.NArg() > 1:
+		return usagef("ingest takes one SOURCE, not %d (%s)", c.NArg(), strings.Join(c.Args().Slice(), " "))
+	case c.Int("batch") < 1:
+		return usagef("--batch must be at least 1, not %d", c.Int("batch"))
+	case c.Int("workers") < 0:
+		return usagef("--workers must be 0 (one per core) or more, not %d", c.Int("workers"))
+	case c.Int("max-pixels") < 1:
+		return usagef("--max-pixels must be at least 1, not %d", c.Int("max-pixels"))
+	case c.Duration("timeout") < 0:
+		return usagef("--timeout must not be negative")
+	}
+	space := c.String("space")
+	checkpoint := c.String("encoder")
+	if space == "" {
+		if checkpoint == "" {
+			return usagef("ingest needs --encoder (a checkpoint), or --space naming a space of the file")
+		}
+		space = strings.TrimSuffix(filepath.Base(checkpoint), filepath.Ext(checkpoint))
+	}
+	var model *encoder.Model
+	if checkpoint != "" {
+		var err error
+		if model, err = encoder.Load(checkpoint); err != nil {
+			return err
+		}
+	}
+
+	bars := indexProgress(o)
+	db, err := index.Open(c.String("db"), index.Options{Timeout: c.Duration("timeout"), Progress: bars.report})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	defer bars.done()
+
+	// The bar starts with the first batch, when the total is known. Progress
+	// and OnSkip are called from two goroutines.
+	var mu sync.Mutex
+	var bar *progress
+	endBar := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if bar != nil {
+			bar.Done()
+			bar = nil
+		}
+	}
+	defer endBar()
+	opts := ingest.Options{
+		Source: c.Args().First(), Space: space, Encoder: model, Split: c.String("split"),
+		Strict: c.Bool("strict"), BatchSize: c.Int("batch"), Workers: c.Int("workers"), MaxPixels: c.Int("max-pixels"),
+		Progress: func(p ingest.Progress) {
+			mu.Lock()
+			defer mu.Unlock()
+			if bar == nil {
+				bar = o.newProgress("ingest "+space, "images", int64(p.Total))
+			}
+			bar.Set(int64(p.Done))
+			if p.Skipped > 0 {
+				bar.Describe(fmt.Sprintf("%d skipped", p.Skipped))
+			}
+			if p.Done == p.Total {
+				bar.Done() // before the graph's bars
+			}
+		},
+		OnSkip: func(source, reason string) {
+			// Skips are told even with --quiet: data was left out. On a
+			// terminal the line replaces the bar, which redraws below.
+			mu.Lock()
+			defer mu.Unlock()
+			clear := ""
+			if o.stderrTerminal && bar != nil {
+				clear = "\r\033[K"
+			}
+			fmt.Fprintf(o.stderr, "%sskipped %s: %s\n", clear, source, reason)
+		},
+	}
+	if opts.Source == "" {
+		o.logf("re-reading the items of %s that have no vector in space %s", c.String("db"), space)
+	}
+	sum, err := ingest.Run(c.Context, db, opts)
+	endBar()
+	if err != nil {
+		if sum.Images > 0 {
+			o.logf("stored before stopping: %d items added, %d vectors added", sum.AddedItems, sum.AddedVectors)
+		}
+		return err
+	}
+	if err := db.Close(); err != nil {
+		return err
+	}
+	return o.result("ingest", sum, func(w io.Writer) error { return writeIngestSummary(w, sum) })
+}
+
+// writeIngestSummary writes the summary of an ingest as text.
+func writeIngestSummary(w io.Writer, s ingest.Summary) error {
+	created := ""
+	if s.SpaceCreated {
+		created = " (created)"
+	}
+	fmt.Fprintf(w, "ingested %s (%s) into space %s%s\n", s.Source, s.Kind, s.Space, created)
+	rows := []struct {
+		name  string
+		value string
+	}{
+		{"images", fmt.Sprintf("%s in %s (%s images/s)", groupDigits(s.Images), seconds(s.Seconds), groupDigits(int(s.ImagesPerSecond+0.5)))},
+		{"added items", groupDigits(s.AddedItems)},
+		{"added vectors", groupDigits(s.AddedVectors)},
+		{"already present", groupDigits(s.Present)},
+		{"skipped", groupDigits(s.Skipped)},
+		{"graph", "up to date in " + seconds(s.GraphSeconds)},
+		{"space", fmt.Sprintf("%s vectors; the file holds %s items", groupDigits(s.Vectors), groupDigits(s.Items))},
+	}
+	for _, r := range rows {
+		if _, err := fmt.Fprintf(w, "  %-16s %s\n", r.name, r.value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// seconds formats a duration given in seconds.
+func seconds(s float64) string {
+	return (time.Duration(s * float64(time.Second))).Round(10 * time.Millisecond).String()
 }

@@ -82,8 +82,8 @@ type Options struct {
 	// dataset.DefaultMaxPixels.
 	MaxPixels int
 
-	// Progress, when not nil, is called after each batch is stored, from
-	// one goroutine at a time.
+	// Progress, when not nil, is called once the source is listed (Done 0)
+	// and after each batch is stored, from one goroutine at a time.
 	Progress func(Progress)
 
 	// OnSkip, when not nil, is called for each skipped image with its
@@ -192,6 +192,9 @@ func Run(ctx context.Context, db *index.DB, opts Options) (Summary, error) {
 		db: db, space: space, emb: model.NewEmbedder(encoder.EmbedOptions{Batch: opts.EmbedBatch}),
 		res: model.Res(), opts: opts, src: src, sum: &sum,
 	}
+	if opts.Progress != nil {
+		opts.Progress(Progress{Total: src.total})
+	}
 	err = p.run(ctx)
 	sum.Seconds = time.Since(start).Seconds()
 	if sum.Seconds > 0 {
@@ -226,7 +229,7 @@ func openSpace(ctx context.Context, db *index.DB, name string, model *encoder.Mo
 	enc := space.Info().Encoder
 	if model != nil {
 		if model.ID() != enc.ID {
-			return nil, nil, false, fmt.Errorf("space %q: %w: it holds %s (encoder %.12s), not %s (encoder %.12s); ingest into another space, or give the space's own encoder",
+			return nil, nil, false, fmt.Errorf("space %q: %w (%s, id %.12s), not %s (id %.12s); ingest into another space, or with the space's own encoder",
 				name, index.ErrEncoderMismatch, describe(enc), enc.ID, model, model.ID())
 		}
 		return model, space, false, nil

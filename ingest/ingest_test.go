@@ -35,7 +35,7 @@ func TestRunSpecThenFolderGivesTheSameItems(t *testing.T) {
 	if got := clearTimes(sum); got != want {
 		t.Errorf("first run:\n got %+v\nwant %+v", got, want)
 	}
-	if len(progress) != 6 || progress[5] != (Progress{Done: 40, Total: 40, AddedVectors: 40}) || progress[0].Done != 7 {
+	if len(progress) != 7 || progress[0] != (Progress{Total: 40}) || progress[1].Done != 7 || progress[6] != (Progress{Done: 40, Total: 40, AddedVectors: 40}) {
 		t.Errorf("progress %+v", progress)
 	}
 	space, err := db.Space("random")
@@ -335,7 +335,11 @@ func TestRunCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var once sync.Once
 	sum, err := Run(ctx, db, Options{Source: "shapes:n=400,res=16", Space: "p", Encoder: pixelsModel(t, 16), BatchSize: 10,
-		Progress: func(Progress) { once.Do(cancel) }})
+		Progress: func(p Progress) {
+			if p.Done > 0 {
+				once.Do(cancel)
+			}
+		}})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error %v", err)
 	}
