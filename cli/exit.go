@@ -9,6 +9,7 @@ import (
 	"simsearch/dataset"
 	"simsearch/encoder"
 	"simsearch/index"
+	"simsearch/ingest"
 	"simsearch/report"
 )
 
@@ -74,6 +75,9 @@ var exitCodes = []struct {
 	{encoder.ErrArchitecture, ExitBadInput},
 	{report.ErrOptions, ExitUsage},
 	{encoder.ErrOptions, ExitUsage},
+	{ingest.ErrBadSource, ExitUsage},
+	{ingest.ErrOptions, ExitUsage},
+	{ingest.ErrSourceChanged, ExitBadInput},
 }
 
 // ExitCode maps an error returned by the application to the process exit code.
