@@ -113,26 +113,9 @@ func runReport(c *cli.Context) error {
 		return err
 	}
 	defer db.Close()
-	var bar *progress
-	var stage string
-	opts.Progress = func(p report.Progress) {
-		if name := p.Space + ": " + p.Stage; name != stage {
-			if bar != nil {
-				bar.Done()
-			}
-			stage = name
-			unit := "steps"
-			if p.Stage == "k-NN" {
-				unit = "queries"
-			}
-			bar = o.newProgress("report "+name, unit, int64(p.Total))
-		}
-		bar.Set(int64(p.Done))
-	}
+	opts.Progress = reportProgress(o)
 	r, err := report.Run(c.Context, db, opts)
-	if bar != nil {
-		bar.Done()
-	}
+	opts.Progress(report.Progress{})
 	if err != nil {
 		return err
 	}
@@ -148,4 +131,36 @@ func runReport(c *cli.Context) error {
 		_, err := fmt.Fprintf(w, "\nwrote %s/report.md, report.json and %d pictures in %.1f s\n", c.String("out"), len(files)-2, res.Seconds)
 		return err
 	})
+}
+
+// reportProgress shows the stages of a report: a progress bar for those
+// with a known number of steps, a line for the others. Calling it with the
+// zero Progress ends the last bar.
+func reportProgress(o *output) func(report.Progress) {
+	var bar *progress
+	var current string
+	return func(p report.Progress) {
+		name := p.Space + ": " + p.Stage
+		if name == current && bar != nil {
+			bar.Set(int64(p.Done))
+			return
+		}
+		if bar != nil {
+			bar.Done()
+			bar = nil
+		}
+		current = name
+		switch {
+		case p.Stage == "":
+		case p.Total > 0:
+			unit := "steps"
+			if p.Stage == "k-NN" {
+				unit = "queries"
+			}
+			bar = o.newProgress("report "+name, unit, int64(p.Total))
+			bar.Set(int64(p.Done))
+		default:
+			o.logf("report %s", name)
+		}
+	}
 }

@@ -131,6 +131,21 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		p("| %s | %s | %s |\n", sr.Name, describe(sr.Encoder), strings.Join(cells, " | "))
 	}
 	p("\n")
+	p("Intervention sensitivity: the mean distance between images that differ in the factor alone, over the mean distance between unrelated images (0: the factor is ignored; about 1: it moves a vector as far as changing the image altogether).\n\n")
+	p("| space | %s |\n|---|%s\n", strings.Join(names, " | "), strings.Repeat("---|", len(names)))
+	for _, sr := range r.Spaces {
+		cells := make([]string, len(names))
+		for i, f := range names {
+			cells[i] = "—"
+			for _, iv := range sr.Interventions {
+				if iv.Factor == f {
+					cells[i] = fmt.Sprintf("%.2f", iv.Sensitivity)
+				}
+			}
+		}
+		p("| %s | %s |\n", sr.Name, strings.Join(cells, " | "))
+	}
+	p("\n")
 	var predicted []*SpaceReport
 	for _, sr := range r.Spaces {
 		if _, n := sr.agreement(); n > 0 {

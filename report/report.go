@@ -290,6 +290,8 @@ func Run(ctx context.Context, db *index.DB, opts Options) (*Report, error) {
 			Exact: opts.Exact, Ef: opts.Ef, Seed: opts.Seed, Thresholds: opts.Thresholds,
 		},
 	}
+	// Items counts the ordinary items: the probes depend on the options.
+	delete(r.Items, index.SplitProbe)
 	items, err := loadItemLabels(ctx, db)
 	if err != nil {
 		return nil, err
@@ -321,7 +323,7 @@ func measureSpace(ctx context.Context, db *index.DB, name string, items *itemLab
 			opts.Progress(Progress{Space: name, Stage: stage, Done: done, Total: total})
 		}
 	}
-	progress("load", 0, 0)
+	progress("load vectors and graph", 0, 0)
 	if err := space.Load(ctx); err != nil {
 		return nil, err
 	}
@@ -363,12 +365,14 @@ func measureSpace(ctx context.Context, db *index.DB, name string, items *itemLab
 		}
 	}
 
+	progress("interventions", len(dataset.AllFactors), len(dataset.AllFactors))
+
 	augmentation := opts.Augmentation
 	if augmentation == "" {
 		augmentation = sr.Encoder.Augmentation
 	}
 	if opts.OrbitSets > 0 && augmentation != "" && augmentation != "none" {
-		progress("orbits", 0, 1)
+		progress("orbits", 0, 0)
 		group, err := probes.orbits(ctx, space, enc, augmentation, opts)
 		if err != nil {
 			return nil, err

@@ -37,7 +37,7 @@ func DefaultThresholds() Thresholds {
 		InvariantSensitivity: 0.25,
 		SensitiveSensitivity: 0.5,
 		InvariantScore:       0.1,
-		SensitiveScore:       0.3,
+		SensitiveScore:       0.2,
 	}
 }
 
