@@ -165,6 +165,12 @@ func runDemo(c *cli.Context) error {
 	}
 	ctx := c.Context
 
+	if size.Name != "tiny" && !demoTrained(dir) {
+		if err := demoEstimate(ctx, o, size); err != nil {
+			return err
+		}
+	}
+
 	// 1. The dataset.
 	done := stage("generate")
 	spec := size.spec()
@@ -288,6 +294,17 @@ func demoDataset(ctx context.Context, o *output, dir string, spec dataset.Spec) 
 	})
 }
 
+// demoTrained reports whether every trained encoder of the demo in dir is
+// there from an earlier run.
+func demoTrained(dir string) bool {
+	for _, e := range demoEncoders {
+		if _, err := os.Stat(demoCheckpoint(dir, e)); e.objective.Trained() && err != nil {
+			return false
+		}
+	}
+	return true
+}
+
 func demoCheckpoint(dir string, e demoEncoder) string {
 	return filepath.Join(dir, "encoders", e.name+".safetensors")
 }
@@ -356,4 +373,58 @@ func demoTrainOne(ctx context.Context, o *output, path string, data *encoder.Tra
 			bar.Describe(fmt.Sprintf("epoch %d/%d, loss %.4f, %.0f images/s", p.Epoch, p.Epochs, p.Loss, p.ImagesPerSecond))
 		},
 	})
+}
+
+// demoEstimate measures the training speed of this machine on a few steps
+// of the size's networks and says how long the demo's training will take.
+func demoEstimate(ctx context.Context, o *output, size demoSize) error {
+	const steps = 3
+	spec := dataset.Spec{N: steps * size.Batch, Seed: size.Seed, Res: size.Res}
+	data, err := encoder.LoadTrainingSet(ctx, spec.String())
+	if err != nil {
+		return err
+	}
+	// The seconds of one step, from the second step on (the first builds
+	// the graph).
+	stepSeconds := func(objective encoder.Objective, augmentation string) (float64, error) {
+		var first, last time.Duration
+		_, err := encoder.Train(ctx, encoder.TrainOptions{
+			Data: data, Objective: objective, Augmentation: augmentation,
+			Width: size.Width, Latent: size.Latent, Epochs: 1, Batch: size.Batch, Seed: size.Seed,
+			Progress: func(p encoder.Progress) {
+				if p.Step == 1 {
+					first = p.Elapsed
+				}
+				last = p.Elapsed
+			},
+		})
+		return (last - first).Seconds() / (steps - 1), err
+	}
+	o.logf("measuring the training speed of this machine at %d px, batch %d ...", size.Res, size.Batch)
+	contrastive, err := stepSeconds(encoder.Contrastive, "A")
+	if err != nil {
+		return err
+	}
+	autoencoder, err := stepSeconds(encoder.Autoencoder, "")
+	if err != nil {
+		return err
+	}
+	stepsPerEpoch := float64(size.Train / size.Batch)
+	total := stepsPerEpoch * (float64(size.AutoencoderEpochs)*autoencoder + 3*float64(size.ContrastiveEpochs)*contrastive)
+	o.logf("training the 4 encoders on %d images will take about %s on this machine (contrastive %.0f pairs/s, autoencoder %.0f images/s)",
+		size.Train, roughDuration(total), float64(size.Batch)/contrastive, float64(size.Batch)/autoencoder)
+	return nil
+}
+
+// roughDuration writes seconds as a person would say them: "40 s",
+// "12 min", "5 h 10 min".
+func roughDuration(seconds float64) string {
+	switch {
+	case seconds < 90:
+		return fmt.Sprintf("%.0f s", seconds)
+	case seconds < 90*60:
+		return fmt.Sprintf("%.0f min", seconds/60)
+	}
+	minutes := int(seconds/60 + 0.5)
+	return fmt.Sprintf("%d h %d min", minutes/60, minutes%60)
 }
