@@ -175,7 +175,11 @@ func writeIngestSummary(w io.Writer, s ingest.Summary) error {
 	if s.SpaceCreated {
 		created = " (created)"
 	}
-	fmt.Fprintf(w, "ingested %s (%s) into space %s%s\n", s.Source, s.Kind, s.Space, created)
+	if s.Kind == "stored sources" {
+		fmt.Fprintf(w, "ingested the items of %s, re-read from their sources, into space %s%s\n", s.Source, s.Space, created)
+	} else {
+		fmt.Fprintf(w, "ingested %s (%s) into space %s%s\n", s.Source, s.Kind, s.Space, created)
+	}
 	rows := []struct {
 		name  string
 		value string
