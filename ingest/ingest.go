@@ -146,14 +146,18 @@ type Summary struct {
 // Run ingests opts.Source into the space opts.Space of db (see Options).
 //
 // Images are read, decoded, hashed and resized on opts.Workers goroutines
-// while the encoder embeds earlier batches and a third goroutine stores
-// them; at most a few batches are in memory, whatever the size of the
-// source. Each batch is stored as by AddBatch, in source order. Items are
-// keyed by content hash, so running Run again adds nothing new, and a run
-// interrupted at any point (even killed) then run again completes with no
-// duplicate and no lost item. Images already stored with a vector in the
-// space are hashed but not embedded again. At the end, Run brings the
-// space's HNSW graph up to date and stores it.
+// while the encoder embeds earlier batches. Each batch is stored as by
+// AddBatch, in source order: its items in one transaction while it is
+// embedded, then its vectors in another. Items are keyed by content hash,
+// so running Run again adds nothing new, and a run interrupted at any
+// point (even killed) then run again completes with no duplicate and no
+// lost item. Images already stored with a vector in the space are hashed
+// but not embedded again. At the end, Run brings the space's HNSW graph up
+// to date and stores it.
+//
+// Memory stays bounded whatever the size of the source: about eight
+// batches of images at the encoder's resolution are in flight, and each
+// worker holds one decoded image (at most MaxPixels).
 //
 // When ctx is cancelled, Run stops and returns ctx.Err() with the summary
 // of the work stored so far; what was stored is kept.
@@ -279,7 +283,9 @@ type prepared struct {
 	image *image.RGBA
 	// present tells that the item is stored with a vector in the space.
 	present bool
-	err     error
+	// err is why the image is skipped, or, when fatal, why Run stops.
+	err   error
+	fatal bool
 }
 
 // job is one batch of tasks on its way through the workers.
@@ -508,11 +514,15 @@ func (p *pipeline) collect(ctx, input context.Context, jobs <-chan *job, toItems
 		select {
 		case <-j.done:
 		case <-input.Done():
+		}
+		if input.Err() != nil {
 			return context.Cause(input)
 		}
 		b := &batch{handled: len(j.results), itemsStored: make(chan struct{}), embedded: make(chan struct{})}
 		for i, r := range j.results {
 			switch {
+			case r.fatal:
+				return r.err
 			case r.err != nil:
 				if p.opts.Strict {
 					return &strictError{source: j.tasks[i].source, err: r.err}
@@ -548,7 +558,7 @@ func (p *pipeline) prepare(ctx context.Context, t task) prepared {
 		return prepared{err: t.err}
 	}
 	if ctx.Err() != nil {
-		return prepared{err: context.Cause(ctx)}
+		return prepared{err: context.Cause(ctx), fatal: true}
 	}
 	var img image.Image
 	var raw []byte
@@ -572,7 +582,7 @@ func (p *pipeline) prepare(ctx context.Context, t task) prepared {
 	it := index.Item{Source: t.source, Split: t.split, Hash: hash}
 	id, found, err := p.db.LookupHash(hash)
 	if err != nil {
-		return prepared{err: err}
+		return prepared{err: err, fatal: true}
 	}
 	if found && p.space.Has(id) {
 		return prepared{item: it, present: true}
