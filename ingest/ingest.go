@@ -180,13 +180,22 @@ func Run(ctx context.Context, db *index.DB, opts Options) (Summary, error) {
 		opts.MaxPixels = def.MaxPixels
 	}
 
+	// A bad source is found before a space is created for it.
+	var src *source
+	var err error
+	if opts.Source != "" {
+		if src, err = openSource(ctx, opts.Source, opts.Split); err != nil {
+			return Summary{}, err
+		}
+	}
 	model, space, created, err := openSpace(ctx, db, opts.Space, opts.Encoder)
 	if err != nil {
 		return Summary{}, err
 	}
-	src, err := openSource(ctx, db, space, opts.Source, opts.Split)
-	if err != nil {
-		return Summary{}, err
+	if src == nil {
+		if src, err = storedSource(db, space); err != nil {
+			return Summary{}, err
+		}
 	}
 	sum := Summary{Source: opts.Source, Kind: src.kind, Space: space.Name(), Encoder: model.ID(), SpaceCreated: created}
 	if opts.Source == "" {

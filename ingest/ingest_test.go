@@ -317,6 +317,7 @@ func TestRunErrors(t *testing.T) {
 		{"bad spec", Options{Source: "shapes:n=-3", Space: "a"}, ErrBadSource},
 		{"bad spec is also a dataset error", Options{Source: "shapes:n=-3", Space: "a"}, dataset.ErrBadSpec},
 		{"empty folder", Options{Source: t.TempDir(), Space: "a"}, ErrBadSource},
+		{"missing folder into a new space", Options{Source: filepath.Join(t.TempDir(), "nothing"), Space: "new", Encoder: pixelsModel(t, 16)}, ErrBadSource},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := Run(context.Background(), db, c.opts)
@@ -327,6 +328,9 @@ func TestRunErrors(t *testing.T) {
 	}
 	if db.Len() != 4 {
 		t.Errorf("%d items after failed runs, want 4", db.Len())
+	}
+	if names, err := db.SpaceNames(); err != nil || !slices.Equal(names, []string{"a"}) {
+		t.Errorf("spaces after failed runs: %v, %v", names, err)
 	}
 }
 

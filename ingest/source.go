@@ -57,12 +57,9 @@ type source struct {
 // source reads, in lower case.
 var imageExtensions = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".gif": true}
 
-// openSource interprets the source text: empty for the items already in
-// the database, an existing file or folder, or else a generator spec.
-func openSource(ctx context.Context, db *index.DB, space *index.Space, text, split string) (*source, error) {
-	if text == "" {
-		return storedSource(ctx, db, space)
-	}
+// openSource interprets the source text: an existing file or folder, or
+// else a generator spec.
+func openSource(ctx context.Context, text, split string) (*source, error) {
 	info, statErr := os.Stat(text)
 	switch {
 	case statErr == nil && info.IsDir():
@@ -208,7 +205,7 @@ func datasetSource(dir, split string) (*source, error) {
 
 // storedSource re-reads, from their stored sources, the ordinary items of
 // the database that have no vector in space yet.
-func storedSource(ctx context.Context, db *index.DB, space *index.Space) (*source, error) {
+func storedSource(db *index.DB, space *index.Space) (*source, error) {
 	all, err := db.Select(index.Filter{})
 	if err != nil {
 		return nil, err
