@@ -127,7 +127,11 @@ func runTrain(c *cli.Context) error {
 		Seed: c.Uint64("seed"),
 	}
 	if opts.Batch > 0 {
-		steps := int64(data.Len() / opts.Batch * opts.Epochs)
+		epochs := opts.Epochs
+		if epochs == 0 {
+			epochs = encoder.DefaultTrainOptions().Epochs
+		}
+		steps := int64(data.Len() / opts.Batch * epochs)
 		progress := o.newProgress("train", "steps", steps)
 		opts.Progress = func(p encoder.Progress) {
 			progress.Set(int64(p.Step))
