@@ -122,7 +122,7 @@ func measureKNN(ctx context.Context, space *index.Space, items *itemLabels, opts
 	if opts.Queries > 0 && len(queries) > opts.Queries {
 		queries = queries[:opts.Queries]
 	}
-	search := index.SearchOptions{K: opts.K, Ef: opts.Ef, Filter: index.Filter{Splits: []string{index.SplitTrain}}}
+	search := index.SearchOptions{K: opts.K, Ef: opts.Ef, Method: opts.Method, Filter: index.Filter{Splits: []string{index.SplitTrain}}}
 
 	approx := make([][]index.Result, 0, len(queries))
 	for start := 0; start < len(queries); start += knnChunk {
@@ -238,7 +238,7 @@ func measureGroup(ctx context.Context, space *index.Space, group *probeGroup, op
 	// The k = largest nearest members of the group always include one of
 	// another set: the query's own set has at most largest − 1 others.
 	results, err := space.SearchItems(ctx, ids, index.SearchOptions{
-		K: largest, Ef: opts.Ef, Filter: index.Filter{Group: group.name},
+		K: largest, Ef: opts.Ef, Method: opts.Method, Filter: index.Filter{Group: group.name},
 	})
 	if err != nil {
 		return m, fmt.Errorf("margin queries of %s: %w", group.name, err)

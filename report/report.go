@@ -51,6 +51,10 @@ type Options struct {
 	Exact bool
 	// Ef is the HNSW search breadth; 0 means the space's default.
 	Ef int
+	// Method is how neighbours are found: index.Auto (the zero value) lets
+	// the index choose per query, index.Exact scans every vector (the
+	// brute-force baseline), index.HNSW always walks the graph.
+	Method index.Method
 	// Seed draws the probe items, the orbits' augmentations and the sampled
 	// queries; 0 means 1.
 	Seed uint64
@@ -160,6 +164,7 @@ type Settings struct {
 	Augmentation string     `json:"augmentation,omitempty"`
 	Exact        bool       `json:"exact"`
 	Ef           int        `json:"ef,omitempty"`
+	Method       string     `json:"method"`
 	Seed         uint64     `json:"seed"`
 	Thresholds   Thresholds `json:"thresholds"`
 }
@@ -182,8 +187,10 @@ type SpaceReport struct {
 	Verdicts []FactorVerdict `json:"verdicts"`
 	// Trust says how far the approximate figures can be trusted.
 	Trust Trust `json:"trust"`
-	// Seconds is the time the space's measurements took.
-	Seconds float64 `json:"seconds"`
+	// Seconds is the time the space's measurements took, StageSeconds its
+	// parts by stage ("k-NN", "interventions", ...).
+	Seconds      float64            `json:"seconds"`
+	StageSeconds map[string]float64 `json:"stage_seconds"`
 
 	// Pictures, rendered as PNG for WriteFiles: the neighbour grid of
 	// validation queries and the distance distributions.
@@ -287,7 +294,7 @@ func Run(ctx context.Context, db *index.DB, opts Options) (*Report, error) {
 		Settings: Settings{
 			K: opts.K, Queries: opts.Queries, Bases: opts.Bases, Variants: opts.Variants,
 			OrbitSets: max(opts.OrbitSets, 0), OrbitSize: opts.OrbitSize, Augmentation: opts.Augmentation,
-			Exact: opts.Exact, Ef: opts.Ef, Seed: opts.Seed, Thresholds: opts.Thresholds,
+			Exact: opts.Exact, Ef: opts.Ef, Method: opts.Method.String(), Seed: opts.Seed, Thresholds: opts.Thresholds,
 		},
 	}
 	// Items counts the ordinary items: the probes depend on the options.
@@ -318,8 +325,16 @@ func measureSpace(ctx context.Context, db *index.DB, name string, items *itemLab
 	if err != nil {
 		return nil, err
 	}
+	stageSeconds := map[string]float64{}
+	stageName, stageStart := "", time.Now()
 	progress := func(stage string, done, total int) {
-		if opts.Progress != nil {
+		if stage != stageName {
+			if stageName != "" {
+				stageSeconds[stageName] += time.Since(stageStart).Seconds()
+			}
+			stageName, stageStart = stage, time.Now()
+		}
+		if opts.Progress != nil && stage != "" {
 			opts.Progress(Progress{Space: name, Stage: stage, Done: done, Total: total})
 		}
 	}
@@ -404,6 +419,7 @@ func measureSpace(ctx context.Context, db *index.DB, name string, items *itemLab
 		}
 	}
 
+	progress("pictures", 0, 0)
 	sr.Verdicts = judge(sr, opts.Thresholds)
 	if opts.Exact {
 		sr.Trust.Exact = true
@@ -424,6 +440,8 @@ func measureSpace(ctx context.Context, db *index.DB, name string, items *itemLab
 	if sr.distancePlot, err = distancePlot(name, sr.distances); err != nil {
 		return nil, err
 	}
+	progress("", 0, 0)
+	sr.StageSeconds = stageSeconds
 	sr.Seconds = time.Since(start).Seconds()
 	return sr, nil
 }
