@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// CheckOptions configure Space.Check. Zero fields take defaults.
+// CheckOptions configure Space.Check. Zero fields take defaults. It is a
+// plain value, read once by Check.
 type CheckOptions struct {
 	// Queries is the number of stored vectors sampled as queries; 0 means
 	// 1000. Ignored when Items is given.
@@ -24,7 +25,8 @@ type CheckOptions struct {
 	Seed uint64
 }
 
-// CheckResult is the outcome of a recall self-check.
+// CheckResult is the outcome of a recall self-check: a plain value owned by
+// the caller.
 type CheckResult struct {
 	Space   string `json:"space"`
 	Vectors int    `json:"vectors"`

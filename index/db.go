@@ -39,7 +39,8 @@ var (
 )
 
 // Options configure Open. The zero value is valid: every field's zero
-// means its default, as in DefaultOptions.
+// means its default, as in DefaultOptions. Open copies it; Progress must be
+// safe to call from the goroutine that loads or saves a graph.
 type Options struct {
 	// ReadOnly opens the file with a shared lock, so that several readers
 	// (query, info, report) can run at once; writing methods return
@@ -83,7 +84,7 @@ func (o Options) withDefaults() Options {
 }
 
 // Progress reports a long step of the index: loading, building or saving
-// a space's graph.
+// a space's graph. It is a plain value passed to Options.Progress.
 type Progress struct {
 	// Stage is "load", "build" (insertions into the graph, including
 	// those that bring a saved graph up to date) or "save".

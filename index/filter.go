@@ -10,6 +10,9 @@ import (
 // Filter restricts the items a search may return (or Select lists). Each
 // non-empty field must hold; the zero Filter keeps every ordinary item.
 //
+// A Filter is a plain value; searches read it and do not keep it, so one
+// Filter may serve concurrent searches as long as nobody modifies it.
+//
 // Probe items (those with a SetID) are left out unless the filter names
 // them through Group or Sets, or sets IncludeProbes: ordinary queries
 // never return probes, and queries about a probe experiment see only it.
@@ -42,7 +45,8 @@ type Filter struct {
 	IncludeProbes bool `json:"include_probes,omitempty"`
 }
 
-// LabelIs is a filter condition: the item's label Name equals Value.
+// LabelIs is a filter condition: the item's label Name equals Value. It
+// is a plain value.
 type LabelIs struct {
 	Name  string `json:"name"`
 	Value int    `json:"value"`

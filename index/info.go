@@ -5,7 +5,9 @@ import (
 	"os"
 )
 
-// Info describes a database file, for `simsearch info`.
+// Info describes a database file, for `simsearch info`. Info, SpaceInfo,
+// EncoderInfo and GraphState are plain values: snapshots owned by the
+// caller.
 type Info struct {
 	Path          string         `json:"path"`
 	FileSize      int64          `json:"file_size"`

@@ -8,7 +8,7 @@ import (
 )
 
 // ItemID numbers the items of a database densely, 0, 1, 2, … in the order
-// they were added.
+// they were added. Ids are never reused.
 type ItemID uint32
 
 // Hash is the SHA-256 of an item's content. It identifies the item: adding
@@ -32,6 +32,10 @@ const (
 // Item is one image: where it came from, what it shows (its factors and
 // labels, when known), which split it belongs to and, for probe items, its
 // set. Items are stored once per database and shared by all spaces.
+//
+// An Item is a plain value: the database copies what it stores and returns
+// new Items from reads, so a caller owns the ones it holds (their maps are
+// shared between copies of one Item).
 type Item struct {
 	// ID is assigned by AddItems; it is ignored on input.
 	ID ItemID `json:"id"`

@@ -63,7 +63,8 @@ func ParseMethod(s string) (Method, error) {
 }
 
 // SearchOptions configure a search. The zero value asks for the 10
-// nearest ordinary items with the space's default breadth.
+// nearest ordinary items with the space's default breadth. It is a plain
+// value, read and not kept by the search.
 type SearchOptions struct {
 	// K is the number of neighbours wanted; 0 means 10. At most 100,000.
 	K int
@@ -80,7 +81,8 @@ type SearchOptions struct {
 const maxK = 100_000
 
 // Result is one neighbour: an item and its Euclidean distance to the query
-// (between unit vectors in a Cosine space).
+// (between unit vectors in a Cosine space). Searches return new slices of
+// them, owned by the caller.
 type Result struct {
 	ID       ItemID  `json:"id"`
 	Distance float32 `json:"distance"`

@@ -60,6 +60,10 @@ func TestRoundTripAfterReopen(t *testing.T) {
 			t.Fatalf("query %d: %v before, %v after reopening", i, before[i], after[i])
 		}
 	}
+	many, err := sp2.Vectors(ctx, ids[4:6])
+	if err != nil || len(many) != 2*dim || math.Abs(float64(many[dim]-vectors[5*dim])) > 1e-6 {
+		t.Fatalf("Vectors: %d values, %v", len(many), err)
+	}
 	v, err := sp2.Vector(ids[5])
 	if err != nil {
 		t.Fatal(err)

@@ -73,7 +73,7 @@ func (m Metric) hnsw() hnsw.Metric {
 }
 
 // GraphConfig holds a space's HNSW parameters. Zero fields take the
-// defaults of DefaultGraphConfig.
+// defaults of DefaultGraphConfig. It is a plain value.
 type GraphConfig struct {
 	// M is the number of links per node and layer (2·M on the bottom
 	// layer). Default 16.
@@ -108,7 +108,8 @@ func (c GraphConfig) withDefaults() GraphConfig {
 
 // Encoder is the encoder of a space, stored with it so that the space can
 // embed new queries by itself. The index does not interpret it: the
-// encoder package decodes Checkpoint.
+// encoder package decodes Checkpoint. It is a plain value; CreateSpace
+// copies the checkpoint into the file and Space.Encoder returns a new copy.
 type Encoder struct {
 	// ID identifies the encoder, such as the SHA-256 of its checkpoint in
 	// hexadecimal. Vectors of a space all come from the encoder with this
@@ -122,7 +123,7 @@ type Encoder struct {
 	Checkpoint []byte `json:"-"`
 }
 
-// SpaceConfig describes a space to CreateSpace.
+// SpaceConfig describes a space to CreateSpace: a plain value, read once.
 type SpaceConfig struct {
 	// Name names the space: 1 to 64 printable characters.
 	Name string
@@ -818,6 +819,25 @@ func (s *Space) Vector(id ItemID) ([]float32, error) {
 		return nil
 	})
 	return out, err
+}
+
+// Vectors returns copies of the stored vectors of ids, one after another
+// (unit length in a Cosine space), loading the space if needed. An item
+// without a vector here is an error wrapping ErrNoItem.
+func (s *Space) Vectors(ctx context.Context, ids []ItemID) ([]float32, error) {
+	if err := s.Load(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]float32, 0, len(ids)*s.rec.dim)
+	for _, id := range ids {
+		if int(id) >= len(s.itemNode) || s.itemNode[id] == noNode {
+			return nil, fmt.Errorf("item %d in space %q: %w", id, s.name, ErrNoItem)
+		}
+		out = append(out, s.graph.Vector(s.itemNode[id])...)
+	}
+	return out, nil
 }
 
 // decodeFloats appends the little-endian float32s in b to dst.

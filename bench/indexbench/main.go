@@ -6,7 +6,8 @@
 //
 //	go run ./bench/indexbench gen -n 100000 -dir /tmp/idx100k     # vectors, queries, truth
 //	go run ./bench/indexbench graph -dir /tmp/idx100k -workers 2  # hnsw.Graph: build, ef sweep, exact
-//	go run ./bench/indexbench db -dir /tmp/idx100k -workers 2     # index file: store, build, save, load
+//	go run ./bench/indexbench db -dir /tmp/idx100k -workers 2     # index file: store, build, save, load, search
+//	go run ./bench/indexbench search -dir /tmp/idx100k -workers 2 # search the index file db wrote
 //	go run ./bench/indexbench first-query -db /tmp/idx100k/index.db
 //	/usr/bin/python3 bench/index_peers.py /tmp/idx100k
 //
@@ -39,6 +40,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/viterin/vek/vek32"
@@ -72,6 +74,8 @@ func main() {
 		graph(*dir, *workers, parseInts(*efs))
 	case "db":
 		dbBench(*dir, *workers, parseInts(*efs))
+	case "search":
+		searchBench(*dir, *workers, parseInts(*efs))
 	case "first-query":
 		firstQuery(*db, *populate)
 	default:
@@ -180,39 +184,39 @@ func graph(dir string, workers int, efs []int) {
 	before := heapInUse()
 	g := hnsw.NewGraph(dim)
 	g.Reserve(n)
-	start := time.Now()
+	start, cpu := time.Now(), cpuSeconds()
 	const step = 10000
 	for i := 0; i < n; i += step {
 		g.AddBatch(base[i*dim:min(i+step, n)*dim], workers)
 	}
-	build := time.Since(start).Seconds()
+	build, buildCPU := time.Since(start).Seconds(), cpuSeconds()-cpu
 	mem := heapInUse() - before
-	fmt.Printf("build: %.1f s, %.0f inserts/s, heap %.0f MiB (%.0f bytes/vector, vectors %d)\n",
-		build, float64(n)/build, float64(mem)/(1<<20), float64(mem)/float64(n), 4*dim)
+	fmt.Printf("build: %.1f s, %.0f inserts/s, %.0f inserts/cpu-s, heap %.0f MiB (%.0f bytes/vector, vectors %d)\n",
+		build, float64(n)/build, float64(n)/buildCPU, float64(mem)/(1<<20), float64(mem)/float64(n), 4*dim)
 
 	nq := len(query) / dim
-	fmt.Printf("%-6s %10s %10s %10s\n", "ef", "recall@10", "q/s", "q/s 1 thr")
+	fmt.Printf("%-6s %10s %10s %10s %10s\n", "ef", "recall@10", "q/s", "q/s 1 thr", "q/cpu-s")
 	for _, ef := range efs {
 		results := make([][]hnsw.Result, nq)
-		run := func(w int) float64 {
-			start := time.Now()
+		run := func(w int) (qps, perCPU float64) {
+			start, cpu := time.Now(), cpuSeconds()
 			parallel(nq, w, func(q int) {
 				results[q] = g.Search(query[q*dim:(q+1)*dim], 10, ef, nil, results[q][:0])
 			})
-			return float64(nq) / time.Since(start).Seconds()
+			return float64(nq) / time.Since(start).Seconds(), float64(nq) / (cpuSeconds() - cpu)
 		}
 		run(workers) // warm the searchers' pool
-		qps := run(workers)
-		qps1 := run(1)
+		qps, perCPU := run(workers)
+		qps1, perCPU1 := run(1)
 		var recall float64
 		for q := range nq {
 			recall += overlap(results[q], truth[q])
 		}
-		fmt.Printf("%-6d %10.4f %10.0f %10.0f\n", ef, recall/float64(nq), qps, qps1)
+		fmt.Printf("%-6d %10.4f %10.0f %10.0f %10.0f\n", ef, recall/float64(nq), qps, qps1, max(perCPU, perCPU1))
 	}
 
 	// Exact search: a plain SIMD scan, one query at a time.
-	start = time.Now()
+	start, cpu = time.Now(), cpuSeconds()
 	plain := 0
 	for q := 0; q < nq && time.Since(start) < 5*time.Second; q++ {
 		qv := query[q*dim : (q+1)*dim]
@@ -224,7 +228,7 @@ func graph(dir string, workers int, efs []int) {
 		}
 		plain++
 	}
-	fmt.Printf("plain vek scan (1 thread, no top-k): %.1f queries/s\n", float64(plain)/time.Since(start).Seconds())
+	fmt.Printf("plain vek scan (1 thread, no top-k): %.1f queries/s, %.1f queries/cpu-s\n", float64(plain)/time.Since(start).Seconds(), float64(plain)/(cpuSeconds()-cpu))
 }
 
 // overlap is the share of truth found in got.
@@ -245,9 +249,7 @@ func overlap(got []hnsw.Result, truth []int32) float64 {
 // the graph, loading it back, and searching through the index package.
 func dbBench(dir string, workers int, efs []int) {
 	base, dim := readVectors(filepath.Join(dir, "base.f32"), "F32V")
-	query, _ := readVectors(filepath.Join(dir, "query.f32"), "F32V")
-	truth := readTruth(filepath.Join(dir, "truth.i32"))
-	n, nq := len(base)/dim, len(query)/dim
+	n := len(base) / dim
 	path := filepath.Join(dir, "index.db")
 	os.Remove(path)
 	fmt.Printf("# %s: %d vectors, %d workers, load %s\n", path, n, workers, loadAverage())
@@ -255,12 +257,13 @@ func dbBench(dir string, workers int, efs []int) {
 
 	var buildStart time.Time
 	var building time.Duration
+	var buildCPU, buildCPUStart float64
 	db, err := index.Open(path, index.Options{Workers: workers, Progress: func(p index.Progress) {
 		if p.Stage == "build" && p.Done == 0 {
-			buildStart = time.Now()
+			buildStart, buildCPUStart = time.Now(), cpuSeconds()
 		}
 		if p.Stage == "build" && p.Done == p.Total {
-			building = time.Since(buildStart)
+			building, buildCPU = time.Since(buildStart), cpuSeconds()-buildCPUStart
 		}
 	}})
 	check(err)
@@ -294,28 +297,40 @@ func dbBench(dir string, workers int, efs []int) {
 	info := sp.Info()
 	fmt.Printf("store items: %.1f s (%.0f items/s); store vectors: %.1f s (%.0f vectors/s)\n",
 		itemsTime.Seconds(), float64(n)/itemsTime.Seconds(), vectorsTime.Seconds(), float64(n)/vectorsTime.Seconds())
-	fmt.Printf("build graph from stored vectors: %.1f s (%.0f inserts/s); save: %.1f s; graph %.0f MiB (%.0f bytes/vector); file %.0f MiB\n",
-		building.Seconds(), float64(n)/building.Seconds(), (buildSave - building).Seconds(),
+	fmt.Printf("build graph from stored vectors: %.1f s (%.0f inserts/s, %.0f inserts/cpu-s); save: %.1f s; graph %.0f MiB (%.0f bytes/vector); file %.0f MiB\n",
+		building.Seconds(), float64(n)/building.Seconds(), float64(n)/buildCPU, (buildSave - building).Seconds(),
 		float64(info.Stored.Bytes)/(1<<20), float64(info.Stored.Bytes)/float64(n), float64(st.Size())/(1<<20))
 
+	searchBench(dir, workers, efs)
+}
+
+// searchBench loads the index file that dbBench wrote and measures HNSW
+// and exact searches through the index package.
+func searchBench(dir string, workers int, efs []int) {
+	query, dim := readVectors(filepath.Join(dir, "query.f32"), "F32V")
+	truth := readTruth(filepath.Join(dir, "truth.i32"))
+	nq := len(query) / dim
+	path := filepath.Join(dir, "index.db")
+	ctx := context.Background()
+	fmt.Printf("# search %s: %d workers, load %s\n", path, workers, loadAverage())
 	before := heapInUse()
-	db, err = index.Open(path, index.Options{ReadOnly: true, Workers: workers})
+	db, err := index.Open(path, index.Options{ReadOnly: true, Workers: workers})
 	check(err)
 	defer db.Close()
-	sp, err = db.Space("bench")
+	sp, err := db.Space("bench")
 	check(err)
-	start = time.Now()
+	start := time.Now()
 	check(sp.Load(ctx))
 	fmt.Printf("load (vectors + stored graph, warm page cache): %.2f s; heap %.0f MiB\n", time.Since(start).Seconds(), float64(heapInUse()-before)/(1<<20))
 
-	fmt.Printf("%-6s %10s %10s\n", "ef", "recall@10", "q/s")
+	fmt.Printf("%-6s %10s %10s %10s\n", "ef", "recall@10", "q/s", "q/cpu-s")
 	for _, ef := range efs {
 		opts := index.SearchOptions{K: 10, Ef: ef, Method: index.HNSW}
 		sp.SearchBatch(ctx, query, opts)
-		start := time.Now()
+		start, cpu := time.Now(), cpuSeconds()
 		res, err := sp.SearchBatch(ctx, query, opts)
 		check(err)
-		qps := float64(nq) / time.Since(start).Seconds()
+		qps, perCPU := float64(nq)/time.Since(start).Seconds(), float64(nq)/(cpuSeconds()-cpu)
 		var recall float64
 		for q := range nq {
 			hits := 0
@@ -329,8 +344,9 @@ func dbBench(dir string, workers int, efs []int) {
 			}
 			recall += float64(hits) / float64(len(truth[q]))
 		}
-		fmt.Printf("%-6d %10.4f %10.0f\n", ef, recall/float64(nq), qps)
+		fmt.Printf("%-6d %10.4f %10.0f %10.0f\n", ef, recall/float64(nq), qps, perCPU)
 	}
+	n := sp.Len()
 	exactQueries := query[:min(nq, max(64, 2_000_000_000/(n*dim)))*dim]
 	for _, w := range []int{1, workers} {
 		db.Close()
@@ -339,10 +355,11 @@ func dbBench(dir string, workers int, efs []int) {
 		sp, err = db.Space("bench")
 		check(err)
 		check(sp.Load(ctx))
-		start := time.Now()
+		start, cpu := time.Now(), cpuSeconds()
 		_, err := sp.SearchBatch(ctx, exactQueries, index.SearchOptions{K: 10, Method: index.Exact})
 		check(err)
-		fmt.Printf("exact search, batch of %d queries, %d workers: %.1f queries/s\n", len(exactQueries)/dim, w, float64(len(exactQueries)/dim)/time.Since(start).Seconds())
+		fmt.Printf("exact search, batch of %d queries, %d workers: %.1f queries/s, %.1f queries/cpu-s\n", len(exactQueries)/dim, w,
+			float64(len(exactQueries)/dim)/time.Since(start).Seconds(), float64(len(exactQueries)/dim)/(cpuSeconds()-cpu))
 		start = time.Now()
 		for q := range 8 {
 			_, err := sp.Search(exactQueries[q*dim:(q+1)*dim], index.SearchOptions{K: 10, Method: index.Exact})
@@ -384,6 +401,13 @@ func sinceProcessStart() time.Duration {
 	check(err)
 	uptime, _ := strconv.ParseFloat(strings.Fields(string(up))[0], 64)
 	return time.Duration((uptime - startTicks/100) * float64(time.Second))
+}
+
+// cpuSeconds returns the CPU time (user and system) the process has used.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	check(syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 func loadAverage() string {

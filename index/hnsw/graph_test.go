@@ -297,3 +297,19 @@ func TestNewGraphPanicsOnBadParameters(t *testing.T) {
 	g.M = 1
 	g.Add([]float32{1, 0, 0, 0})
 }
+
+func TestSearchDoesNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	const dim = 16
+	vectors := clusteredVectors(4, 2000, dim, 10, 1.0)
+	g := NewGraph(dim)
+	g.AddBatch(vectors, 1)
+	dst := make([]Result, 0, 10)
+	q := vectors[:dim]
+	g.Search(q, 10, 50, nil, dst) // warm the pool
+	if allocs := testing.AllocsPerRun(100, func() { dst = g.Search(q, 10, 50, nil, dst[:0]) }); allocs > 0 {
+		t.Errorf("Search allocates %.1f times per call", allocs)
+	}
+}
