@@ -66,7 +66,8 @@ type Options struct {
 	Strict bool
 
 	// BatchSize is the number of images per transaction; 0 means
-	// DefaultBatchSize.
+	// DefaultBatchSize. The first batches are smaller (16, 32, …) so that
+	// the encoder starts early.
 	BatchSize int
 
 	// Workers is the number of images decoded and resized at once, beside
@@ -472,14 +473,21 @@ type strictError struct {
 func (e *strictError) Error() string   { return fmt.Sprintf("%s: %v", e.source, e.err) }
 func (e *strictError) Unwrap() []error { return []error{e.err, errStrict} }
 
+// firstBatch is the size of the first batch. Each next one doubles, up to
+// Options.BatchSize: the encoder starts as soon as a few images are ready
+// instead of waiting for a whole batch.
+const firstBatch = 16
+
 // produce lists the source's tasks in batches: each batch goes to jobs,
 // in order, and each of its tasks to the workers.
 func (p *pipeline) produce(ctx context.Context, jobs chan<- *job, work chan<- func()) error {
 	var tasks []task
+	size := min(firstBatch, p.opts.BatchSize)
 	flush := func() error {
 		if len(tasks) == 0 {
 			return nil
 		}
+		size = min(2*size, p.opts.BatchSize)
 		j := &job{tasks: tasks, results: make([]prepared, len(tasks)), done: make(chan struct{})}
 		j.pending.Store(int64(len(tasks)))
 		tasks = nil
@@ -505,7 +513,7 @@ func (p *pipeline) produce(ctx context.Context, jobs chan<- *job, work chan<- fu
 	}
 	err := p.src.each(ctx, func(t task) error {
 		tasks = append(tasks, t)
-		if len(tasks) < p.opts.BatchSize {
+		if len(tasks) < size {
 			return nil
 		}
 		return flush()
