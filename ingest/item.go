@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"image"
+	"image/color"
 	"image/png"
+	"slices"
 	"sync"
 
 	"simsearch/dataset"
@@ -128,7 +130,7 @@ func compositeRow(row []byte, img image.Image, y int) {
 // Thumbnail returns a PNG of img for neighbour grids: the centred largest
 // square of img (what an encoder sees, see dataset.Resize), scaled down to
 // ThumbnailSize pixels a side if larger, opaque over black. A thumbnail of a
-// 64-pixel generated image is the image itself, about 500 bytes.
+// 64-pixel generated image is the image itself, in about 300 bytes.
 func Thumbnail(img image.Image) []byte {
 	b := img.Bounds()
 	side := min(b.Dx(), b.Dy(), ThumbnailSize)
@@ -140,11 +142,52 @@ func Thumbnail(img image.Image) []byte {
 	}
 	var buf bytes.Buffer
 	buf.Grow(1024)
-	if err := thumbnailEncoder.Encode(&buf, small); err != nil {
+	var err error
+	// A generated image has a few dozen colours: as a paletted PNG it
+	// takes a third of the time to encode and half the bytes.
+	if p, ok := toPaletted(small); ok {
+		err = thumbnailEncoder.Encode(&buf, p)
+	} else {
+		err = thumbnailEncoder.Encode(&buf, small)
+	}
+	if err != nil {
 		// Encoding into memory fails only for an empty image.
 		panic("ingest: encode thumbnail: " + err.Error())
 	}
 	return bytes.Clone(buf.Bytes())
+}
+
+// toPaletted returns the opaque image m as a paletted image with the same
+// colours, or false when m has more than 256 colours.
+func toPaletted(m *image.RGBA) (*image.Paletted, bool) {
+	b := m.Rect
+	out := image.NewPaletted(b, nil)
+	var colours []uint32 // 0xRRGGBB
+	last, lastIndex := uint32(1<<24), uint8(0)
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		row := m.Pix[m.PixOffset(b.Min.X, y):]
+		dst := out.Pix[out.PixOffset(b.Min.X, y):]
+		for x := range b.Dx() {
+			c := uint32(row[4*x])<<16 | uint32(row[4*x+1])<<8 | uint32(row[4*x+2])
+			if c != last {
+				i := slices.Index(colours, c)
+				if i < 0 {
+					if len(colours) == 256 {
+						return nil, false
+					}
+					i = len(colours)
+					colours = append(colours, c)
+				}
+				last, lastIndex = c, uint8(i)
+			}
+			dst[x] = lastIndex
+		}
+	}
+	out.Palette = make(color.Palette, len(colours))
+	for i, c := range colours {
+		out.Palette[i] = color.RGBA{uint8(c >> 16), uint8(c >> 8), uint8(c), 0xff}
+	}
+	return out, true
 }
 
 // opaque reports whether every pixel of m has full alpha.

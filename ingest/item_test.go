@@ -138,6 +138,39 @@ func TestNewItem(t *testing.T) {
 	}
 }
 
+func TestThumbnailIsLossless(t *testing.T) {
+	// Few colours go into a paletted PNG, many into an RGB one; either way
+	// an opaque square image of at most 64 pixels comes back unchanged.
+	gradient := image.NewRGBA(image.Rect(0, 0, 64, 64))
+	for y := range 64 {
+		for x := range 64 {
+			gradient.Set(x, y, color.RGBA{uint8(4 * x), uint8(4 * y), uint8(x ^ y), 255})
+		}
+	}
+	for _, c := range []struct {
+		name     string
+		img      *image.RGBA
+		paletted bool
+	}{
+		{"generated image", dataset.Spec{N: 1, Seed: 3, Res: 64, ValFrac: 0}.Image(0), true},
+		{"black", image.NewRGBA(image.Rect(0, 0, 8, 8)), true},
+		{"4096 colours", gradient, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for i := 3; i < len(c.img.Pix); i += 4 {
+				c.img.Pix[i] = 255
+			}
+			thumb := decode(t, Thumbnail(c.img))
+			if _, ok := thumb.(*image.Paletted); ok != c.paletted {
+				t.Errorf("thumbnail is a %T", thumb)
+			}
+			if ContentHash(thumb) != ContentHash(c.img) {
+				t.Error("thumbnail differs from the image")
+			}
+		})
+	}
+}
+
 func TestThumbnail(t *testing.T) {
 	big := dataset.Spec{N: 1, Seed: 1, Res: 256, ValFrac: 0}.Image(0)
 	wide := image.NewRGBA(image.Rect(0, 0, 300, 100))
