@@ -119,7 +119,8 @@ func TestFilters(t *testing.T) {
 	t.Logf("seed %d", seed)
 	db, _ := openTest(t, Options{})
 	ctx := context.Background()
-	items := append(testItems("f", 4000, seed), probeItems("shape", 30, 5, 1)...)
+	ordinary := scaled(4000)
+	items := append(testItems("f", ordinary, seed), probeItems("shape", 30, 5, 1)...)
 	items = append(items, probeItems("colour", 10, 4, 100)...)
 	sp, ids, vectors := populate(t, db, items, dim, seed)
 	stored, err := db.Items(ids)
@@ -207,7 +208,7 @@ func TestFilters(t *testing.T) {
 		})
 	}
 	// The report's margins: a probe item's nearest member of another set.
-	probe := ids[4000]
+	probe := ids[ordinary]
 	res, err := sp.SearchItem(probe, SearchOptions{K: 1, Filter: Filter{Group: "shape", ExcludeSets: []uint32{byID[probe].SetID}}})
 	if err != nil {
 		t.Fatal(err)
