@@ -346,6 +346,11 @@ func TestAddVectorsIsResumable(t *testing.T) {
 		t.Fatal(err)
 	}
 	vectors := latentVectors(1, 100, 8, 4, 5, 1.0)
+	for _, method := range []Method{Auto, HNSW, Exact} {
+		if res, err := sp.Search(vectors[:8], SearchOptions{Method: method}); err != nil || len(res) != 0 {
+			t.Fatalf("%v search of an empty space: %v, %v", method, res, err)
+		}
+	}
 	if n, err := sp.AddVectors(ctx, ids[:60], vectors[:60*8]); err != nil || n != 60 {
 		t.Fatalf("first batch: %d, %v", n, err)
 	}
