@@ -77,7 +77,7 @@ func TestInfo(t *testing.T) {
 		"401: probe 1, train 300, val 100; 1 in probe sets",
 		"space ae", "space contrastive-A",
 		"401 of dimension 16, cosine",
-		"M 16, ef_construction 200, ef_search 64",
+		"M 16, ef_construction 200, ef_search 96",
 		"stored, up to date",
 		"sha-contrastive-A (test encoder, 32 px, 2.9 KiB checkpoint)",
 	} {
@@ -141,7 +141,7 @@ func TestCheck(t *testing.T) {
 	if code != ExitOK || stderr != "" {
 		t.Fatalf("exit code %d, stderr %q", code, stderr)
 	}
-	for _, want := range []string{"space only: 1,501 vectors, 100 queries, k 10, ef 64", "recall@10", "hnsw", "exact", "queries/s"} {
+	for _, want := range []string{"space only: 1,501 vectors, 100 queries, k 10, ef 96", "recall@10", "hnsw", "exact", "queries/s"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("check does not say %q:\n%s", want, stdout)
 		}

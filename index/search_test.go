@@ -339,7 +339,7 @@ func TestCheckReportsRecallAndSpeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Queries != 50 || res.K != 5 || res.Ef != 64 || res.Vectors != 1500 {
+	if res.Queries != 50 || res.K != 5 || res.Ef != 96 || res.Vectors != 1500 {
 		t.Errorf("check result %+v", res)
 	}
 	if res.Recall < 0.9 || res.Recall > 1 || res.MinRecall > res.Recall || res.HNSWQueriesPerSecond <= 0 || res.ExactQueriesPerSecond <= 0 {

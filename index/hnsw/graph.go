@@ -93,7 +93,7 @@ type Graph struct {
 }
 
 // NewGraph returns an empty graph for vectors of dimension dim with the
-// default parameters: M 16, Ml 1/ln 16, EfConstruction 200, EfSearch 64,
+// default parameters: M 16, Ml 1/ln 16, EfConstruction 200, EfSearch 96,
 // Metric Cosine, Seed 0. It panics if dim < 1.
 func NewGraph(dim int) *Graph {
 	if dim < 1 {
@@ -103,7 +103,7 @@ func NewGraph(dim int) *Graph {
 		M:              16,
 		Ml:             1 / math.Log(16),
 		EfConstruction: 200,
-		EfSearch:       64,
+		EfSearch:       96,
 		Metric:         Cosine,
 		dim:            dim,
 		maxLevel:       -1,
