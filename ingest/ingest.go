@@ -66,8 +66,8 @@ type Options struct {
 	Strict bool
 
 	// BatchSize is the number of images per transaction; 0 means
-	// DefaultBatchSize. The first batches are smaller (16, 32, …) so that
-	// the encoder starts early.
+	// DefaultBatchSize. The first batches are smaller (EmbedBatch, then
+	// twice that, …) so that the encoder starts early.
 	BatchSize int
 
 	// Workers is the number of images decoded and resized at once, beside
@@ -179,6 +179,9 @@ func Run(ctx context.Context, db *index.DB, opts Options) (Summary, error) {
 	}
 	if opts.MaxPixels == 0 {
 		opts.MaxPixels = def.MaxPixels
+	}
+	if opts.EmbedBatch == 0 {
+		opts.EmbedBatch = def.EmbedBatch
 	}
 
 	// A bad source is found before a space is created for it.
@@ -473,16 +476,14 @@ type strictError struct {
 func (e *strictError) Error() string   { return fmt.Sprintf("%s: %v", e.source, e.err) }
 func (e *strictError) Unwrap() []error { return []error{e.err, errStrict} }
 
-// firstBatch is the size of the first batch. Each next one doubles, up to
-// Options.BatchSize: the encoder starts as soon as a few images are ready
-// instead of waiting for a whole batch.
-const firstBatch = 16
-
 // produce lists the source's tasks in batches: each batch goes to jobs,
 // in order, and each of its tasks to the workers.
 func (p *pipeline) produce(ctx context.Context, jobs chan<- *job, work chan<- func()) error {
 	var tasks []task
-	size := min(firstBatch, p.opts.BatchSize)
+	// The first batch is one run of the network; each next one doubles, up
+	// to BatchSize: the encoder starts as soon as a few images are ready
+	// instead of waiting for a whole batch.
+	size := min(p.opts.EmbedBatch, p.opts.BatchSize)
 	flush := func() error {
 		if len(tasks) == 0 {
 			return nil
