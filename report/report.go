@@ -265,8 +265,9 @@ type Trust struct {
 }
 
 // maxTrustQueries is how many k-NN queries are checked against exact search
-// when Options.Exact is not set.
-const maxTrustQueries = 1000
+// when Options.Exact is not set: recall@10 over 3,000 neighbours, within
+// about ±0.01 of the recall over every query.
+const maxTrustQueries = 300
 
 // Run measures the spaces of db. It adds probe items (the intervention and
 // orbit sets, kept in the file with set ids and left out of ordinary
