@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"simsearch/index/vectortest"
 	"strconv"
 	"strings"
 	"testing"
@@ -90,8 +91,8 @@ func benchData(b *testing.B, n int) *benchSet {
 	}
 	set := &benchSet{path: filepath.Join(benchTmpDir, fmt.Sprintf("%d.db", n)), n: n}
 	clusters := max(n/1000, 10)
-	vectors := latentVectors(1, n, benchDim, 32, clusters, 1.0)
-	set.queries = latentVectors(2, benchQueries, benchDim, 32, clusters, 1.0)
+	vectors := vectortest.Latent(1, n, benchDim, 32, clusters, 1.0)
+	set.queries = vectortest.Latent(2, benchQueries, benchDim, 32, clusters, 1.0)
 
 	var buildStart time.Time
 	db, err := Open(set.path, Options{Workers: benchWorkers, Progress: func(p Progress) {
@@ -277,7 +278,7 @@ func BenchmarkCrossover(b *testing.B) {
 		if err := sp.Load(ctx); err != nil {
 			b.Fatal(err)
 		}
-		queries := latentVectors(3, 200, benchDim, 16, 20, 1.0)
+		queries := vectortest.Latent(3, 200, benchDim, 16, 20, 1.0)
 		for _, share := range []int{100, 30, 10, 3, 1} {
 			var filter Filter
 			if share < 100 {

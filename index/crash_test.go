@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"simsearch/index/vectortest"
 	"strconv"
 	"strings"
 	"testing"
@@ -60,7 +61,7 @@ func TestCrashChild(t *testing.T) {
 	for ; ; batch++ {
 		ids, _, err := db.AddItems(ctx, crashItems(batch))
 		if err == nil {
-			_, err = sp.AddVectors(ctx, ids, latentVectors(uint64(batch), crashBatch, crashDim, 8, 10, 1.0))
+			_, err = sp.AddVectors(ctx, ids, vectortest.Latent(uint64(batch), crashBatch, crashDim, 8, 10, 1.0))
 		}
 		if err != nil {
 			fmt.Println("error", err)

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"simsearch/index/vectortest"
 	"strings"
 	"testing"
 	"time"
@@ -345,7 +346,7 @@ func TestAddVectorsIsResumable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vectors := latentVectors(1, 100, 8, 4, 5, 1.0)
+	vectors := vectortest.Latent(1, 100, 8, 4, 5, 1.0)
 	for _, method := range []Method{Auto, HNSW, Exact} {
 		if res, err := sp.Search(vectors[:8], SearchOptions{Method: method}); err != nil || len(res) != 0 {
 			t.Fatalf("%v search of an empty space: %v, %v", method, res, err)
@@ -395,7 +396,7 @@ func TestGraphCatchesUpAndRebuilds(t *testing.T) {
 	if info := sp.Info(); !info.Stored.UpToDate || info.Stored.Nodes != 2000 {
 		t.Fatalf("after SaveGraph: %+v", info.Stored)
 	}
-	q := latentVectors(9, 1, dim, 16, 20, 1.0)
+	q := vectortest.Latent(9, 1, dim, 16, 20, 1.0)
 	want, err := sp.Search(q, SearchOptions{K: 5, Method: Exact})
 	if err != nil {
 		t.Fatal(err)
@@ -412,7 +413,7 @@ func TestGraphCatchesUpAndRebuilds(t *testing.T) {
 		t.Fatal(err)
 	}
 	sp, _ = db.Space("s")
-	if _, err := sp.AddVectors(ctx, more, latentVectors(3, 500, dim, 16, 20, 1.0)); err != nil {
+	if _, err := sp.AddVectors(ctx, more, vectortest.Latent(3, 500, dim, 16, 20, 1.0)); err != nil {
 		t.Fatal(err)
 	}
 	info := sp.Info()

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"simsearch/index/vectortest"
 	"sort"
 	"testing"
 	"time"
@@ -67,48 +68,6 @@ func probeItems(group string, sets, perSet int, firstSet uint32) []Item {
 	return items
 }
 
-// latentVectors returns n unit vectors of dimension dim near a latent
-// space of dimension latent, in clusters: clusters centres there, points
-// around them (spread), a fixed random linear map into dim dimensions and
-// a little isotropic noise. Embeddings of images made from a few factors
-// look like this: clustered, with a low intrinsic dimension.
-func latentVectors(seed uint64, n, dim, latent, clusters int, spread float64) []float32 {
-	mapRng := rand.New(rand.NewPCG(0x1a7e, uint64(dim*1000+latent)))
-	proj := make([]float64, dim*latent)
-	for i := range proj {
-		proj[i] = mapRng.NormFloat64() / math.Sqrt(float64(latent))
-	}
-	centreRng := rand.New(rand.NewPCG(0xce7, uint64(clusters)))
-	centres := make([]float64, clusters*latent)
-	for i := range centres {
-		centres[i] = centreRng.NormFloat64()
-	}
-	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-	out := make([]float32, n*dim)
-	z := make([]float64, latent)
-	for i := range n {
-		c := rng.IntN(clusters)
-		for j := range latent {
-			z[j] = centres[c*latent+j] + spread*rng.NormFloat64()
-		}
-		var norm float64
-		v := out[i*dim : (i+1)*dim]
-		for j := range dim {
-			x := 0.05 * rng.NormFloat64()
-			for l := range latent {
-				x += proj[j*latent+l] * z[l]
-			}
-			v[j] = float32(x)
-			norm += x * x
-		}
-		scale := float32(1 / math.Sqrt(norm))
-		for j := range v {
-			v[j] *= scale
-		}
-	}
-	return out
-}
-
 // populate adds items and a cosine space "s" of dim-d vectors for them.
 func populate(t testing.TB, db *DB, items []Item, dim int, seed uint64) (*Space, []ItemID, []float32) {
 	t.Helper()
@@ -121,7 +80,7 @@ func populate(t testing.TB, db *DB, items []Item, dim int, seed uint64) (*Space,
 	if err != nil {
 		t.Fatal(err)
 	}
-	vectors := latentVectors(seed, len(ids), dim, 16, 20, 1.0)
+	vectors := vectortest.Latent(seed, len(ids), dim, 16, 20, 1.0)
 	if _, err := sp.AddVectors(ctx, ids, vectors); err != nil {
 		t.Fatal(err)
 	}

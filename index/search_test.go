@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"simsearch/index/vectortest"
 	"slices"
 	"testing"
 )
@@ -17,7 +18,7 @@ func TestRoundTripAfterReopen(t *testing.T) {
 	if err := sp.SaveGraph(ctx); err != nil {
 		t.Fatal(err)
 	}
-	queries := latentVectors(seed+1, 20, dim, 16, 20, 1.0)
+	queries := vectortest.Latent(seed+1, 20, dim, 16, 20, 1.0)
 	search := func(sp *Space) [][]Result {
 		var out [][]Result
 		for _, method := range []Method{HNSW, Exact} {
@@ -131,7 +132,7 @@ func TestFilters(t *testing.T) {
 	for _, it := range stored {
 		byID[it.ID] = it
 	}
-	queries := latentVectors(seed+1, 30, dim, 16, 20, 1.0)
+	queries := vectortest.Latent(seed+1, 30, dim, 16, 20, 1.0)
 
 	for _, tc := range []struct {
 		name   string
@@ -269,7 +270,7 @@ func TestRecallOf20000ClusteredVectors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sp.AddVectors(ctx, ids, latentVectors(seed, n, dim, 32, 200, 1.0)); err != nil {
+	if _, err := sp.AddVectors(ctx, ids, vectortest.Latent(seed, n, dim, 32, 200, 1.0)); err != nil {
 		t.Fatal(err)
 	}
 	res, err := sp.Check(ctx, CheckOptions{Queries: 300, Seed: seed})
@@ -295,7 +296,7 @@ func TestConcurrentSearchesAndWrites(t *testing.T) {
 	errs := make(chan error, 4)
 	for w := range 3 {
 		go func() {
-			q := latentVectors(uint64(w), 1, dim, 16, 20, 1.0)
+			q := vectortest.Latent(uint64(w), 1, dim, 16, 20, 1.0)
 			for {
 				select {
 				case <-done:
@@ -316,7 +317,7 @@ func TestConcurrentSearchesAndWrites(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := sp.AddVectors(ctx, ids, latentVectors(uint64(b), len(ids), dim, 16, 20, 1.0)); err != nil {
+		if _, err := sp.AddVectors(ctx, ids, vectortest.Latent(uint64(b), len(ids), dim, 16, 20, 1.0)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -47,6 +47,7 @@ import (
 
 	"simsearch/index"
 	"simsearch/index/hnsw"
+	"simsearch/index/vectortest"
 )
 
 func main() {
@@ -104,8 +105,8 @@ func gen(dir, data string, n, queries, dim, workers int) {
 	switch data {
 	case "latent":
 		clusters := max(n/1000, 10)
-		base = latentVectors(1, n, dim, 32, clusters)
-		query = latentVectors(2, queries, dim, 32, clusters)
+		base = vectortest.Latent(1, n, dim, 32, clusters, 1)
+		query = vectortest.Latent(2, queries, dim, 32, clusters, 1)
 	case "uniform":
 		base = uniformVectors(1, n, dim)
 		query = uniformVectors(2, queries, dim)
@@ -466,45 +467,6 @@ func readTruth(path string) [][]int32 {
 	for q := range out {
 		for j := range k {
 			out[q] = append(out[q], int32(math.Float32bits(v[q*k+j])))
-		}
-	}
-	return out
-}
-
-// latentVectors is index's test generator: clusters in a latent space of
-// dimension latent, mapped into dim dimensions, noise, normalized.
-func latentVectors(seed uint64, n, dim, latent, clusters int) []float32 {
-	mapRng := rand.New(rand.NewPCG(0x1a7e, uint64(dim*1000+latent)))
-	proj := make([]float64, dim*latent)
-	for i := range proj {
-		proj[i] = mapRng.NormFloat64() / math.Sqrt(float64(latent))
-	}
-	centreRng := rand.New(rand.NewPCG(0xce7, uint64(clusters)))
-	centres := make([]float64, clusters*latent)
-	for i := range centres {
-		centres[i] = centreRng.NormFloat64()
-	}
-	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-	out := make([]float32, n*dim)
-	z := make([]float64, latent)
-	for i := range n {
-		c := rng.IntN(clusters)
-		for j := range latent {
-			z[j] = centres[c*latent+j] + rng.NormFloat64()
-		}
-		var norm float64
-		v := out[i*dim : (i+1)*dim]
-		for j := range dim {
-			x := 0.05 * rng.NormFloat64()
-			for l := range latent {
-				x += proj[j*latent+l] * z[l]
-			}
-			v[j] = float32(x)
-			norm += x * x
-		}
-		scale := float32(1 / math.Sqrt(norm))
-		for j := range v {
-			v[j] *= scale
 		}
 	}
 	return out

@@ -3,6 +3,7 @@ package hnsw
 import (
 	"math"
 	"math/rand/v2"
+	"simsearch/index/vectortest"
 	"slices"
 	"sync"
 	"testing"
@@ -94,8 +95,8 @@ func TestRecallAtDefaultParameters(t *testing.T) {
 	const dim, k, seed = 128, 10, 11
 	n := scaled(5000)
 	t.Logf("seed %d", seed)
-	vectors := latentVectors(seed, n, dim, 32, 50, 1.0)
-	queries := latentVectors(seed+1, 100, dim, 32, 50, 1.0)
+	vectors := vectortest.Latent(seed, n, dim, 32, 50, 1.0)
+	queries := vectortest.Latent(seed+1, 100, dim, 32, 50, 1.0)
 	for _, workers := range []int{1, 2} {
 		g := NewGraph(dim)
 		g.AddBatch(vectors, workers)
