@@ -236,46 +236,18 @@ const exactBlockBytes = 128 << 10
 // vectors block by block. heaps must hold one topK per query; results are
 // appended to dsts[i].
 func exactSearchMany(g *hnsw.Graph, queries [][]float32, k int, sel *selection, n int, skips []func(uint32) bool, heaps []topK, dsts [][]hnsw.Result) {
-	vectors := g.Vectors()
-	dim := g.Dim()
-	cosine := g.Metric == hnsw.Cosine
 	for i := range queries {
 		heaps[i].reset(k)
 	}
 	total := n
-	var nodes []uint32
 	if sel != nil {
-		nodes = sel.nodes
-		total = len(nodes)
+		total = len(sel.nodes)
 	}
-	block := max(1, exactBlockBytes/(4*dim))
+	block := max(1, exactBlockBytes/(4*g.Dim()))
 	for start := 0; start < total; start += block {
 		end := min(start+block, total)
 		for qi, q := range queries {
-			h := &heaps[qi]
-			skip := skips[qi]
-			worst := h.worst()
-			for i := start; i < end; i++ {
-				node := uint32(i)
-				if sel != nil {
-					node = nodes[i]
-				}
-				if skip != nil && skip(node) {
-					continue
-				}
-				off := int(node) * dim
-				v := vectors[off : off+dim : off+dim]
-				var d float32
-				if cosine {
-					d = 1 - vek32.Dot(q, v)
-				} else {
-					d = vek32.Distance(q, v)
-				}
-				if d < worst {
-					h.offer(node, d)
-					worst = h.worst()
-				}
-			}
+			exactScan(g, q, sel, start, end, skips[qi], &heaps[qi])
 		}
 	}
 	for i := range queries {
