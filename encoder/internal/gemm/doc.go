@@ -19,6 +19,15 @@
 // the work was split (the assembly kernel fuses multiply and add, so it may
 // differ from the Go kernel in the last bits).
 //
+// # OpenBLAS
+//
+// Built with the openblas tag (and cgo), Gemm hands float32 and float64
+// products to OpenBLAS (package gemm/openblas) instead; Backend says which
+// implementation a build uses. On AVX2 machines the assembly kernel is the
+// faster of the two for the encoders' shapes; OpenBLAS serves CPUs the
+// assembly does not cover. It chooses kernels by shape, so results may
+// differ in the last bits with the split of the work.
+//
 // # Concurrency
 //
 // Gemm may be called from several goroutines at once. A large product is

@@ -45,6 +45,9 @@ func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 		scale(m, n, beta, c, ldc)
 		return
 	}
+	if external(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
+		return
+	}
 	// With beta 0 the first block of k stores its tiles instead of adding
 	// them, so C is neither cleared nor read.
 	if beta != 0 {
