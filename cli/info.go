@@ -80,7 +80,7 @@ func runInfo(c *cli.Context) error {
 // writeInfo writes info as text.
 func writeInfo(w io.Writer, info index.Info) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "file\t%s (%s, format %d)\n", info.Path, formatBytes(info.FileSize), info.FormatVersion)
+	fmt.Fprintf(tw, "file\t%s (%s, format %d)\n", info.Path, index.FormatBytes(info.FileSize), info.FormatVersion)
 	fmt.Fprintf(tw, "items\t%s\n", itemSummary(info))
 	if len(info.Spaces) == 0 {
 		fmt.Fprintf(tw, "spaces\tnone\n")
@@ -98,7 +98,7 @@ func writeInfo(w io.Writer, info index.Info) error {
 		if s.Encoder.Resolution > 0 {
 			details = append(details, fmt.Sprintf("%d px", s.Encoder.Resolution))
 		}
-		details = append(details, formatBytes(s.Encoder.Bytes)+" checkpoint")
+		details = append(details, index.FormatBytes(s.Encoder.Bytes)+" checkpoint")
 		fmt.Fprintf(tw, "  encoder\t%s (%s)\n", enc, strings.Join(details, ", "))
 	}
 	return tw.Flush()
@@ -135,17 +135,4 @@ func groupDigits(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
-}
-
-// formatBytes formats a size with a binary unit.
-func formatBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }

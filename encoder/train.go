@@ -1,6 +1,7 @@
 package encoder
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"image"
@@ -107,30 +108,16 @@ func (o TrainOptions) withDefaults() (TrainOptions, error) {
 	} else {
 		o.Label = ""
 	}
-	if o.Res == 0 {
-		o.Res = o.Data.Res
-	}
+	o.Res = cmp.Or(o.Res, o.Data.Res)
 	if o.Res != o.Data.Res {
 		return o, fmt.Errorf("the training images are %d px but the resolution asked for is %d: make the data at %d px or train at %d", o.Data.Res, o.Res, o.Res, o.Data.Res)
 	}
-	if o.Width == 0 {
-		o.Width = d.Width
-	}
-	if o.Latent == 0 {
-		o.Latent = d.Latent
-	}
-	if o.Epochs == 0 {
-		o.Epochs = d.Epochs
-	}
-	if o.Batch == 0 {
-		o.Batch = d.Batch
-	}
-	if o.LearningRate == 0 {
-		o.LearningRate = d.LearningRate
-	}
-	if o.Tau == 0 {
-		o.Tau = d.Tau
-	}
+	o.Width = cmp.Or(o.Width, d.Width)
+	o.Latent = cmp.Or(o.Latent, d.Latent)
+	o.Epochs = cmp.Or(o.Epochs, d.Epochs)
+	o.Batch = cmp.Or(o.Batch, d.Batch)
+	o.LearningRate = cmp.Or(o.LearningRate, d.LearningRate)
+	o.Tau = cmp.Or(o.Tau, d.Tau)
 	switch {
 	case o.Epochs < 0 || o.Epochs > 100000:
 		return o, fmt.Errorf("%d epochs: want 1 to 100000", o.Epochs)

@@ -56,15 +56,15 @@ type GraphState struct {
 func (g GraphState) String() string {
 	switch {
 	case g.UpToDate:
-		return fmt.Sprintf("stored, up to date (%s)", byteSize(g.Bytes))
+		return fmt.Sprintf("stored, up to date (%s)", FormatBytes(g.Bytes))
 	case g.Nodes == 0 && g.Bytes == 0:
 		return "not stored (built on first use)"
 	}
-	return fmt.Sprintf("stored for %d vectors (%s); the rest are inserted on first use", g.Nodes, byteSize(g.Bytes))
+	return fmt.Sprintf("stored for %d vectors (%s); the rest are inserted on first use", g.Nodes, FormatBytes(g.Bytes))
 }
 
-// byteSize formats a size in bytes with a binary unit.
-func byteSize(n int64) string {
+// FormatBytes formats a size in bytes with a binary unit: "1.5 MiB".
+func FormatBytes(n int64) string {
 	switch {
 	case n >= 1<<30:
 		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))

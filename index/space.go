@@ -1,6 +1,7 @@
 package index
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -95,15 +96,9 @@ func DefaultGraphConfig() GraphConfig {
 
 func (c GraphConfig) withDefaults() GraphConfig {
 	d := DefaultGraphConfig()
-	if c.M == 0 {
-		c.M = d.M
-	}
-	if c.EfConstruction == 0 {
-		c.EfConstruction = d.EfConstruction
-	}
-	if c.EfSearch == 0 {
-		c.EfSearch = d.EfSearch
-	}
+	c.M = cmp.Or(c.M, d.M)
+	c.EfConstruction = cmp.Or(c.EfConstruction, d.EfConstruction)
+	c.EfSearch = cmp.Or(c.EfSearch, d.EfSearch)
 	return c
 }
 
@@ -263,9 +258,7 @@ func (db *DB) CreateSpace(ctx context.Context, cfg SpaceConfig) (*Space, error) 
 	if err := checkSpaceName(cfg.Name); err != nil {
 		return nil, err
 	}
-	if cfg.Metric == 0 {
-		cfg.Metric = Cosine
-	}
+	cfg.Metric = cmp.Or(cfg.Metric, Cosine)
 	cfg.Graph = cfg.Graph.withDefaults()
 	switch {
 	case cfg.Dim < 1 || cfg.Dim > maxDim:

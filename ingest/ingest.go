@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -171,18 +172,10 @@ func Run(ctx context.Context, db *index.DB, opts Options) (Summary, error) {
 		return Summary{}, fmt.Errorf("%w: batch size, workers, embed batch and pixel limit must not be negative", ErrOptions)
 	}
 	def := DefaultOptions()
-	if opts.BatchSize == 0 {
-		opts.BatchSize = def.BatchSize
-	}
-	if opts.Workers == 0 {
-		opts.Workers = def.Workers
-	}
-	if opts.MaxPixels == 0 {
-		opts.MaxPixels = def.MaxPixels
-	}
-	if opts.EmbedBatch == 0 {
-		opts.EmbedBatch = def.EmbedBatch
-	}
+	opts.BatchSize = cmp.Or(opts.BatchSize, def.BatchSize)
+	opts.Workers = cmp.Or(opts.Workers, def.Workers)
+	opts.MaxPixels = cmp.Or(opts.MaxPixels, def.MaxPixels)
+	opts.EmbedBatch = cmp.Or(opts.EmbedBatch, def.EmbedBatch)
 
 	// A bad source is found before a space is created for it.
 	var src *source
