@@ -195,6 +195,11 @@ func isImageFileName(name string) bool {
 // fastest zlib level costs little in size (see BenchmarkEncodePNG).
 var pngEncoder = &png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: &pngBuffers{}}
 
+// EncodePNG writes img to w as dataset folders store images: a PNG at the
+// fastest compression level, reusing zlib state between calls. It may be
+// called from several goroutines at once.
+func EncodePNG(w io.Writer, img image.Image) error { return pngEncoder.Encode(w, img) }
+
 // pngBuffers lets concurrent encoders reuse their zlib state.
 type pngBuffers struct{ pool sync.Pool }
 

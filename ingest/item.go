@@ -6,9 +6,7 @@ import (
 	"encoding/binary"
 	"image"
 	"image/color"
-	"image/png"
 	"slices"
-	"sync"
 
 	"simsearch/dataset"
 	"simsearch/index"
@@ -146,9 +144,9 @@ func Thumbnail(img image.Image) []byte {
 	// A generated image has a few dozen colours: as a paletted PNG it
 	// takes a third of the time to encode and half the bytes.
 	if p, ok := toPaletted(small); ok {
-		err = thumbnailEncoder.Encode(&buf, p)
+		err = dataset.EncodePNG(&buf, p)
 	} else {
-		err = thumbnailEncoder.Encode(&buf, small)
+		err = dataset.EncodePNG(&buf, small)
 	}
 	if err != nil {
 		// Encoding into memory fails only for an empty image.
@@ -203,19 +201,6 @@ func opaque(m *image.RGBA) bool {
 	}
 	return true
 }
-
-// thumbnailEncoder favours speed, as dataset folders do: thumbnails are
-// small and mostly black, so the fastest zlib level costs little in size.
-var thumbnailEncoder = &png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: &pngBuffers{}}
-
-// pngBuffers lets concurrent encoders reuse their zlib state.
-type pngBuffers struct{ pool sync.Pool }
-
-func (p *pngBuffers) Get() *png.EncoderBuffer {
-	b, _ := p.pool.Get().(*png.EncoderBuffer)
-	return b
-}
-func (p *pngBuffers) Put(b *png.EncoderBuffer) { p.pool.Put(b) }
 
 // FactorMap returns f by name, as items store factors: hue, saturation,
 // value, radius, cx, cy, rotation, and shape as its class number.

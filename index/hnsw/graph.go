@@ -244,14 +244,19 @@ func (g *Graph) randomLevel(node uint32) int {
 // graph's storage: read it only under the node's lock during a parallel
 // insertion (see readLinks).
 func (g *Graph) links(node uint32, level int) []uint32 {
+	list := g.slot(node, level)
+	return list[1 : 1+list[0]]
+}
+
+// slot returns node's whole neighbour slot on level: the count, then room
+// for the largest list the level allows.
+func (g *Graph) slot(node uint32, level int) []uint32 {
 	if level == 0 {
 		off := int(node) * g.stride0
-		count := int(g.layer0[off])
-		return g.layer0[off+1 : off+1+count]
+		return g.layer0[off : off+g.stride0]
 	}
 	off := int(g.upperOff[node]) + (level-1)*g.strideUp
-	count := int(g.upper[off])
-	return g.upper[off+1 : off+1+count]
+	return g.upper[off : off+g.strideUp]
 }
 
 // readLinks returns node's neighbour list on level, copied into s.links
@@ -270,14 +275,7 @@ func (g *Graph) readLinks(s *searcher, node uint32, level int) []uint32 {
 // setLinks replaces node's neighbour list on level. The caller holds the
 // node's lock during a parallel insertion.
 func (g *Graph) setLinks(node uint32, level int, nodes []candidate) {
-	var list []uint32
-	if level == 0 {
-		off := int(node) * g.stride0
-		list = g.layer0[off : off+g.stride0]
-	} else {
-		off := int(g.upperOff[node]) + (level-1)*g.strideUp
-		list = g.upper[off : off+g.strideUp]
-	}
+	list := g.slot(node, level)
 	if len(nodes) > len(list)-1 {
 		panic("hnsw: neighbour list overflow")
 	}
@@ -290,14 +288,7 @@ func (g *Graph) setLinks(node uint32, level int, nodes []candidate) {
 // appendLink adds neighbour to node's list on level if there is room and
 // reports whether there was.
 func (g *Graph) appendLink(node uint32, level int, neighbour uint32) bool {
-	var list []uint32
-	if level == 0 {
-		off := int(node) * g.stride0
-		list = g.layer0[off : off+g.stride0]
-	} else {
-		off := int(g.upperOff[node]) + (level-1)*g.strideUp
-		list = g.upper[off : off+g.strideUp]
-	}
+	list := g.slot(node, level)
 	count := int(list[0])
 	if count+1 >= len(list) {
 		return false
