@@ -94,7 +94,9 @@ func classCols[T float](g convGeom, c tapClass, x, cols []T, b0, b1 int) {
 }
 
 // classColsAdjoint adds the im2col rows of class c for the images [b0, b1)
-// back into dx at the input positions they were read from.
+// back into dx at the input positions they were read from. It mirrors
+// classCols loop for loop: one walk shared through a callback per run
+// made training steps 5–10 % slower (the forward copy stops being inline).
 func classColsAdjoint[T float](g convGeom, c tapClass, dcols, dx []T, b0, b1 int, add func(dst, src []T)) {
 	kc := c.k(g.InC)
 	run := (c.x.k1 - c.x.k0) * g.InC
