@@ -10,6 +10,7 @@ import (
 	_ "image/png"
 	"io"
 	"os"
+	"strings"
 
 	"golang.org/x/image/draw"
 )
@@ -44,7 +45,10 @@ func DecodeImage(r io.Reader, maxPixels int) (image.Image, error) {
 	}
 	img, _, err := image.Decode(io.MultiReader(&header, r))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrBadImage, format, err)
+		if strings.Contains(strings.ToLower(err.Error()), format) {
+			return nil, fmt.Errorf("%w: %v", ErrBadImage, err) // "png: invalid format: ..."
+		}
+		return nil, fmt.Errorf("%w: %s: %v", ErrBadImage, format, err) // "png: unexpected EOF"
 	}
 	// The first frame of a GIF may be smaller than its screen, never larger.
 	if b := img.Bounds(); b.Empty() || int64(b.Dx())*int64(b.Dy()) > int64(maxPixels) {
