@@ -22,7 +22,8 @@ const (
 
 // Threads is the largest number of goroutines one product is split
 // between; 0 means runtime.GOMAXPROCS(0). Set it before use, not while
-// products run.
+// products run. The openblas build reads it once, at start, for OpenBLAS's
+// own threads.
 var Threads = 0
 
 // minParallelWork is the number of multiply-adds below which a product runs
