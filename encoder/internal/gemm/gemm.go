@@ -247,17 +247,7 @@ func (p *problem[T]) macro(buf *buffers[T], kern func(k int, a, b, c []T, ldc in
 			}
 			tile := buf.tile[:]
 			kern(kcur, ap, bp, tile, nr, false)
-			for i := range rows {
-				dst := p.c[off+i*p.ldc : off+i*p.ldc+cols]
-				src := tile[i*nr : i*nr+cols]
-				if !accumulate {
-					copy(dst, src)
-					continue
-				}
-				for j := range dst {
-					dst[j] += src[j]
-				}
-			}
+			p.storeTile(tile, off, rows, cols, accumulate)
 		}
 	}
 }
@@ -290,17 +280,24 @@ func (p *problem[T]) macroDirect(buf *buffers[T], kern func(k int, a, b, c []T, 
 			} else {
 				kern(kcur, ap, bp, tile, nr, false)
 			}
-			for i := range rows {
-				dst := p.c[off+i*p.ldc : off+i*p.ldc+cols]
-				src := tile[i*nr : i*nr+cols]
-				if !accumulate {
-					copy(dst, src)
-					continue
-				}
-				for j := range dst {
-					dst[j] += src[j]
-				}
-			}
+			p.storeTile(tile, off, rows, cols, accumulate)
+		}
+	}
+}
+
+// storeTile writes (or adds, when accumulate is set) the top-left rows×cols
+// of tile, a 6×16 tile computed apart because it lies on the edge of C, to
+// C at offset off.
+func (p *problem[T]) storeTile(tile []T, off, rows, cols int, accumulate bool) {
+	for i := range rows {
+		dst := p.c[off+i*p.ldc : off+i*p.ldc+cols]
+		src := tile[i*nr : i*nr+cols]
+		if !accumulate {
+			copy(dst, src)
+			continue
+		}
+		for j := range dst {
+			dst[j] += src[j]
 		}
 	}
 }
