@@ -23,6 +23,9 @@ import (
 	"time"
 
 	"golang.org/x/image/draw"
+	"golang.org/x/sync/errgroup"
+
+	"simsearch/internal/atomicfile"
 )
 
 // File names and format of a dataset folder.
@@ -141,7 +144,7 @@ func WriteFolder(ctx context.Context, dir string, spec Spec, opts WriteOptions) 
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, MetaFile), append(body, '\n'))
+	return atomicfile.WriteFile(filepath.Join(dir, MetaFile), append(body, '\n'), 0o644)
 }
 
 // prepareFolder creates dir, or checks that it is empty, or clears the
@@ -216,53 +219,51 @@ func writeImages(ctx context.Context, dir string, spec Spec, opts WriteOptions) 
 		workers = runtime.GOMAXPROCS(0)
 	}
 	workers = min(workers, spec.N)
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-
 	var next, done atomic.Int64
-	var wg sync.WaitGroup
+	g, gctx := errgroup.WithContext(ctx)
 	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		g.Go(func() error {
 			img := image.NewRGBA(image.Rect(0, 0, spec.Res, spec.Res))
 			var buf bytes.Buffer
-			for ctx.Err() == nil {
+			for {
+				if err := gctx.Err(); err != nil {
+					return err
+				}
 				i := int(next.Add(1) - 1)
 				if i >= spec.N {
-					return
+					return nil
 				}
 				RenderInto(img, spec.Factors(i))
 				buf.Reset()
 				if err := pngEncoder.Encode(&buf, img); err != nil {
-					cancel(fmt.Errorf("encode image %d: %w", i, err))
-					return
+					return fmt.Errorf("encode image %d: %w", i, err)
 				}
 				if err := os.WriteFile(filepath.Join(dir, spec.ImageFile(i)), buf.Bytes(), 0o644); err != nil {
-					cancel(fmt.Errorf("write image: %w", err))
-					return
+					return fmt.Errorf("write image: %w", err)
 				}
 				done.Add(1)
 			}
-		}()
+		})
 	}
-	finished := make(chan struct{})
-	go func() { wg.Wait(); close(finished) }()
+	finished := make(chan error, 1)
+	go func() { finished <- g.Wait() }()
+	err := error(nil)
 	if opts.Progress != nil {
 		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()
 	wait:
 		for {
 			select {
-			case <-finished:
+			case err = <-finished:
 				break wait
 			case <-tick.C:
 				opts.Progress(int(done.Load()), spec.N)
 			}
 		}
+	} else {
+		err = <-finished
 	}
-	<-finished
-	if err := context.Cause(ctx); err != nil {
+	if err != nil {
 		return err
 	}
 	if opts.Progress != nil {
@@ -285,7 +286,7 @@ func writeFactors(path string, spec Spec) error {
 	if err := w.Error(); err != nil {
 		return fmt.Errorf("write %s: %w", FactorsFile, err)
 	}
-	return writeFileAtomic(path, buf.Bytes())
+	return atomicfile.WriteFile(path, buf.Bytes(), 0o644)
 }
 
 // recordRow formats r as a row of FactorsFile into row. Floats are written
@@ -299,28 +300,6 @@ func recordRow(r Record, row []string) []string {
 	row[11], row[12] = strconv.Itoa(l.Shape), strconv.Itoa(l.Color)
 	row[13], row[14] = strconv.Itoa(l.Location), strconv.Itoa(l.Size)
 	return row
-}
-
-// writeFileAtomic writes data to a temporary file beside path and renames
-// it to path, so a reader never sees a half-written file.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // ReadFolder reads the dataset folder dir written by WriteFolder: its

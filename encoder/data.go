@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"simsearch/dataset"
 )
 
@@ -102,26 +104,23 @@ func folderTrainingSet(ctx context.Context, folder *dataset.Folder) (*TrainingSe
 // parallelErr calls fn(i) for i in [0, n) on all cores, stopping at the
 // first error or when ctx is cancelled.
 func parallelErr(ctx context.Context, n int, fn func(i int) error) error {
-	errs := make(chan error, runtime.GOMAXPROCS(0))
-	parallel(n, 64, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			if i%64 == 0 {
-				if err := ctx.Err(); err != nil {
-					errs <- err
-					return
-				}
-				if len(errs) > 0 {
-					return
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	const chunk = 64
+	for lo := 0; lo < n; lo += chunk {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			for i := lo; i < min(lo+chunk, n); i++ {
+				if err := fn(i); err != nil {
+					return err
 				}
 			}
-			if err := fn(i); err != nil {
-				errs <- err
-				return
-			}
-		}
-	})
-	close(errs)
-	return <-errs
+			return nil
+		})
+	}
+	return g.Wait()
 }
 
 // toTensor writes img as height×width×3 values in [0, 1] into dst.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"sync"
+
+	"simsearch/internal/atomicfile"
 )
 
 // Model is an image encoder: a trained network, a randomly initialized one
@@ -66,18 +68,11 @@ func Load(path string) (*Model, error) {
 	return m, nil
 }
 
-// Save writes the model's checkpoint to path, replacing it atomically: a
-// reader never sees a half-written file.
+// Save writes the model's checkpoint to path, replacing it atomically and
+// durably: a reader, or the machine after a power loss, finds the old file
+// or the new one, never a part of it.
 func (m *Model) Save(path string) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, m.bytes, 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
+	return atomicfile.WriteFile(path, m.bytes, 0o644)
 }
 
 // Bytes returns the model's checkpoint, a safetensors file. The caller must

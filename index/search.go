@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/viterin/vek/vek32"
+	"golang.org/x/sync/errgroup"
 
 	"simsearch/index/hnsw"
 )
@@ -292,53 +294,32 @@ func (s *Space) batch(ctx context.Context, count int, opts SearchOptions, get fu
 		group = exactGroup
 	}
 	workers := min(s.db.opts.Workers, max(count/(4*group), 1))
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-		next     int
-	)
-	take := func() (int, int) {
-		mu.Lock()
-		defer mu.Unlock()
-		if firstErr != nil || next >= count {
-			return -1, -1
-		}
-		i := next
-		next = min(next+group, count)
-		return i, next
-	}
-	fail := func(err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if firstErr == nil {
-			firstErr = err
-		}
-	}
+	g, gctx := errgroup.WithContext(ctx)
+	var next atomic.Int64
 	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		g.Go(func() error {
 			sc := scratchPool.Get().(*scratch)
 			defer scratchPool.Put(sc)
-			var g exactGroupScratch
-			for from, to := take(); from >= 0; from, to = take() {
-				if err := ctx.Err(); err != nil {
-					fail(err)
-					return
+			var eg exactGroupScratch
+			for {
+				from := int(next.Add(int64(group))) - group
+				if from >= count {
+					return nil
+				}
+				to := min(from+group, count)
+				if err := gctx.Err(); err != nil {
+					return err
 				}
 				if grouped {
-					if err := s.runExactGroup(p, from, to, get, sc, &g, out); err != nil {
-						fail(fmt.Errorf("search space %q: %w", s.name, err))
-						return
+					if err := s.runExactGroup(p, from, to, get, sc, &eg, out); err != nil {
+						return fmt.Errorf("search space %q: %w", s.name, err)
 					}
 					continue
 				}
 				for i := from; i < to; i++ {
 					q, self, excludeSelf, err := get(i, sc)
 					if err != nil {
-						fail(fmt.Errorf("search space %q: %w", s.name, err))
-						return
+						return fmt.Errorf("search space %q: %w", s.name, err)
 					}
 					var skip *ItemID
 					if excludeSelf {
@@ -347,11 +328,10 @@ func (s *Space) batch(ctx context.Context, count int, opts SearchOptions, get fu
 					out[i] = s.run(p, q, sc, skip)
 				}
 			}
-		}()
+		})
 	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
