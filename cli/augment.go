@@ -1,19 +1,16 @@
 package cli
 
 import (
-	"bytes"
 	"fmt"
 	"image"
-	"image/png"
 	"io"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
 	"simsearch/dataset"
-	"simsearch/report"
+	"simsearch/report/render"
 )
 
 func newAugmentCommand() *cli.Command {
@@ -136,24 +133,20 @@ func runAugment(c *cli.Context) error {
 	if definition != described {
 		described += " = " + definition
 	}
-	grid := drawGrid("augmentation "+described, columns, labels, rows)
-
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, grid); err != nil {
-		return err
+	grid := render.Grid{Title: "augmentation " + described, Columns: columns}
+	for r, row := range rows {
+		cells := make([]image.Image, len(row))
+		for k, img := range row {
+			cells[k] = img
+		}
+		grid.Rows = append(grid.Rows, render.GridRow{Label: labels[r], Cells: cells})
 	}
-	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("write grid: %w", err)
+	if err := writePNG(out, render.DrawGrid(grid)); err != nil {
+		return err
 	}
 	res := augmentResult{Out: out, Augmentation: aug.String(), Definition: definition, Rows: labels, Views: n, Res: spec.Res, Seed: seed}
 	return o.result("augment", res, func(w io.Writer) error {
 		_, err := fmt.Fprintf(w, "wrote %s: %d input(s) × %d view(s) of augmentation %s at %d px\n", out, len(rows), n, described, spec.Res)
 		return err
 	})
-}
-
-// drawGrid draws images in rows of cells under a title and a column header,
-// with a label left of each row (see report.DrawGrid).
-func drawGrid(title string, columns, rowLabels []string, rows [][]*image.RGBA) *image.RGBA {
-	return report.DrawGrid(title, columns, rowLabels, rows)
 }

@@ -1,7 +1,7 @@
 package cli
 
 import (
-	"simsearch/report"
+	"simsearch/report/render"
 
 	"bytes"
 	"encoding/json"
@@ -65,9 +65,9 @@ func TestAugment(t *testing.T) {
 			if res.Out != out || strings.Join(res.Rows, "|") != strings.Join(c.rows, "|") || res.Views != c.views || res.Res != c.res || res.Definition == "" {
 				t.Fatalf("result %+v", res)
 			}
-			// Cells are at least report.GridMinCell wide: the grid is wider than
+			// Cells are at least render.GridMinCell wide: the grid is wider than
 			// views+1 cells and taller than one cell per row.
-			cell := c.res * max(1, (report.GridMinCell+c.res-1)/c.res)
+			cell := c.res * max(1, (render.GridMinCell+c.res-1)/c.res)
 			b := decodePNGFile(t, out).Bounds()
 			if b.Dx() < (c.views+1)*cell || b.Dy() < len(c.rows)*cell {
 				t.Fatalf("grid of %v for %d rows of %d cells of %d px", b.Size(), len(c.rows), c.views+1, cell)

@@ -26,7 +26,7 @@ Example:
    simsearch check --db shapes.db --space contrastive-A --queries 1000
    simsearch check --db shapes.db --space contrastive-A --ef 128 -k 10 --split train`,
 		Flags: []cli.Flag{
-			dbFlag(),
+			dbFlag("to read"),
 			&cli.StringFlag{Name: "space", Usage: "space to check (may be left out when the file holds one)"},
 			&cli.IntFlag{Name: "queries", Value: 1000, Usage: "number of stored vectors sampled as queries"},
 			&cli.IntFlag{Name: "k", Value: 10, Usage: "number of neighbours compared"},
@@ -49,39 +49,36 @@ func runCheck(c *cli.Context) error {
 		return usagef("-k must be 1 to 10000, not %d", c.Int("k"))
 	case c.Int("ef") < 0:
 		return usagef("--ef must be 0 (the space's default) or more, not %d", c.Int("ef"))
+	case c.Int("workers") < 0:
+		return usagef("--workers must be 0 (one per core) or more, not %d", c.Int("workers"))
 	}
 	progress := indexProgress(o)
-	db, err := openReadOnly(c, progress.report)
+	db, err := openStoreWith(c, o, index.Options{ReadOnly: true, Progress: progress.report, Workers: c.Int("workers")})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	defer progress.done()
-
-	name := c.String("space")
-	if name == "" {
-		names, err := db.SpaceNames()
-		if err != nil {
-			return err
-		}
-		if len(names) != 1 {
-			return usagef("check needs --space: %s holds %d spaces (%s)", db.Path(), len(names), strings.Join(names, ", "))
-		}
-		name = names[0]
-	}
-	space, err := db.Space(name)
+	sp, err := openSpace(db, c.String("space"), "check")
 	if err != nil {
 		return err
 	}
+	space := sp.Index()
 	if err := space.Load(c.Context); err != nil {
 		return err
 	}
 	progress.done()
+	filter := index.Filter{Splits: c.StringSlice("split")}
+	if n, err := sp.Matching(filter); err != nil {
+		return err
+	} else if n == 0 {
+		return usagef("no item of space %s matches --split %s: nothing to check", sp.Name(), strings.Join(filter.Splits, ", "))
+	}
 	res, err := space.Check(c.Context, index.CheckOptions{
 		Queries: c.Int("queries"),
 		K:       c.Int("k"),
 		Ef:      c.Int("ef"),
-		Filter:  index.Filter{Splits: c.StringSlice("split")},
+		Filter:  filter,
 		Seed:    c.Uint64("seed"),
 	})
 	if err != nil {

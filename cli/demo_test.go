@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"simsearch/dataset"
+	"simsearch/experiment"
 )
 
 func TestDemoTinyRunsTheWholeChainAndResumes(t *testing.T) {
@@ -16,7 +17,7 @@ func TestDemoTinyRunsTheWholeChainAndResumes(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit code %d\nstderr:\n%s", code, stderr)
 	}
-	var res demoResult
+	var res experiment.Result
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		t.Fatalf("stdout %q: %v", stdout, err)
 	}
@@ -30,8 +31,8 @@ func TestDemoTinyRunsTheWholeChainAndResumes(t *testing.T) {
 			t.Errorf("%s is missing or empty (%v)", path, err)
 		}
 	}
-	if len(res.Report.Spaces) != len(demoEncoders) {
-		t.Fatalf("report of %d spaces, want %d", len(res.Report.Spaces), len(demoEncoders))
+	if len(res.Report.Spaces) != len(experiment.Encoders) {
+		t.Fatalf("report of %d spaces, want %d", len(res.Report.Spaces), len(experiment.Encoders))
 	}
 	for _, sr := range res.Report.Spaces {
 		if len(sr.KNN) != len(dataset.LabelNames) || len(sr.Verdicts) != len(dataset.AllFactors) {
@@ -69,11 +70,11 @@ func TestDemoTinyRunsTheWholeChainAndResumes(t *testing.T) {
 	if !strings.Contains(stderr2, "already trained") {
 		t.Errorf("second run trained again:\n%s", stderr2)
 	}
-	var res2 demoResult
+	var res2 experiment.Result
 	if err := json.Unmarshal([]byte(stdout2), &res2); err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range []*demoResult{&res, &res2} {
+	for _, r := range []*experiment.Result{&res, &res2} {
 		for _, sr := range r.Report.Spaces {
 			sr.Seconds, sr.StageSeconds = 0, nil // the figures that may differ
 		}

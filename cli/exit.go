@@ -8,9 +8,11 @@ import (
 
 	"simsearch/dataset"
 	"simsearch/encoder"
+	"simsearch/experiment"
 	"simsearch/index"
 	"simsearch/ingest"
 	"simsearch/report"
+	"simsearch/spaces"
 )
 
 // Exit codes of the simsearch command, listed in "simsearch --help".
@@ -78,6 +80,12 @@ var exitCodes = []struct {
 	{ingest.ErrBadSource, ExitUsage},
 	{ingest.ErrOptions, ExitUsage},
 	{ingest.ErrSourceChanged, ExitBadInput},
+	{ingest.ErrStrict, ExitBadInput},
+	{spaces.ErrZeroVector, ExitBadInput},
+	{spaces.ErrNoImageFile, ExitUsage},
+	{spaces.ErrChooseSpace, ExitUsage},
+	{spaces.ErrNoMatch, ExitUsage},
+	{experiment.ErrFolder, ExitUsage},
 }
 
 // ExitCode maps an error returned by the application to the process exit code.

@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -22,50 +21,26 @@ func newInfoCommand() *cli.Command {
 by split (and how many belong to probe sets), and for each space the
 dimension and metric of its vectors, how many there are, its HNSW parameters,
 the state of its stored graph and the identity of its encoder. It opens the
-file read-only, so it runs beside queries and reports, and loads no graph.
+file read-only, so it runs beside queries and reports (beside a writer it
+waits for it, up to --timeout), and loads no graph.
 
 Example:
    simsearch info --db shapes.db
    simsearch info --db shapes.db --json`,
 		Flags: []cli.Flag{
-			dbFlag(),
+			dbFlag("to read"),
 			timeoutFlag(),
 		},
 		Action: runInfo,
 	}
 }
 
-// dbFlag is the --db flag of the commands that read a database file.
-func dbFlag() cli.Flag {
-	return &cli.StringFlag{Name: "db", Usage: "database file to read (required)"}
-}
-
-// timeoutFlag is how long to wait for another process holding the file.
-func timeoutFlag() cli.Flag {
-	return &cli.DurationFlag{Name: "timeout", Value: time.Second, Usage: "how long to wait for another simsearch process that holds the file"}
-}
-
-// openReadOnly opens the --db file for reading.
-func openReadOnly(c *cli.Context, progress func(index.Progress)) (*index.DB, error) {
-	if c.String("db") == "" {
-		return nil, usagef("%s needs --db, the database file", c.Command.Name)
-	}
-	if c.Duration("timeout") < 0 {
-		return nil, usagef("--timeout must not be negative")
-	}
-	opts := index.Options{ReadOnly: true, Timeout: c.Duration("timeout"), Progress: progress}
-	if c.IsSet("workers") {
-		if c.Int("workers") < 0 {
-			return nil, usagef("--workers must be 0 (one per core) or more, not %d", c.Int("workers"))
-		}
-		opts.Workers = c.Int("workers")
-	}
-	return index.Open(c.String("db"), opts)
-}
-
 func runInfo(c *cli.Context) error {
 	o := newOutput(c)
-	db, err := openReadOnly(c, nil)
+	if c.NArg() > 0 {
+		return usagef("info takes no arguments, only flags (got %q)", c.Args().First())
+	}
+	db, err := openStore(c, o, true, nil)
 	if err != nil {
 		return err
 	}

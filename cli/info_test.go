@@ -113,7 +113,7 @@ func TestInfoErrors(t *testing.T) {
 	}
 	_, stderr, code := run(t, "info", "--db", path, "--timeout", "100ms")
 	db.Close()
-	if code != ExitInUse || !strings.Contains(stderr, "another simsearch process") {
+	if code != ExitInUse || !strings.Contains(stderr, "is in use by") || !strings.Contains(stderr, fmt.Sprintf("pid %d", os.Getpid())) {
 		t.Errorf("file in use: exit code %d, stderr %q", code, stderr)
 	}
 	for _, c := range []struct {

@@ -12,7 +12,6 @@ import (
 
 	"simsearch/dataset"
 	"simsearch/encoder"
-	"simsearch/index"
 	"simsearch/ingest"
 )
 
@@ -54,7 +53,7 @@ Examples:
    simsearch ingest --db shapes.db --space pixels --encoder pixels.safetensors shapes:n=2000,res=32
    simsearch ingest --db photos.db --encoder enc-A.safetensors --split val ~/photos`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "db", Usage: "database file to write (created if missing) (required)"},
+			dbFlag("to write, created if missing"),
 			&cli.StringFlag{Name: "space", Usage: "space to fill (default: the --encoder file's name without its extension)"},
 			&cli.StringFlag{Name: "encoder", Aliases: []string{"e"}, Usage: "checkpoint to embed with (may be left out when --space exists: its stored encoder is used)"},
 			&cli.StringFlag{Name: "split", Usage: "split of new items (default: from factors.csv or the spec, or train for plain images)"},
@@ -83,8 +82,6 @@ func runIngest(c *cli.Context) error {
 		return usagef("--workers must be 0 (one per core) or more, not %d", c.Int("workers"))
 	case c.Int("max-pixels") < 1:
 		return usagef("--max-pixels must be at least 1, not %d", c.Int("max-pixels"))
-	case c.Duration("timeout") < 0:
-		return usagef("--timeout must not be negative")
 	}
 	space := c.String("space")
 	checkpoint := c.String("encoder")
@@ -94,21 +91,33 @@ func runIngest(c *cli.Context) error {
 		}
 		space = strings.TrimSuffix(filepath.Base(checkpoint), filepath.Ext(checkpoint))
 	}
-	var model *encoder.Model
+	var enc encoder.Encoder
 	if checkpoint != "" {
-		var err error
-		if model, err = encoder.Load(checkpoint); err != nil {
+		model, err := encoder.Load(checkpoint)
+		if err != nil {
 			return err
 		}
+		enc = model
 	}
 
 	bars := indexProgress(o)
-	db, err := index.Open(c.String("db"), index.Options{Timeout: c.Duration("timeout"), Progress: bars.report})
+	db, err := openStore(c, o, false, bars.report)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
 	defer bars.done()
+	sum, err := ingestInto(c, o, db, space, enc)
+	if err = db.finish(err); err != nil {
+		if sum.Images > 0 {
+			o.logf("stored before stopping: %d items added, %d vectors added", sum.AddedItems, sum.AddedVectors)
+		}
+		return err
+	}
+	return o.result("ingest", sum, func(w io.Writer) error { return writeIngestSummary(w, sum) })
+}
+
+// ingestInto runs the ingest of the command's source into space of db.
+func ingestInto(c *cli.Context, o *output, db *store, space string, enc encoder.Encoder) (ingest.Summary, error) {
 
 	// The bar starts with the first batch, when the total is known. Progress
 	// and OnSkip are called from two goroutines.
@@ -124,7 +133,7 @@ func runIngest(c *cli.Context) error {
 	}
 	defer endBar()
 	opts := ingest.Options{
-		Source: c.Args().First(), Space: space, Encoder: model, Split: c.String("split"),
+		Source: c.Args().First(), Space: space, Encoder: enc, Split: c.String("split"),
 		Strict: c.Bool("strict"), BatchSize: c.Int("batch"), Workers: c.Int("workers"), MaxPixels: c.Int("max-pixels"),
 		Progress: func(p ingest.Progress) {
 			mu.Lock()
@@ -157,16 +166,7 @@ func runIngest(c *cli.Context) error {
 	}
 	sum, err := ingest.Run(c.Context, db, opts)
 	endBar()
-	if err != nil {
-		if sum.Images > 0 {
-			o.logf("stored before stopping: %d items added, %d vectors added", sum.AddedItems, sum.AddedVectors)
-		}
-		return err
-	}
-	if err := db.Close(); err != nil {
-		return err
-	}
-	return o.result("ingest", sum, func(w io.Writer) error { return writeIngestSummary(w, sum) })
+	return sum, err
 }
 
 // writeIngestSummary writes the summary of an ingest as text.

@@ -13,6 +13,8 @@ import (
 	"simsearch/dataset"
 	"simsearch/index"
 	"simsearch/ingest"
+	"simsearch/report/render"
+	"simsearch/spaces"
 )
 
 // ingestJSON runs ingest with --json and returns its summary.
@@ -33,23 +35,23 @@ func ingestJSON(t *testing.T, args ...string) ingest.Summary {
 }
 
 // queryJSON runs query with --json and returns its results.
-func queryJSON(t *testing.T, args ...string) []queryResult {
+func queryJSON(t *testing.T, args ...string) []spaces.Result {
 	t.Helper()
 	stdout, stderr, code := run(t, append([]string{"query", "--json"}, args...)...)
 	if code != ExitOK {
 		t.Fatalf("query %v: exit code %d, stderr %q", args, code, stderr)
 	}
-	var results []queryResult
+	var results []spaces.Result
 	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
 		var res struct {
 			Type string `json:"type"`
-			queryResult
+			spaces.Result
 		}
 		if err := json.Unmarshal([]byte(line), &res); err != nil {
 			t.Fatalf("query %v: line %q: %v", args, line, err)
 		}
 		if res.Type == "query" {
-			results = append(results, res.queryResult)
+			results = append(results, res.Result)
 		}
 	}
 	return results
@@ -157,7 +159,7 @@ func checkGrid(t *testing.T, path string, rows, k int) {
 		t.Fatal(err)
 	}
 	size := img.Bounds().Size()
-	if size.X < (k+1)*nnMinCell || size.Y < rows*nnMinCell || size.X > (k+1)*(nnMinCell+nnGap)+400 || size.Y > rows*(nnMinCell+nnLine+nnGap)+100 {
+	if size.X < (k+1)*render.GridMinCell || size.Y < rows*render.GridMinCell || size.X > (k+1)*(render.GridMinCell+8)+400 || size.Y > rows*(render.GridMinCell+24)+100 {
 		t.Errorf("grid of %v pixels for %d rows of %d neighbours", size, rows, k)
 	}
 }

@@ -1,14 +1,10 @@
 package cli
 
 import (
-	"bytes"
+	"errors"
 	"fmt"
 	"image"
-	"image/color"
-	"image/png"
 	"io"
-	"math/rand/v2"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -16,15 +12,12 @@ import (
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
-	"golang.org/x/image/draw"
-	"golang.org/x/image/font"
-	"golang.org/x/image/font/basicfont"
-	"golang.org/x/image/math/fixed"
 
 	"simsearch/dataset"
-	"simsearch/encoder"
 	"simsearch/index"
-	"simsearch/ingest"
+	"simsearch/internal/atomicfile"
+	"simsearch/report/render"
+	"simsearch/spaces"
 )
 
 func newQueryCommand() *cli.Command {
@@ -50,7 +43,7 @@ filters); --exact always scans.
 --grid draws the queries as a PNG from the stored thumbnails: one row per
 query, the query first, then its neighbours from near to far with their
 distances. The file is opened read-only: several queries, reports and infos
-can run at once.
+can run at once, and beside a writer they wait for it (--timeout).
 
 Examples:
    simsearch query --db shapes.db --space enc-A --id 17
@@ -58,9 +51,9 @@ Examples:
    simsearch query --db shapes.db --space enc-A --sample 8 --filter split=train --grid nn.png
    simsearch query --db shapes.db --space enc-A --id 17 --filter color=3 --exact`,
 		Flags: []cli.Flag{
-			dbFlag(),
+			dbFlag("to read"),
 			&cli.StringFlag{Name: "space", Usage: "space to search (may be left out when the file holds one)"},
-			&cli.StringFlag{Name: "image", Aliases: []string{"i"}, Usage: "image file to query with"},
+			&cli.StringFlag{Name: "image", Aliases: []string{"i"}, Usage: "image `FILE` to query with"},
 			&cli.IntFlag{Name: "id", Usage: "stored item to query with"},
 			&cli.IntFlag{Name: "k", Value: 10, Usage: "number of neighbours"},
 			&cli.BoolFlag{Name: "exact", Usage: "scan every vector instead of walking the HNSW graph"},
@@ -81,38 +74,6 @@ const (
 	maxQuerySample = 1000
 )
 
-// queryItem describes a query or a neighbour.
-type queryItem struct {
-	// ID is nil for an image that is not stored.
-	ID     *index.ItemID  `json:"id,omitempty"`
-	Image  string         `json:"image,omitempty"`
-	Source string         `json:"source,omitempty"`
-	Split  string         `json:"split,omitempty"`
-	Labels map[string]int `json:"labels,omitempty"`
-}
-
-// neighbour is one result of a query.
-type neighbour struct {
-	Rank     int            `json:"rank"`
-	ID       index.ItemID   `json:"id"`
-	Distance float32        `json:"distance"`
-	Split    string         `json:"split"`
-	Source   string         `json:"source"`
-	Labels   map[string]int `json:"labels,omitempty"`
-}
-
-// queryResult is the result of one query.
-type queryResult struct {
-	Space      string       `json:"space"`
-	Query      queryItem    `json:"query"`
-	K          int          `json:"k"`
-	Method     string       `json:"method"`
-	Filter     index.Filter `json:"filter"`
-	Neighbours []neighbour  `json:"neighbours"`
-
-	thumbnail []byte // of the query image
-}
-
 // gridResult is the result of --grid.
 type gridResult struct {
 	Path    string `json:"path"`
@@ -123,19 +84,29 @@ type gridResult struct {
 func runQuery(c *cli.Context) error {
 	o := newOutput(c)
 	k := c.Int("k")
+	queries := 0
+	for _, flag := range []string{"image", "id", "sample"} {
+		if c.IsSet(flag) {
+			queries++
+		}
+	}
 	switch {
-	case c.IsSet("image") && c.IsSet("id"):
-		return usagef("query takes --image or --id, not both")
-	case !c.IsSet("image") && !c.IsSet("id") && c.Int("sample") == 0:
+	case c.NArg() > 0:
+		return usagef("query takes no arguments, only flags (got %q); the query image goes after --image", strings.Join(c.Args().Slice(), " "))
+	case queries > 1:
+		return usagef("query takes one of --image, --id or --sample, not several")
+	case queries == 0:
 		return usagef("query needs --image PATH, --id N or --sample N")
 	case k < 1 || k > maxQueryK:
 		return usagef("-k must be 1 to %d, not %d", maxQueryK, k)
 	case c.Int("ef") < 0:
 		return usagef("--ef must be 0 (the space's default) or more, not %d", c.Int("ef"))
-	case c.Int("sample") < 0 || c.Int("sample") > maxQuerySample:
-		return usagef("--sample must be 0 to %d, not %d", maxQuerySample, c.Int("sample"))
+	case c.IsSet("sample") && (c.Int("sample") < 1 || c.Int("sample") > maxQuerySample):
+		return usagef("--sample must be 1 to %d, not %d", maxQuerySample, c.Int("sample"))
 	case c.IsSet("id") && c.Int("id") < 0:
 		return usagef("--id must not be negative, not %d", c.Int("id"))
+	case c.IsSet("image") && c.String("image") == "":
+		return usagef("--image needs the path of an image file")
 	}
 	filter, err := parseFilters(c.StringSlice("filter"))
 	if err != nil {
@@ -147,87 +118,59 @@ func runQuery(c *cli.Context) error {
 	}
 
 	bars := indexProgress(o)
-	db, err := openReadOnly(c, bars.report)
+	st, err := openStore(c, o, true, bars.report)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer st.Close()
 	defer bars.done()
-	space, err := querySpace(db, c.String("space"), "query")
+	sp, err := openSpace(st, c.String("space"), "query")
 	if err != nil {
 		return err
 	}
-	if err := space.Load(c.Context); err != nil {
+	defer sp.Close()
+	if err := sp.Index().Load(c.Context); err != nil {
 		return err
 	}
 	bars.done()
-	method := opts.Method
-	if method == index.Auto {
-		if method, _, err = space.Plan(c.Context, opts); err != nil {
+	if len(filter.Splits) > 0 || len(filter.Labels) > 0 {
+		if n, err := sp.Matching(filter); err != nil {
 			return err
+		} else if n == 0 {
+			return usagef("no item of space %s matches --filter %s", sp.Name(), describeFilter(filter))
 		}
 	}
 
-	var results []queryResult
+	var results []spaces.Result
 	switch {
 	case c.IsSet("image"):
-		res, err := queryImage(c, db, space, c.String("image"), opts)
+		res, err := sp.QueryImage(c.Context, c.String("image"), opts)
 		if err != nil {
 			return err
 		}
 		results = append(results, res)
 	case c.IsSet("id"):
 		id := index.ItemID(c.Int("id"))
-		vector, err := space.Vector(id)
+		res, err := sp.QueryItem(c.Context, id, opts)
 		if err != nil {
 			return fmt.Errorf("--id %d: %w", id, err)
 		}
-		found, err := space.Search(vector, opts)
-		if err != nil {
-			return err
-		}
-		res, err := newQueryResult(db, space, id, found)
-		if err != nil {
-			return err
-		}
 		results = append(results, res)
-	}
-	if n := c.Int("sample"); n > 0 {
-		ids, err := sampleQueries(db, space, n, c.Uint64("seed"))
-		if err != nil {
+	default:
+		if results, err = sp.QuerySample(c.Context, c.Int("sample"), c.Uint64("seed"), opts); err != nil {
 			return err
 		}
-		found, err := space.SearchItems(c.Context, ids, opts)
-		if err != nil {
-			return err
-		}
-		for i, id := range ids {
-			res, err := newQueryResult(db, space, id, found[i])
-			if err != nil {
-				return err
-			}
-			results = append(results, res)
-		}
 	}
-	for i := range results {
-		results[i].K, results[i].Method, results[i].Filter = k, method.String(), filter
-		res := results[i]
+	for i, res := range results {
 		if err := o.result("query", res, func(w io.Writer) error { return writeQueryResult(w, res, i > 0) }); err != nil {
 			return err
 		}
 	}
 
 	if path := c.String("grid"); path != "" {
-		grid, err := drawNeighbourGrid(db, gridTitle(space.Name(), k, method, c.StringSlice("filter"), c.Int("sample"), c.Uint64("seed")), results)
-		if err != nil {
+		title := gridTitle(sp.Name(), k, results[0].Method, c.StringSlice("filter"), c.Int("sample"), c.Uint64("seed"))
+		if err := writeNeighbourGrid(path, title, results, st); err != nil {
 			return err
-		}
-		var buf bytes.Buffer
-		if err := png.Encode(&buf, grid); err != nil {
-			return err
-		}
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			return fmt.Errorf("write grid: %w", err)
 		}
 		res := gridResult{Path: path, Queries: len(results), K: k}
 		return o.result("grid", res, func(w io.Writer) error {
@@ -238,20 +181,14 @@ func runQuery(c *cli.Context) error {
 	return nil
 }
 
-// querySpace returns the space called name, or the file's only space when
+// openSpace opens the space called name of st, or st's only space when
 // name is empty.
-func querySpace(db *index.DB, name, command string) (*index.Space, error) {
-	if name == "" {
-		names, err := db.SpaceNames()
-		if err != nil {
-			return nil, err
-		}
-		if len(names) != 1 {
-			return nil, usagef("%s needs --space: %s holds %d spaces (%s)", command, db.Path(), len(names), strings.Join(names, ", "))
-		}
-		name = names[0]
+func openSpace(st index.Store, name, command string) (*spaces.Space, error) {
+	sp, err := spaces.Open(st, name)
+	if errors.Is(err, spaces.ErrChooseSpace) {
+		return nil, usageError{fmt.Errorf("%s needs --space: %w", command, err)}
 	}
-	return db.Space(name)
+	return sp, err
 }
 
 // parseFilters reads --filter values: split=NAME or LABEL=VALUE.
@@ -284,105 +221,8 @@ func parseFilters(values []string) (index.Filter, error) {
 	return f, nil
 }
 
-// queryImage embeds the image file at path with the space's encoder and
-// searches with it.
-func queryImage(c *cli.Context, db *index.DB, space *index.Space, path string, opts index.SearchOptions) (queryResult, error) {
-	stored, err := space.Encoder()
-	if err != nil {
-		return queryResult{}, err
-	}
-	model, err := encoder.Decode(stored.Checkpoint)
-	if err != nil {
-		return queryResult{}, fmt.Errorf("space %s: stored encoder: %w", space.Name(), err)
-	}
-	if err := space.CheckEncoder(model.ID()); err != nil {
-		return queryResult{}, err
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return queryResult{}, err
-	}
-	defer f.Close()
-	img, err := dataset.DecodeImage(f, 0)
-	if err != nil {
-		return queryResult{}, fmt.Errorf("%s: %w", path, err)
-	}
-	vectors, err := model.NewEmbedder(encoder.EmbedOptions{}).Embed(c.Context, []*image.RGBA{dataset.Resize(img, model.Res())})
-	if err != nil {
-		return queryResult{}, err
-	}
-	found, err := space.Search(vectors[0], opts)
-	if err != nil {
-		return queryResult{}, err
-	}
-	res := queryResult{Space: space.Name(), Query: queryItem{Image: path}, thumbnail: ingest.Thumbnail(img)}
-	// An image that is stored is named by its item.
-	if id, ok, err := db.LookupHash(ingest.ContentHash(img)); err == nil && ok {
-		if it, err := db.Item(id); err == nil {
-			res.Query = queryItem{ID: &id, Image: path, Source: it.Source, Split: it.Split, Labels: it.Labels}
-		}
-	}
-	res.Neighbours, err = neighbours(db, found)
-	return res, err
-}
-
-// newQueryResult describes the query by stored item id and its results.
-func newQueryResult(db *index.DB, space *index.Space, id index.ItemID, found []index.Result) (queryResult, error) {
-	it, err := db.Item(id)
-	if err != nil {
-		return queryResult{}, err
-	}
-	res := queryResult{Space: space.Name(), Query: queryItem{ID: &id, Source: it.Source, Split: it.Split, Labels: it.Labels}}
-	res.Neighbours, err = neighbours(db, found)
-	return res, err
-}
-
-// neighbours describes search results.
-func neighbours(db *index.DB, found []index.Result) ([]neighbour, error) {
-	ids := make([]index.ItemID, len(found))
-	for i, r := range found {
-		ids[i] = r.ID
-	}
-	items, err := db.Items(ids)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]neighbour, len(found))
-	for i, r := range found {
-		out[i] = neighbour{Rank: i + 1, ID: r.ID, Distance: r.Distance, Split: items[i].Split, Source: items[i].Source, Labels: items[i].Labels}
-	}
-	return out, nil
-}
-
-// sampleQueries draws n validation items of space at random with seed, or
-// n of all its items when none is a validation item.
-func sampleQueries(db *index.DB, space *index.Space, n int, seed uint64) ([]index.ItemID, error) {
-	val, err := db.Select(index.Filter{Splits: []string{index.SplitVal}})
-	if err != nil {
-		return nil, err
-	}
-	pool := slices.DeleteFunc(val, func(id index.ItemID) bool { return !space.Has(id) })
-	if len(pool) == 0 {
-		pool, err = db.Select(index.Filter{})
-		if err != nil {
-			return nil, err
-		}
-		pool = slices.DeleteFunc(pool, func(id index.ItemID) bool { return !space.Has(id) })
-	}
-	if len(pool) == 0 {
-		return nil, fmt.Errorf("space %s holds no item to sample: %w", space.Name(), index.ErrNoItem)
-	}
-	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-	n = min(n, len(pool))
-	for i := range n {
-		j := i + rng.IntN(len(pool)-i)
-		pool[i], pool[j] = pool[j], pool[i]
-	}
-	return pool[:n], nil
-}
-
 // writeQueryResult writes one query's results as a table.
-func writeQueryResult(w io.Writer, r queryResult, blankLine bool) error {
+func writeQueryResult(w io.Writer, r spaces.Result, blankLine bool) error {
 	if blankLine {
 		fmt.Fprintln(w)
 	}
@@ -402,7 +242,7 @@ func writeQueryResult(w io.Writer, r queryResult, blankLine bool) error {
 
 // describeQuery says what a query is: "item 17 (shapes32/000017.png, val,
 // shape=circle color=3 ...)" or "image photo.png".
-func describeQuery(q queryItem) string {
+func describeQuery(q spaces.Query) string {
 	var parts []string
 	if q.Image != "" {
 		parts = append(parts, "image "+q.Image)
@@ -465,130 +305,48 @@ func labelValue(name string, v int) string {
 }
 
 // gridTitle is the title of a neighbour grid.
-func gridTitle(space string, k int, method index.Method, filters []string, sample int, seed uint64) string {
+func gridTitle(space string, k int, method string, filters []string, sample int, seed uint64) string {
 	among := "all items"
 	if len(filters) > 0 {
 		among = strings.Join(filters, " ")
 	}
-	title := fmt.Sprintf("space %s: %d nearest neighbours among %s (%v), near to far", space, k, among, method)
+	title := fmt.Sprintf("space %s: %d nearest neighbours among %s (%s), near to far", space, k, among, method)
 	if sample > 0 {
 		title += fmt.Sprintf("; %d random validation queries (seed %d)", sample, seed)
 	}
 	return title
 }
 
-// Colours and sizes of a neighbour grid, as in the report's grids.
-var (
-	nnBackground = color.RGBA{48, 48, 48, 255}
-	nnText       = color.RGBA{220, 220, 220, 255}
-)
-
-const (
-	nnGap      = 4
-	nnQueryGap = 12 // between the query column and the neighbours
-	nnMinCell  = 96 // cells are scaled up by whole factors to at least this
-	nnLine     = 16 // a line of the 7×13 font with spacing
-	nnMaxLabel = 24 // characters of a row label
-)
-
-// nnTextWidth is the width of s in pixels in the grid's font.
-func nnTextWidth(s string) int {
-	return font.MeasureString(basicfont.Face7x13, s).Ceil()
+// writeNeighbourGrid draws the queries and their neighbours into the PNG
+// file at path.
+func writeNeighbourGrid(path, title string, results []spaces.Result, thumbs render.Thumbnails) error {
+	rows := make([]render.NeighbourRow, len(results))
+	for i, res := range results {
+		label := res.Query.Image
+		if label == "" {
+			label = fmt.Sprintf("item %d", *res.Query.ID)
+		}
+		neighbours := make([]index.Result, len(res.Neighbours))
+		for j, n := range res.Neighbours {
+			neighbours[j] = index.Result{ID: n.ID, Distance: n.Distance}
+		}
+		rows[i] = render.NeighbourRow{Label: label, Thumbnail: res.Query.Thumbnail, Query: res.Query.ID, Neighbours: neighbours}
+	}
+	grid, err := render.NeighbourGrid(title, rows, thumbs)
+	if err != nil {
+		return err
+	}
+	return writePNG(path, grid)
 }
 
-// nnDrawText writes s with its baseline at y.
-func nnDrawText(dst *image.RGBA, x, y int, s string) {
-	d := font.Drawer{Dst: dst, Src: image.NewUniform(nnText), Face: basicfont.Face7x13, Dot: fixed.P(x, y)}
-	d.DrawString(s)
-}
-
-// drawNeighbourGrid draws one row per query: its thumbnail, then its
-// neighbours' from near to far with their distances under them, under a
-// title and a column header.
-func drawNeighbourGrid(db *index.DB, title string, results []queryResult) (*image.RGBA, error) {
-	rows := make([][]image.Image, len(results))
-	side := 1
-	k := 0
-	for r, res := range results {
-		thumbs := [][]byte{res.thumbnail}
-		if res.thumbnail == nil && res.Query.ID != nil {
-			t, err := db.Thumbnail(*res.Query.ID)
-			if err != nil {
-				return nil, err
-			}
-			thumbs[0] = t
-		}
-		for _, n := range res.Neighbours {
-			t, err := db.Thumbnail(n.ID)
-			if err != nil {
-				return nil, err
-			}
-			thumbs = append(thumbs, t)
-		}
-		for _, t := range thumbs {
-			img := image.Image(image.NewRGBA(image.Rect(0, 0, 1, 1))) // no thumbnail: a black cell
-			if t != nil {
-				decoded, err := png.Decode(bytes.NewReader(t))
-				if err != nil {
-					return nil, fmt.Errorf("%w: thumbnail: %v", index.ErrCorrupt, err)
-				}
-				img = decoded
-				side = max(side, decoded.Bounds().Dx(), decoded.Bounds().Dy())
-			}
-			rows[r] = append(rows[r], img)
-		}
-		k = max(k, len(res.Neighbours))
+// writePNG writes img to the PNG file at path, atomically.
+func writePNG(path string, img image.Image) error {
+	b, err := render.EncodePNG(img)
+	if err != nil {
+		return err
 	}
-	cell := side * max(1, (nnMinCell+side-1)/side)
-
-	labels := make([]string, len(results))
-	labelWidth := 0
-	for r, res := range results {
-		switch {
-		case res.Query.Image != "":
-			labels[r] = res.Query.Image
-			if len(labels[r]) > nnMaxLabel {
-				labels[r] = "..." + labels[r][len(labels[r])-nnMaxLabel+3:]
-			}
-		default:
-			labels[r] = fmt.Sprintf("item %d", *res.Query.ID)
-		}
-		labelWidth = max(labelWidth, nnTextWidth(labels[r]))
+	if err := atomicfile.WriteFile(path, b, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
 	}
-	left := nnGap + labelWidth + nnGap
-	top := nnGap + 2*nnLine
-	rowHeight := cell + nnLine + nnGap
-	columnX := func(c int) int {
-		x := left + c*(cell+nnGap)
-		if c > 0 {
-			x += nnQueryGap
-		}
-		return x
-	}
-	width := max(columnX(k+1), nnGap+nnTextWidth(title)+nnGap)
-	height := top + len(rows)*rowHeight
-
-	grid := image.NewRGBA(image.Rect(0, 0, width, height))
-	draw.Draw(grid, grid.Rect, image.NewUniform(nnBackground), image.Point{}, draw.Src)
-	nnDrawText(grid, nnGap, nnGap+12, title)
-	for c := 0; c <= k; c++ {
-		name := "query"
-		if c > 0 {
-			name = fmt.Sprintf("NN %d", c)
-		}
-		nnDrawText(grid, columnX(c)+(cell-nnTextWidth(name))/2, nnGap+nnLine+12, name)
-	}
-	for r, row := range rows {
-		y := top + r*rowHeight
-		nnDrawText(grid, nnGap, y+cell/2+4, labels[r])
-		for c, img := range row {
-			x := columnX(c)
-			draw.NearestNeighbor.Scale(grid, image.Rect(x, y, x+cell, y+cell), img, img.Bounds(), draw.Src, nil)
-			if c > 0 {
-				d := fmt.Sprintf("%.3f", results[r].Neighbours[c-1].Distance)
-				nnDrawText(grid, x+(cell-nnTextWidth(d))/2, y+cell+12, d)
-			}
-		}
-	}
-	return grid, nil
+	return nil
 }

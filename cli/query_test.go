@@ -90,7 +90,11 @@ func TestQueryErrors(t *testing.T) {
 		want string
 	}{
 		{"no query", []string{"--db", db}, ExitUsage, "--image PATH, --id N or --sample N"},
-		{"image and id", []string{"--db", db, "--id", "1", "--image", "x.png"}, ExitUsage, "not both"},
+		{"image and id", []string{"--db", db, "--id", "1", "--image", "x.png"}, ExitUsage, "not several"},
+		{"sample and id", []string{"--db", db, "--id", "1", "--sample", "2"}, ExitUsage, "not several"},
+		{"extra argument", []string{"--db", db, "--id", "1", "photo.png"}, ExitUsage, "no arguments"},
+		{"filter matches nothing", []string{"--db", db, "--id", "1", "--filter", "split=nosuch"}, ExitUsage, "no item of space p matches --filter split=nosuch"},
+		{"image is a folder", []string{"--db", db, "--image", dir}, ExitUsage, "is a folder"},
 		{"no db", []string{"--id", "1"}, ExitUsage, "--db"},
 		{"bad k", []string{"--db", db, "--id", "1", "-k", "0"}, ExitUsage, "-k"},
 		{"unknown item", []string{"--db", db, "--id", "600"}, ExitUsage, "no such item"},
@@ -98,7 +102,7 @@ func TestQueryErrors(t *testing.T) {
 		{"bad filter", []string{"--db", db, "--id", "1", "--filter", "color"}, ExitUsage, "split=NAME or LABEL=VALUE"},
 		{"unknown label", []string{"--db", db, "--id", "1", "--filter", "mood=3"}, ExitUsage, "no label \"mood\""},
 		{"label out of range", []string{"--db", db, "--id", "1", "--filter", "color=8"}, ExitUsage, "from 0 to 7"},
-		{"missing image", []string{"--db", db, "--image", filepath.Join(dir, "none.png")}, ExitFailure, "no such file"},
+		{"missing image", []string{"--db", db, "--image", filepath.Join(dir, "none.png")}, ExitUsage, "no such file"},
 		{"not an image", []string{"--db", db, "--image", db}, ExitBadInput, "not a readable image"},
 		{"missing file", []string{"--db", filepath.Join(dir, "none.db"), "--id", "1"}, ExitFailure, "none.db"},
 	} {

@@ -1,14 +1,17 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"simsearch/index"
 	"simsearch/report"
+	"simsearch/report/render"
 )
 
 func newReportCommand() *cli.Command {
@@ -39,8 +42,10 @@ of the colored-shapes factors (shape, color, location, size, rotation):
 
 The probe images of interventions and orbits are generated at each space's
 resolution, embedded with the encoder stored in the space, and kept in the
-file (left out of ordinary queries), so a second report reuses them; the file
-must therefore be writable.
+file (left out of ordinary queries), so a second report reuses them. The
+file must therefore be writable: the report holds it for writing only while
+it stores new probes, then measures with the file opened read-only, beside
+queries and other reports.
 
 Writes report.md, report.json and, per space, <space>-neighbours.png (8
 validation queries and their nearest training items) and
@@ -50,7 +55,7 @@ and prints the comparison table.
 Example:
    simsearch report --db shapes.db --out report`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "db", Usage: "database `FILE` (required)"},
+			dbFlag("to measure"),
 			&cli.StringSliceFlag{Name: "space", Usage: "space to measure (repeat for several; default: every space)"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "report", Usage: "folder to write the report into"},
 			&cli.IntFlag{Name: "k", Value: d.K, Usage: "neighbours of a k-NN vote"},
@@ -67,6 +72,7 @@ Example:
 			&cli.Float64Flag{Name: "sensitive-sensitivity", Value: t.SensitiveSensitivity, Usage: "sensitive needs a sensitivity above this"},
 			&cli.Float64Flag{Name: "invariant-score", Value: t.InvariantScore, Usage: "invariant needs a normalized k-NN score below this"},
 			&cli.Float64Flag{Name: "sensitive-score", Value: t.SensitiveScore, Usage: "sensitive needs a normalized k-NN score above this"},
+			timeoutFlag(),
 		},
 		Action: runReport,
 	}
@@ -81,56 +87,88 @@ type reportResult struct {
 
 func runReport(c *cli.Context) error {
 	o := newOutput(c)
-	path := c.String("db")
-	if path == "" {
-		return usagef("report needs --db, the database file")
+	if c.NArg() > 0 {
+		return usagef("report takes no arguments, only flags (got %q)", strings.Join(c.Args().Slice(), " "))
 	}
-	orbits := c.Int("orbits")
-	if orbits == 0 {
-		orbits = -1 // none
+	for _, flag := range []string{"k", "bases", "variants", "orbit-size"} {
+		if c.Int(flag) < 1 {
+			return usagef("--%s must be at least 1, not %d", flag, c.Int(flag))
+		}
+	}
+	for _, flag := range []string{"queries", "orbits", "ef"} {
+		if c.Int(flag) < 0 {
+			return usagef("--%s must not be negative, not %d", flag, c.Int(flag))
+		}
 	}
 	opts := report.Options{
 		Spaces: c.StringSlice("space"), K: c.Int("k"), Queries: c.Int("queries"),
-		Bases: c.Int("bases"), Variants: c.Int("variants"), OrbitSets: orbits, OrbitSize: c.Int("orbit-size"),
+		Bases: c.Int("bases"), Variants: c.Int("variants"), OrbitSets: c.Int("orbits"), OrbitSize: c.Int("orbit-size"),
+		NoOrbits:     c.Int("orbits") == 0,
 		Augmentation: c.String("aug"), Exact: c.Bool("exact"), Ef: c.Int("ef"), Seed: c.Uint64("seed"),
 		Thresholds: report.Thresholds{
 			InvariantSensitivity: c.Float64("invariant-sensitivity"), SensitiveSensitivity: c.Float64("sensitive-sensitivity"),
 			InvariantScore: c.Float64("invariant-score"), SensitiveScore: c.Float64("sensitive-score"),
 		},
-	}
-	for _, flag := range []string{"k", "queries", "bases", "variants", "orbits", "orbit-size", "ef"} {
-		if c.Int(flag) < 0 {
-			return usagef("--%s must not be negative", flag)
-		}
+		Progress: reportProgress(o),
 	}
 	if err := opts.Thresholds.Validate(); err != nil {
 		return usagef("%v", err)
 	}
 
 	start := time.Now()
-	db, err := index.Open(path, index.Options{Progress: indexProgress(o).report})
+	r, reader, err := measureStore(c, o, opts)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	opts.Progress = reportProgress(o)
-	r, err := report.Run(c.Context, db, opts)
-	opts.Progress(report.Progress{})
-	if err != nil {
-		return err
-	}
-	files, err := r.WriteFiles(c.String("out"))
+	defer reader.Close()
+	files, err := render.WriteFiles(c.String("out"), r, reader)
 	if err != nil {
 		return err
 	}
 	res := reportResult{Report: r, Files: files, Seconds: time.Since(start).Seconds()}
 	return o.result("report", res, func(w io.Writer) error {
-		if err := r.WriteSummary(w); err != nil {
+		if err := render.Summary(w, r); err != nil {
 			return err
 		}
 		_, err := fmt.Fprintf(w, "\nwrote %s/report.md, report.json and %d pictures in %.1f s\n", c.String("out"), len(files)-2, res.Seconds)
 		return err
 	})
+}
+
+// measureStore runs the report on --db and returns it with the store,
+// open read-only. The probes a report needs are stored with the file held
+// for writing only when they are missing, so that a report made before
+// leaves the file to other readers all along.
+func measureStore(c *cli.Context, o *output, opts report.Options) (*report.Report, *store, error) {
+	measure := func() (*report.Report, *store, error) {
+		reader, err := openStore(c, o, true, indexProgress(o).report)
+		if err != nil {
+			return nil, nil, err
+		}
+		r, err := report.Run(c.Context, reader, opts)
+		opts.Progress(report.Progress{})
+		if err != nil {
+			reader.Close()
+			return nil, nil, err
+		}
+		return r, reader, nil
+	}
+	if _, err := os.Stat(c.String("db")); err == nil {
+		r, reader, err := measure()
+		if !errors.Is(err, report.ErrNoProbes) {
+			return r, reader, err
+		}
+	}
+	writer, err := openStore(c, o, false, indexProgress(o).report)
+	if err != nil {
+		return nil, nil, err
+	}
+	err = report.Prepare(c.Context, writer, opts)
+	opts.Progress(report.Progress{})
+	if err := writer.finish(err); err != nil {
+		return nil, nil, err
+	}
+	return measure()
 }
 
 // reportProgress shows the stages of a report: a progress bar for those

@@ -3,8 +3,8 @@ package cli
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -85,10 +85,28 @@ type trainResult struct {
 func runTrain(c *cli.Context) error {
 	o := newOutput(c)
 	out := c.String("out")
-	if out == "" {
+	switch {
+	case out == "":
 		return usagef("train needs --out, the checkpoint file to write")
+	case c.NArg() > 0:
+		return usagef("train takes no arguments, only flags (got %q)", strings.Join(c.Args().Slice(), " "))
 	}
-	lossPath := strings.TrimSuffix(out, filepath.Ext(out)) + ".loss.csv"
+	// A number the user typed is used as it is: where 0 makes no sense it
+	// is an error, never the default.
+	for _, flag := range []string{"width", "latent", "epochs", "batch", "pool"} {
+		if c.Int(flag) < 1 {
+			return usagef("--%s must be at least 1, not %d", flag, c.Int(flag))
+		}
+	}
+	for _, flag := range []string{"lr", "tau"} {
+		if v := c.Float64(flag); !(v > 0) || math.IsInf(v, 0) {
+			return usagef("--%s must be a positive number, not %v", flag, v)
+		}
+	}
+	if c.IsSet("res") && c.Int("res") < 1 {
+		return usagef("--res must be at least 1, not %d", c.Int("res"))
+	}
+	lossPath := encoder.LossPath(out)
 	if !c.Bool("overwrite") {
 		for _, p := range []string{out, lossPath} {
 			if _, err := os.Stat(p); err == nil {
@@ -126,40 +144,23 @@ func runTrain(c *cli.Context) error {
 		Epochs: c.Int("epochs"), Batch: c.Int("batch"), LearningRate: c.Float64("lr"), Tau: c.Float64("tau"),
 		Seed: c.Uint64("seed"),
 	}
-	if opts.Batch > 0 {
-		epochs := opts.Epochs
-		if epochs == 0 {
-			epochs = encoder.DefaultTrainOptions().Epochs
+	var bar *progress
+	opts.Progress = func(p encoder.Progress) {
+		if bar == nil {
+			bar = o.newProgress("train", "steps", int64(p.Steps))
 		}
-		steps := int64(data.Len() / opts.Batch * epochs)
-		progress := o.newProgress("train", "steps", steps)
-		opts.Progress = func(p encoder.Progress) {
-			progress.Set(int64(p.Step))
-			progress.Describe(fmt.Sprintf("epoch %d/%d, loss %.4f, %.0f images/s", p.Epoch, p.Epochs, p.Loss, p.ImagesPerSecond))
+		bar.Set(int64(p.Step))
+		bar.Describe(fmt.Sprintf("epoch %d/%d, loss %.4f, %.0f images/s", p.Epoch, p.Epochs, p.Loss, p.ImagesPerSecond))
+	}
+	defer func() {
+		if bar != nil {
+			bar.Done()
 		}
-		defer progress.Done()
-	}
-	tmpLoss := lossPath + ".tmp"
-	lossFile, err := os.Create(tmpLoss)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmpLoss)
-	defer lossFile.Close()
-	opts.LossLog = lossFile
+	}()
 
 	start := time.Now()
-	model, err := encoder.Train(c.Context, opts)
+	model, err := encoder.TrainToFiles(c.Context, opts, out)
 	if err != nil {
-		return err
-	}
-	if err := lossFile.Close(); err != nil {
-		return err
-	}
-	if err := model.Save(out); err != nil {
-		return err
-	}
-	if err := os.Rename(tmpLoss, lossPath); err != nil {
 		return err
 	}
 	info := model.Info()

@@ -22,7 +22,12 @@
 // checkpoint bytes (Bytes) are a safetensors file whose tensors have the
 // names and layouts of the equivalent PyTorch module (see
 // bench/check_checkpoint.py) and whose metadata records the architecture
-// and how the model was trained (Info). ID is the SHA-256 of those bytes.
+// and how the model was trained (Info). ID is the model's identity: a
+// SHA-256 of what decides its vectors (architecture, input preprocessing,
+// encoder weights), so that a model retrained to the same weights keeps it.
+//
+// Every Model is an Encoder, the interface the rest of simsearch embeds
+// with; encoders whose weights are not simsearch's implement it too.
 //
 // # Speed
 //

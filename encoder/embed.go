@@ -40,6 +40,18 @@ func (m *Model) NewEmbedder(opts EmbedOptions) *Embedder {
 // Dim returns the size of the embeddings.
 func (e *Embedder) Dim() int { return e.m.info.Dim }
 
+// Res, ID, String, Info, Checkpoint and Close are those of the model: an
+// Embedder is its model's Encoder with another batch size.
+func (e *Embedder) Res() int           { return e.m.Res() }
+func (e *Embedder) ID() string         { return e.m.ID() }
+func (e *Embedder) String() string     { return e.m.String() }
+func (e *Embedder) Info() Info         { return e.m.Info() }
+func (e *Embedder) Checkpoint() []byte { return e.m.bytes }
+func (e *Embedder) Close() error       { return nil }
+
+// Model returns the model the Embedder runs.
+func (e *Embedder) Model() *Model { return e.m }
+
 // Embed returns one embedding of e.Dim() unit-norm values per image, in
 // order. Every image must be Res()×Res() pixels (an error names the first
 // that is not). Any number of images may be given; they run through the

@@ -1,9 +1,9 @@
 package encoder
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
+	"context"
 	"fmt"
+	"image"
 	"os"
 	"sync"
 
@@ -33,12 +33,7 @@ func newModel(info Info, w *weights) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Model{info: info, w: w, bytes: b, id: identity(b)}, nil
-}
-
-func identity(b []byte) string {
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	return &Model{info: info, w: w, bytes: b, id: modelIdentity(info, w)}, nil
 }
 
 // Decode reads a model from checkpoint bytes, as Bytes returns them. The
@@ -51,7 +46,7 @@ func Decode(b []byte) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Model{info: info, w: w, bytes: b, id: identity(b)}, nil
+	return &Model{info: info, w: w, bytes: b, id: modelIdentity(info, w)}, nil
 }
 
 // Load reads the checkpoint file at path. Errors are those of Decode,
@@ -79,8 +74,20 @@ func (m *Model) Save(path string) error {
 // not modify it.
 func (m *Model) Bytes() []byte { return m.bytes }
 
-// ID returns the model's identity: the hex SHA-256 of its checkpoint bytes.
+// Checkpoint returns Bytes.
+func (m *Model) Checkpoint() []byte { return m.bytes }
+
+// ID returns the model's identity (see Encoder.ID): the hex SHA-256 of its
+// architecture, input preprocessing and encoder weights.
 func (m *Model) ID() string { return m.id }
+
+// Embed embeds images with an Embedder of the default batch size.
+func (m *Model) Embed(ctx context.Context, images []*image.RGBA) ([][]float32, error) {
+	return m.NewEmbedder(EmbedOptions{}).Embed(ctx, images)
+}
+
+// Close does nothing: a Model holds no resource.
+func (m *Model) Close() error { return nil }
 
 // Info describes the model.
 func (m *Model) Info() Info { return m.info }

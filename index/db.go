@@ -1,12 +1,14 @@
 package index
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -49,9 +51,14 @@ type Options struct {
 	ReadOnly bool
 
 	// Timeout is how long Open waits for another process to release the
-	// file's lock before it returns ErrInUse. Zero means 1 s; a negative
-	// value waits forever.
+	// file's lock before it returns ErrInUse. Zero means DefaultTimeout;
+	// WaitForever waits as long as it takes.
 	Timeout time.Duration
+
+	// Waiting, when not nil, is called once when another process holds the
+	// file, before Open waits for it, with a description of that process
+	// (its command line and pid, when it is a writer that recorded them).
+	Waiting func(holder string)
 
 	// Workers is the number of goroutines that insert into graphs and run
 	// batches of queries. Zero means runtime.GOMAXPROCS(0).
@@ -67,20 +74,31 @@ type Options struct {
 	Progress func(Progress)
 }
 
+// DefaultTimeout is how long Open waits for another process that holds
+// the file: long enough to outlast a short write (a report storing its
+// probes), short enough that a command does not seem to hang.
+const DefaultTimeout = 30 * time.Second
+
+// WaitForever, as Options.Timeout, waits for the file as long as it takes.
+const WaitForever time.Duration = -1
+
 // DefaultOptions returns the options the zero value stands for.
 func DefaultOptions() Options {
-	return Options{Timeout: time.Second, Workers: runtime.GOMAXPROCS(0)}
+	return Options{Timeout: DefaultTimeout, Workers: runtime.GOMAXPROCS(0)}
 }
 
-func (o Options) withDefaults() Options {
+// withDefaults checks o and fills its zero fields.
+func (o Options) withDefaults() (Options, error) {
+	switch {
+	case o.Timeout < 0 && o.Timeout != WaitForever:
+		return o, fmt.Errorf("%w: timeout %v: want 0 (the default), a positive duration or WaitForever", ErrInvalid, o.Timeout)
+	case o.Workers < 0:
+		return o, fmt.Errorf("%w: %d workers: want 0 (one per core) or more", ErrInvalid, o.Workers)
+	}
 	d := DefaultOptions()
-	if o.Timeout == 0 {
-		o.Timeout = d.Timeout
-	}
-	if o.Workers <= 0 {
-		o.Workers = d.Workers
-	}
-	return o
+	o.Timeout = cmp.Or(o.Timeout, d.Timeout)
+	o.Workers = cmp.Or(o.Workers, d.Workers)
+	return o, nil
 }
 
 // Progress reports a long step of the index: loading, building or saving
@@ -135,7 +153,10 @@ type itemCounts struct {
 // and ErrCorrupt for a damaged one. It never re-initializes an existing
 // file.
 func Open(path string, opts Options) (*DB, error) {
-	opts = opts.withDefaults()
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
 	info, err := os.Stat(path)
 	exists := err == nil
 	switch {
@@ -145,58 +166,107 @@ func Open(path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("open index %s: no such file", path)
 	case exists && info.IsDir():
 		return nil, fmt.Errorf("open index %s: %w: it is a directory", path, ErrNotIndex)
-	case exists && info.Size() == 0 && opts.ReadOnly:
-		return nil, fmt.Errorf("open index %s: %w: the file is empty", path, ErrNotIndex)
+	case exists && info.Size() == 0:
+		// Open never leaves an empty file (see create): an empty one is
+		// someone else's, or what is left of a file truncated by mistake.
+		return nil, fmt.Errorf("open index %s: %w: the file is empty (remove it, or give another path, to start a new database)", path, ErrNotIndex)
 	}
-	fresh := !exists || info.Size() == 0
-
-	db := &DB{path: path, opts: opts, spaces: map[string]*Space{}}
-	if !fresh {
-		// Check the file with a shared lock before anything else touches
-		// it: a writable bbolt open reads the free list, which faults on a
-		// truncated file.
-		b, err := openBolt(path, opts, true)
-		if err != nil {
-			return nil, err
-		}
-		if err := validate(b, path); err != nil {
-			b.Close()
-			return nil, err
-		}
-		if opts.ReadOnly {
-			db.bolt = b
-		} else if err := b.Close(); err != nil {
-			return nil, fmt.Errorf("open index %s: %w", path, err)
-		}
-	}
-	if db.bolt == nil {
-		b, err := openBolt(path, opts, false)
-		if err != nil {
-			return nil, err
-		}
-		db.bolt = b
-	}
-	if fresh {
-		if err := db.initialize(); err != nil {
-			db.bolt.Close()
+	if !exists {
+		if err := create(path); err != nil {
 			return nil, fmt.Errorf("create index %s: %w", path, err)
 		}
 	}
+
+	db := &DB{path: path, opts: opts, spaces: map[string]*Space{}}
+	// Check the file with a shared lock before anything else touches it: a
+	// writable bbolt open reads the free list, which faults on a truncated
+	// file.
+	b, err := openBolt(path, opts, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := validate(b, path); err != nil {
+		b.Close()
+		return nil, err
+	}
+	if opts.ReadOnly {
+		db.bolt = b
+	} else {
+		if err := b.Close(); err != nil {
+			return nil, fmt.Errorf("open index %s: %w", path, err)
+		}
+		if db.bolt, err = openBolt(path, opts, false); err != nil {
+			return nil, err
+		}
+		recordHolder(path)
+	}
 	if err := db.loadCounts(); err != nil {
-		db.bolt.Close()
+		db.close()
 		return nil, fmt.Errorf("open index %s: %w", path, err)
 	}
 	return db, nil
 }
 
+// create makes a new, empty database at path. It writes it under a
+// temporary name and links it into place, so that a crash never leaves an
+// empty or half-made file at path, and a file another process created
+// meanwhile is kept as it is.
+func create(path string) error {
+	dir, base := filepath.Split(path)
+	tmp := filepath.Join(dir, fmt.Sprintf(".%s.new-%d", base, os.Getpid()))
+	os.Remove(tmp)
+	defer os.Remove(tmp)
+	b, err := bolt.Open(tmp, 0o644, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		return err
+	}
+	if err := initialize(b); err != nil {
+		b.Close()
+		return err
+	}
+	if err := b.Close(); err != nil {
+		return err
+	}
+	if err := os.Link(tmp, path); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	if d, err := os.Open(cmp.Or(dir, ".")); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
 // openBolt opens the bbolt file, turning its errors into the package's.
-func openBolt(path string, opts Options, readOnly bool) (b *bolt.DB, err error) {
+// When another process holds the file, it tells opts.Waiting who, then
+// waits up to opts.Timeout.
+func openBolt(path string, opts Options, readOnly bool) (*bolt.DB, error) {
+	// A first attempt that does not wait tells whether there is anyone to
+	// wait for.
+	b, err := openBoltWithin(path, opts, readOnly, time.Nanosecond)
+	if !errors.Is(err, berrors.ErrTimeout) {
+		return b, boltError(path, err)
+	}
+	who := describeHolder(path)
+	if opts.Waiting != nil {
+		opts.Waiting(who)
+	}
 	// bbolt polls the lock every 50 ms and gives up one poll before its
 	// timeout: add that poll back so the wait lasts at least opts.Timeout.
 	timeout := opts.Timeout + 50*time.Millisecond
-	if opts.Timeout < 0 {
+	if opts.Timeout == WaitForever {
 		timeout = 0 // bbolt waits forever
 	}
+	b, err = openBoltWithin(path, opts, readOnly, timeout)
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("open index %s: %w: it is held by %s (waited %v, see --timeout); wait for it to finish or stop it", path, ErrInUse, who, opts.Timeout)
+	}
+	return b, boltError(path, err)
+}
+
+// openBoltWithin opens the bbolt file, waiting up to timeout for its lock
+// (0: forever).
+func openBoltWithin(path string, opts Options, readOnly bool, timeout time.Duration) (b *bolt.DB, err error) {
 	bo := &bolt.Options{
 		Timeout:      timeout,
 		ReadOnly:     readOnly,
@@ -208,19 +278,22 @@ func openBolt(path string, opts Options, readOnly bool) (b *bolt.DB, err error) 
 		b, err = bolt.Open(path, 0o644, bo)
 		return err
 	})
+	return b, err
+}
+
+// boltError turns an error of bolt.Open into the package's.
+func boltError(path string, err error) error {
 	switch {
 	case err == nil:
-		return b, nil
-	case errors.Is(err, berrors.ErrTimeout):
-		return nil, fmt.Errorf("open index %s: %w: another simsearch process holds it (waited %v); wait for it to finish or stop it", path, ErrInUse, opts.Timeout)
+		return nil
 	case errors.Is(err, ErrCorrupt):
-		return nil, fmt.Errorf("open index %s: %w", path, err)
+		return fmt.Errorf("open index %s: %w", path, err)
 	case errors.Is(err, fs.ErrPermission), errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("open index %s: %w", path, err)
+		return fmt.Errorf("open index %s: %w", path, err)
 	default:
 		// bbolt's "invalid database", "checksum error", "version
 		// mismatch", "file size too small": not a database we can read.
-		return nil, fmt.Errorf("open index %s: %w (%v)", path, ErrNotIndex, err)
+		return fmt.Errorf("open index %s: %w (%v)", path, ErrNotIndex, err)
 	}
 }
 
@@ -260,9 +333,9 @@ func validate(b *bolt.DB, path string) error {
 	})
 }
 
-// initialize writes the layout of a new database.
-func (db *DB) initialize() error {
-	return db.update(func(tx *bolt.Tx) error {
+// initialize writes the layout of a new database into b.
+func initialize(b *bolt.DB) error {
+	return b.Update(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketMeta) != nil {
 			return nil
 		}
@@ -315,11 +388,18 @@ func (db *DB) Close() error {
 	}
 	db.writeMu.Lock()
 	defer db.writeMu.Unlock()
+	return errors.Join(saveErr, db.close())
+}
+
+// close closes the file, forgetting this process as its writer.
+func (db *DB) close() error {
 	db.mu.Lock()
 	db.closed = true
 	db.mu.Unlock()
-	err := db.bolt.Close()
-	return errors.Join(saveErr, err)
+	if !db.opts.ReadOnly {
+		forgetHolder(db.path)
+	}
+	return db.bolt.Close()
 }
 
 // checkOpen returns ErrClosed after Close.

@@ -9,10 +9,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"simsearch/index/vectortest"
 	"strings"
 	"testing"
 	"time"
+
+	"simsearch/index/vectortest"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -114,10 +115,35 @@ func TestOpenRejectsForeignAndDamagedFiles(t *testing.T) {
 	if _, err := Open(empty, Options{ReadOnly: true}); !errors.Is(err, ErrNotIndex) {
 		t.Errorf("read-only open of an empty file: %v", err)
 	}
-	if db, err := Open(empty, Options{}); err != nil {
-		t.Errorf("writable open of an empty file: %v", err)
-	} else {
-		db.Close()
+	// One rule for readers and writers: an empty file is not a database.
+	if _, err := Open(empty, Options{}); !errors.Is(err, ErrNotIndex) || !strings.Contains(err.Error(), "empty") {
+		t.Errorf("writable open of an empty file: %v, want ErrNotIndex saying it is empty", err)
+	}
+}
+
+func TestCreateLeavesOnlyTheFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "new.db")
+	db, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(holderPath(path)); err != nil {
+		t.Errorf("a writer does not record itself: %v", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Name() != "new.db" {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Fatalf("folder holds %v after create and close, want only new.db", names)
 	}
 }
 
@@ -128,12 +154,17 @@ func TestSecondWriterIsInUse(t *testing.T) {
 	}
 	for _, readOnly := range []bool{false, true} {
 		start := time.Now()
-		_, err := Open(path, Options{ReadOnly: readOnly, Timeout: 100 * time.Millisecond})
+		var told []string
+		_, err := Open(path, Options{ReadOnly: readOnly, Timeout: 100 * time.Millisecond, Waiting: func(h string) { told = append(told, h) }})
 		if !errors.Is(err, ErrInUse) {
 			t.Fatalf("second open (read-only %v): %v, want ErrInUse", readOnly, err)
 		}
-		if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "another simsearch process") {
-			t.Errorf("error %q does not name the file and the reason", err)
+		pid := fmt.Sprintf("pid %d", os.Getpid())
+		if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), pid) {
+			t.Errorf("error %q does not name the file and the writer's %s", err, pid)
+		}
+		if len(told) != 1 || !strings.Contains(told[0], pid) {
+			t.Errorf("Waiting was told %q, want the writer's %s once", told, pid)
 		}
 		if waited := time.Since(start); waited < 90*time.Millisecond {
 			t.Errorf("gave up after %v, before the timeout", waited)

@@ -28,9 +28,9 @@ type BatchResult struct {
 // interruption at any point, completes the work without duplicating any.
 //
 // images[i] is items[i]'s image at the space's resolution; emb must embed
-// with the space's encoder (see index.Space.CheckEncoder). AddBatch panics
+// with the space's encoder (see spaces.SameEncoder). AddBatch panics
 // if the two slices have different lengths.
-func AddBatch(ctx context.Context, db *index.DB, space *index.Space, emb *encoder.Embedder, items []index.Item, images []*image.RGBA) (BatchResult, error) {
+func AddBatch(ctx context.Context, db index.Store, space index.SpaceStore, emb encoder.Encoder, items []index.Item, images []*image.RGBA) (BatchResult, error) {
 	if len(items) != len(images) {
 		panic("ingest: AddBatch with different numbers of items and images")
 	}
@@ -85,7 +85,7 @@ func embedPositions(items []index.Item, need []bool) []int {
 
 // embedTodo embeds the images at the positions todo, one vector after
 // another.
-func embedTodo(ctx context.Context, emb *encoder.Embedder, images []*image.RGBA, todo []int) ([]float32, error) {
+func embedTodo(ctx context.Context, emb encoder.Encoder, images []*image.RGBA, todo []int) ([]float32, error) {
 	if len(todo) == 0 {
 		return nil, nil
 	}
@@ -107,7 +107,7 @@ func embedTodo(ctx context.Context, emb *encoder.Embedder, images []*image.RGBA,
 
 // storeVectors adds the vectors of the items at positions todo to space.
 // Items that got a vector meanwhile are left as they are.
-func storeVectors(ctx context.Context, space *index.Space, ids []index.ItemID, todo []int, vectors []float32) (int, error) {
+func storeVectors(ctx context.Context, space index.SpaceStore, ids []index.ItemID, todo []int, vectors []float32) (int, error) {
 	if len(todo) == 0 {
 		return 0, nil
 	}

@@ -64,11 +64,12 @@ func BenchmarkIngest(b *testing.B) {
 
 					// The space is created beforehand: storing its checkpoint
 					// is a fixed cost, not a cost per image.
-					db, err := index.Open(filepath.Join(b.TempDir(), "bench.db"), index.Options{})
+					file, err := index.Open(filepath.Join(b.TempDir(), "bench.db"), index.Options{})
 					if err != nil {
 						b.Fatal(err)
 					}
-					if _, _, _, err := openSpace(context.Background(), db, "bench", model); err != nil {
+					db := index.FileStore(file)
+					if _, _, err := openSpace(context.Background(), db, "bench", model); err != nil {
 						b.Fatal(err)
 					}
 					cpu = cpuTime()

@@ -17,4 +17,8 @@ var (
 	// when an item's stored source no longer holds the image it was
 	// ingested from.
 	ErrSourceChanged = errors.New("image changed since it was ingested")
+
+	// ErrStrict is wrapped, beside the image's own reason, by the error
+	// that stops a Strict run at an image that cannot be ingested.
+	ErrStrict = errors.New("stopped at an image that cannot be ingested")
 )

@@ -20,7 +20,7 @@ func ExampleRun() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	db, err := index.Open(filepath.Join(dir, "shapes.db"), index.Options{})
+	db, err := index.Connect(context.Background(), filepath.Join(dir, "shapes.db"), index.Options{})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -1,7 +1,9 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
+	"image"
 	"path/filepath"
 	"testing"
 
@@ -12,14 +14,14 @@ import (
 
 // openDB opens a new database file in a temporary folder, closed at the
 // end of the test.
-func openDB(t testing.TB) *index.DB {
+func openDB(t testing.TB) index.Store {
 	t.Helper()
 	db, err := index.Open(filepath.Join(t.TempDir(), "test.db"), index.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return db
+	return index.FileStore(db)
 }
 
 // pixelsModel returns the pixels baseline at res: the fastest encoder.
@@ -53,7 +55,7 @@ func writeFolder(t testing.TB, spec dataset.Spec) string {
 }
 
 // run ingests with opts and fails the test on an error.
-func run(t testing.TB, db *index.DB, opts Options) Summary {
+func run(t testing.TB, db index.Store, opts Options) Summary {
 	t.Helper()
 	sum, err := Run(context.Background(), db, opts)
 	if err != nil {
@@ -64,3 +66,23 @@ func run(t testing.TB, db *index.DB, opts Options) Summary {
 
 // encoderOptions are the embedding options of Run's zero Options.
 func encoderOptions() encoder.EmbedOptions { return encoder.EmbedOptions{} }
+
+// encodePNG returns img as a PNG file.
+func encodePNG(t testing.TB, img image.Image) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := dataset.EncodePNG(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// decode decodes an image file.
+func decode(t testing.TB, b []byte) image.Image {
+	t.Helper()
+	img, err := dataset.DecodeImage(bytes.NewReader(b), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}

@@ -17,6 +17,7 @@ import (
 	"simsearch/dataset"
 	"simsearch/encoder"
 	"simsearch/index"
+	"simsearch/spaces"
 )
 
 // DefaultBatchSize is the number of images stored per transaction unless
@@ -49,11 +50,11 @@ type Options struct {
 	Space string
 
 	// Encoder embeds the images. When the space does not exist it is created
-	// for this encoder (its dimension, identity, resolution, description
-	// and checkpoint); when it exists it must hold this encoder (otherwise
-	// the error wraps index.ErrEncoderMismatch). Nil means the space's own
-	// stored encoder: the space must exist.
-	Encoder *encoder.Model
+	// for this encoder (see spaces.Create); when it exists it must hold this
+	// encoder's vectors (otherwise the error wraps
+	// index.ErrEncoderMismatch). Nil means the space's own stored encoder:
+	// the space must exist.
+	Encoder encoder.Encoder
 
 	// Split is the split of new items. Empty means the split the source
 	// gives (factors.csv, the spec), or "train" for plain images. Items
@@ -75,7 +76,8 @@ type Options struct {
 	// the encoder; 0 means runtime.GOMAXPROCS(0).
 	Workers int
 
-	// EmbedBatch is the number of images per run of the network; 0 means
+	// EmbedBatch is the number of images the first batch holds, and the
+	// step by which batches grow to BatchSize; 0 means
 	// encoder.DefaultEmbedBatch.
 	EmbedBatch int
 
@@ -89,7 +91,9 @@ type Options struct {
 	Progress func(Progress)
 
 	// OnSkip, when not nil, is called for each skipped image with its
-	// source and the reason, in source order, from one goroutine at a time.
+	// source and the reason, from one goroutine at a time: images that
+	// cannot be read in source order, and images the encoder maps to a
+	// zero vector (spaces.ErrZeroVector) once their batch is embedded.
 	OnSkip func(source, reason string)
 }
 
@@ -163,7 +167,7 @@ type Summary struct {
 //
 // When ctx is cancelled, Run stops and returns ctx.Err() with the summary
 // of the work stored so far; what was stored is kept.
-func Run(ctx context.Context, db *index.DB, opts Options) (Summary, error) {
+func Run(ctx context.Context, db index.Store, opts Options) (Summary, error) {
 	start := time.Now()
 	if opts.Space == "" {
 		return Summary{}, fmt.Errorf("%w: no space name given", ErrOptions)
@@ -185,10 +189,16 @@ func Run(ctx context.Context, db *index.DB, opts Options) (Summary, error) {
 			return Summary{}, err
 		}
 	}
-	model, space, created, err := openSpace(ctx, db, opts.Space, opts.Encoder)
+	sp, created, err := openSpace(ctx, db, opts.Space, opts.Encoder)
 	if err != nil {
 		return Summary{}, err
 	}
+	defer sp.Close()
+	model, err := sp.Encoder()
+	if err != nil {
+		return Summary{}, err
+	}
+	space := sp.Index()
 	if src == nil {
 		if src, err = storedSource(db, space); err != nil {
 			return Summary{}, err
@@ -199,7 +209,7 @@ func Run(ctx context.Context, db *index.DB, opts Options) (Summary, error) {
 		sum.Source = db.Path()
 	}
 	p := &pipeline{
-		db: db, space: space, emb: model.NewEmbedder(encoder.EmbedOptions{Batch: opts.EmbedBatch}),
+		db: db, space: space, emb: model,
 		res: model.Res(), opts: opts, src: src, sum: &sum,
 	}
 	if opts.Progress != nil {
@@ -220,50 +230,17 @@ func Run(ctx context.Context, db *index.DB, opts Options) (Summary, error) {
 	return sum, err
 }
 
-// openSpace returns the space called name, created for model if it does
-// not exist, and the model to embed with.
-func openSpace(ctx context.Context, db *index.DB, name string, model *encoder.Model) (*encoder.Model, *index.Space, bool, error) {
-	space, err := db.Space(name)
-	switch {
-	case errors.Is(err, index.ErrNoSpace) && model == nil:
-		return nil, nil, false, fmt.Errorf("%w: space %q does not exist yet; give the encoder to create it with", ErrOptions, name)
-	case errors.Is(err, index.ErrNoSpace):
-		space, err = db.CreateSpace(ctx, index.SpaceConfig{
-			Name: name, Dim: model.Dim(), Metric: index.Cosine,
-			Encoder: index.Encoder{ID: model.ID(), Description: model.String(), Resolution: model.Res(), Checkpoint: model.Bytes()},
-		})
-		return model, space, err == nil, err
-	case err != nil:
-		return nil, nil, false, err
+// openSpace returns the space called name, created for enc if it does not
+// exist.
+func openSpace(ctx context.Context, db index.Store, name string, enc encoder.Encoder) (*spaces.Space, bool, error) {
+	if enc != nil {
+		return spaces.Create(ctx, db, name, enc)
 	}
-	enc := space.Info().Encoder
-	if model != nil {
-		if model.ID() != enc.ID {
-			return nil, nil, false, fmt.Errorf("space %q: %w (%s, id %.12s), not %s (id %.12s); ingest into another space, or with the space's own encoder",
-				name, index.ErrEncoderMismatch, describe(enc), enc.ID, model, model.ID())
-		}
-		return model, space, false, nil
+	sp, err := spaces.Open(db, name)
+	if errors.Is(err, index.ErrNoSpace) {
+		return nil, false, fmt.Errorf("%w: space %q does not exist yet; give the encoder to create it with", ErrOptions, name)
 	}
-	stored, err := space.Encoder()
-	if err != nil {
-		return nil, nil, false, err
-	}
-	model, err = encoder.Decode(stored.Checkpoint)
-	if err != nil {
-		return nil, nil, false, fmt.Errorf("space %q: stored encoder: %w", name, err)
-	}
-	if err := space.CheckEncoder(model.ID()); err != nil {
-		return nil, nil, false, err
-	}
-	return model, space, false, nil
-}
-
-// describe names a stored encoder.
-func describe(e index.EncoderInfo) string {
-	if e.Description != "" {
-		return e.Description
-	}
-	return "another encoder"
+	return sp, false, err
 }
 
 // pipeline is one run of Run: a producer lists tasks in batches, workers
@@ -271,15 +248,26 @@ func describe(e index.EncoderInfo) string {
 // in order, and three stages store the items and embed them at the same
 // time, then store the vectors, each batch in turn.
 type pipeline struct {
-	db    *index.DB
-	space *index.Space
-	emb   *encoder.Embedder
+	db    index.Store
+	space index.SpaceStore
+	emb   encoder.Encoder
 	res   int
 	opts  Options
 	src   *source
 	sum   *Summary
 
 	embedTime time.Duration
+	skipMu    sync.Mutex // serializes OnSkip
+}
+
+// skip reports a skipped image.
+func (p *pipeline) skip(source string, reason error) {
+	if p.opts.OnSkip == nil {
+		return
+	}
+	p.skipMu.Lock()
+	defer p.skipMu.Unlock()
+	p.opts.OnSkip(source, reason.Error())
 }
 
 // prepared is a task made ready to store.
@@ -380,7 +368,7 @@ func (p *pipeline) run(ctx context.Context) error {
 		defer close(toEmbed)
 		defer close(toStore)
 		err := p.collect(ctx, input, jobs, toItems, toEmbed, toStore)
-		if errors.Is(err, errStrict) {
+		if errors.Is(err, ErrStrict) {
 			strictErr = err
 			stopInput(err)
 			return nil
@@ -408,7 +396,10 @@ func (p *pipeline) run(ctx context.Context) error {
 				if err != nil {
 					return err
 				}
-				b.vectors = vectors
+				b.todo, b.vectors, err = p.dropZeroVectors(b, vectors)
+				if err != nil {
+					return err
+				}
 			}
 			b.images = nil
 			close(b.embedded)
@@ -448,26 +439,48 @@ func (p *pipeline) run(ctx context.Context) error {
 	return strictErr
 }
 
+// dropZeroVectors leaves out of a batch the images the encoder mapped to a
+// zero vector, which a cosine space cannot hold: they are skipped with
+// the reason, and their items stay stored for other spaces.
+func (p *pipeline) dropZeroVectors(b *batch, vectors []float32) ([]int, []float32, error) {
+	dim := p.emb.Dim()
+	todo, kept := b.todo[:0:0], vectors[:0:0]
+	for k, pos := range b.todo {
+		v := vectors[k*dim : (k+1)*dim]
+		switch err := spaces.CheckVector(v); {
+		case errors.Is(err, spaces.ErrZeroVector):
+			if p.opts.Strict {
+				return nil, nil, &strictError{source: b.items[pos].Source, err: err}
+			}
+			b.skipped++
+			p.skip(b.items[pos].Source, err)
+			continue
+		case err != nil:
+			return nil, nil, fmt.Errorf("%s: %w", b.items[pos].Source, err)
+		}
+		todo = append(todo, pos)
+		kept = append(kept, v...)
+	}
+	return todo, kept, nil
+}
+
 // storeItems adds items to db, if any.
-func storeItems(ctx context.Context, db *index.DB, items []index.Item) ([]index.ItemID, int, error) {
+func storeItems(ctx context.Context, db index.Store, items []index.Item) ([]index.ItemID, int, error) {
 	if len(items) == 0 {
 		return nil, 0, nil
 	}
 	return db.AddItems(ctx, items)
 }
 
-// errStrict marks the error that stops a Strict run.
-var errStrict = errors.New("stopped at a bad image")
-
 // strictError is a bad image that stops a Strict run: it wraps the
-// image's own error, and errStrict.
+// image's own error, and ErrStrict.
 type strictError struct {
 	source string
 	err    error
 }
 
 func (e *strictError) Error() string   { return fmt.Sprintf("%s: %v", e.source, e.err) }
-func (e *strictError) Unwrap() []error { return []error{e.err, errStrict} }
+func (e *strictError) Unwrap() []error { return []error{e.err, ErrStrict} }
 
 // produce lists the source's tasks in batches: each batch goes to jobs,
 // in order, and each of its tasks to the workers.
@@ -539,9 +552,7 @@ func (p *pipeline) collect(ctx, input context.Context, jobs <-chan *job, toItems
 					return &strictError{source: j.tasks[i].source, err: r.err}
 				}
 				b.skipped++
-				if p.opts.OnSkip != nil {
-					p.opts.OnSkip(j.tasks[i].source, r.err.Error())
-				}
+				p.skip(j.tasks[i].source, r.err)
 			case !r.present:
 				b.items = append(b.items, r.item)
 				b.images = append(b.images, r.image)
@@ -586,7 +597,7 @@ func (p *pipeline) prepare(ctx context.Context, t task) prepared {
 	if t.res > 0 && (size.X != t.res || size.Y != t.res) {
 		return prepared{err: fmt.Errorf("%w: %d×%d pixels, not the %d×%d of the dataset folder's images", dataset.ErrBadImage, size.X, size.Y, t.res, t.res)}
 	}
-	hash := ContentHash(img)
+	hash := spaces.ContentHash(img)
 	if t.hash != nil && hash != *t.hash {
 		return prepared{err: ErrSourceChanged}
 	}
@@ -599,9 +610,9 @@ func (p *pipeline) prepare(ctx context.Context, t task) prepared {
 		return prepared{item: it, present: true}
 	}
 	if !found {
-		it = newItem(img, raw, hash, t.source, t.split, t.factors)
+		it = spaces.NewItem(img, spaces.Origin{Source: t.source, Split: t.split, Factors: t.factors, File: raw, Hash: &hash})
 	}
-	return prepared{item: it, image: atResolution(img, p.res)}
+	return prepared{item: it, image: spaces.AtResolution(img, p.res)}
 }
 
 // readImage reads and decodes the image file at path. It returns the
@@ -621,7 +632,7 @@ func readImage(path string, maxPixels int) (image.Image, []byte, error) {
 	}
 	var r io.Reader = f
 	var raw []byte
-	if info.Size() <= maxThumbnailFile {
+	if info.Size() <= spaces.MaxThumbnailFile {
 		raw, err = io.ReadAll(f)
 		if err != nil {
 			return nil, nil, err
@@ -633,12 +644,4 @@ func readImage(path string, maxPixels int) (image.Image, []byte, error) {
 		return nil, nil, err
 	}
 	return img, raw, nil
-}
-
-// atResolution returns img as the encoder takes it: res×res, opaque.
-func atResolution(img image.Image, res int) *image.RGBA {
-	if m, ok := img.(*image.RGBA); ok && m.Rect.Dx() == res && m.Rect.Dy() == res && opaque(m) {
-		return m
-	}
-	return dataset.Resize(img, res)
 }

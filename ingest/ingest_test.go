@@ -19,6 +19,7 @@ import (
 
 	"simsearch/dataset"
 	"simsearch/index"
+	"simsearch/spaces"
 )
 
 func TestRunSpecThenFolderGivesTheSameItems(t *testing.T) {
@@ -49,7 +50,7 @@ func TestRunSpecThenFolderGivesTheSameItems(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if item.Source != SpecSource(spec, 17) || item.Split != "train" || item.Labels["color"] != spec.Labels(17).Color {
+	if item.Source != spaces.SpecSource(spec, 17) || item.Split != "train" || item.Labels["color"] != spec.Labels(17).Color {
 		t.Errorf("item 17: %+v", item)
 	}
 	if item, _ := db.Item(35); item.Split != "val" {
@@ -119,7 +120,7 @@ func TestRunStoresWhatTheEncoderSees(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ContentHash(decode(t, thumb)) != ContentHash(spec.Image(i)) {
+		if spaces.ContentHash(decode(t, thumb)) != spaces.ContentHash(spec.Image(i)) {
 			t.Errorf("thumbnail %d is not the 64-pixel image", i)
 		}
 	}
@@ -371,7 +372,7 @@ func TestAddBatch(t *testing.T) {
 	for i := range items {
 		f := spec.Factors(i)
 		images[i] = spec.Image(i)
-		items[i] = NewItem(images[i], SpecSource(spec, i), "train", &f)
+		items[i] = spaces.NewItem(images[i], spaces.Origin{Source: spaces.SpecSource(spec, i), Split: "train", Factors: &f})
 	}
 	// Items 0 and 1 are stored already, 0 with a vector; 5 repeats 4.
 	if _, _, err := db.AddItems(context.Background(), items[:2]); err != nil {

@@ -14,6 +14,7 @@ import (
 	"simsearch/dataset"
 	"simsearch/encoder"
 	"simsearch/index"
+	"simsearch/spaces"
 )
 
 // The kill test re-runs the test binary as a child process that ingests
@@ -46,7 +47,7 @@ func runChild(path, checkpoint, source string) error {
 	if err != nil {
 		return err
 	}
-	_, err = Run(context.Background(), db, Options{Source: source, Space: "s", Encoder: model, BatchSize: 8})
+	_, err = Run(context.Background(), index.FileStore(db), Options{Source: source, Space: "s", Encoder: model, BatchSize: 8})
 	if closeErr := db.Close(); err == nil {
 		err = closeErr
 	}
@@ -164,7 +165,7 @@ func checkComplete(t *testing.T, path string, spec dataset.Spec) {
 		t.Fatal(err)
 	}
 	for i := range spec.N {
-		if !sources[SpecSource(spec, i)] {
+		if !sources[spaces.SpecSource(spec, i)] {
 			t.Errorf("item %d of the spec is missing", i)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"simsearch/dataset"
 	"simsearch/index"
+	"simsearch/spaces"
 )
 
 // task is one image to ingest: where to get it and what is known about it.
@@ -77,30 +78,6 @@ func openSource(ctx context.Context, text, split string) (*source, error) {
 		return nil, fmt.Errorf("%w: %s is not a file or folder, and not a valid generator spec: %w", ErrBadSource, text, err)
 	}
 	return specSource(spec, split), nil
-}
-
-// SpecSource returns the source text of item i of spec, as stored in its
-// item: the spec's canonical text, "#" and the index, such as
-// "shapes:n=64000,seed=1,res=64,val=0.375#17".
-func SpecSource(spec dataset.Spec, i int) string {
-	return spec.String() + "#" + strconv.Itoa(i)
-}
-
-// parseSpecSource reads a source written by SpecSource.
-func parseSpecSource(s string) (dataset.Spec, int, bool) {
-	at := strings.LastIndexByte(s, '#')
-	if at < 0 || !strings.HasPrefix(s, "shapes") {
-		return dataset.Spec{}, 0, false
-	}
-	spec, err := dataset.ParseSpec(s[:at])
-	if err != nil {
-		return dataset.Spec{}, 0, false
-	}
-	i, err := strconv.Atoi(s[at+1:])
-	if err != nil || i < 0 || i >= spec.N {
-		return dataset.Spec{}, 0, false
-	}
-	return spec, i, true
 }
 
 func specSource(spec dataset.Spec, split string) *source {
@@ -205,7 +182,7 @@ func datasetSource(dir, split string) (*source, error) {
 
 // storedSource re-reads, from their stored sources, the ordinary items of
 // the database that have no vector in space yet.
-func storedSource(db *index.DB, space *index.Space) (*source, error) {
+func storedSource(db index.Store, space index.SpaceStore) (*source, error) {
 	all, err := db.Select(index.Filter{})
 	if err != nil {
 		return nil, err
@@ -231,7 +208,7 @@ func storedSource(db *index.DB, space *index.Space) (*source, error) {
 // storedTask returns the task that re-reads item it from its source.
 func storedTask(it index.Item) task {
 	t := task{source: it.Source, split: it.Split, hash: &it.Hash}
-	if spec, i, ok := parseSpecSource(it.Source); ok {
+	if spec, i, ok := spaces.ParseSpecSource(it.Source); ok {
 		t.spec, t.specItem = &spec, i
 	} else {
 		t.path = it.Source

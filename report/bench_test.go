@@ -15,8 +15,9 @@ import (
 	"time"
 
 	"simsearch/dataset"
+	"simsearch/encoder"
 	"simsearch/index"
-	"simsearch/ingest"
+	"simsearch/spaces"
 )
 
 // benchDim is the dimension of the benchmark's synthetic space.
@@ -59,7 +60,7 @@ func envInt(name string, fallback int) int {
 // at 16 px with one space of noisyColourLocation vectors. The file is kept
 // at SIMSEARCH_REPORT_DB when set, so that a second benchmark run skips the
 // build.
-func benchDB(b *testing.B, n int) *index.DB {
+func benchDB(b *testing.B, n int) index.Store {
 	b.Helper()
 	path := os.Getenv("SIMSEARCH_REPORT_DB")
 	if path == "" {
@@ -76,7 +77,7 @@ func benchDB(b *testing.B, n int) *index.DB {
 		b.Fatal(err)
 	}
 	if space.Len() >= n {
-		return db
+		return index.FileStore(db)
 	}
 	spec := dataset.Spec{N: n, Seed: 11, Res: 16, ValFrac: 0.375}
 	start := time.Now()
@@ -88,8 +89,8 @@ func benchDB(b *testing.B, n int) *index.DB {
 			f := spec.Factors(i)
 			img := dataset.Render(f, spec.Res)
 			items = append(items, index.Item{
-				Source: ingest.SpecSource(spec, i), Hash: ingest.ContentHash(img), Split: spec.Split(i).String(),
-				Factors: ingest.FactorMap(f), Labels: ingest.LabelMap(f.Labels(spec.Res)),
+				Source: spaces.SpecSource(spec, i), Hash: spaces.ContentHash(img), Split: spec.Split(i).String(),
+				Factors: spaces.FactorMap(f), Labels: spaces.LabelMap(f.Labels(spec.Res)),
 			})
 			flat = append(flat, noisyColourLocation(img)...)
 		}
@@ -105,7 +106,7 @@ func benchDB(b *testing.B, n int) *index.DB {
 		b.Fatal(err)
 	}
 	b.Logf("built %d items and their HNSW graph in %s", n, time.Since(start).Round(time.Second))
-	return db
+	return index.FileStore(db)
 }
 
 // BenchmarkReport measures a whole report of one space of synthetic 128-d
@@ -121,10 +122,10 @@ func BenchmarkReport(b *testing.B) {
 	sample := envInt("SIMSEARCH_REPORT_QUERIES", 10_000)
 	db := benchDB(b, n)
 	synthetic := pixelEncoder{name: "noisy colour and location", res: 16, f: noisyColourLocation}
-	encoders := func(*index.Space) (Encoder, error) { return synthetic, nil }
-	// A first report stores the probe items, so that the timed ones do
+	encoders := func(index.SpaceStore) (encoder.Encoder, error) { return synthetic, nil }
+	// The probe items are stored first, so that every timed report does
 	// the same work.
-	if _, err := Run(context.Background(), db, Options{Queries: 1, GridQueries: -1, Augmentation: "C", Encoders: encoders}); err != nil {
+	if err := Prepare(context.Background(), db, Options{Augmentation: "C", Encoders: encoders}); err != nil {
 		b.Fatal(err)
 	}
 	results := map[string]*SpaceReport{}
@@ -138,7 +139,7 @@ func BenchmarkReport(b *testing.B) {
 			for b.Loop() {
 				var err error
 				r, err = Run(context.Background(), db, Options{
-					Queries: run.queries, Method: run.method, GridQueries: -1, Augmentation: "C", Encoders: encoders,
+					Queries: run.queries, Method: run.method, NoGrid: true, Augmentation: "C", Encoders: encoders,
 				})
 				if err != nil {
 					b.Fatal(err)

@@ -8,4 +8,9 @@ var (
 	// ErrOptions is returned for options that cannot make a report: too
 	// few sets, inconsistent thresholds, a database without spaces.
 	ErrOptions = errors.New("bad report options")
+
+	// ErrNoProbes is returned by Run when the probe items a measurement
+	// needs are not stored with vectors for the space: Prepare with the
+	// same options stores them.
+	ErrNoProbes = errors.New("probe images not prepared")
 )

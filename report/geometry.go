@@ -19,7 +19,8 @@ func Distance(u, v []float32) float64 {
 // point.
 type SetGeometry struct {
 	// Sets is the number of sets and Members the number of vectors in all.
-	Sets, Members int
+	Sets    int `json:"sets"`
+	Members int `json:"members"`
 	// Within is the mean distance between two members of the same set.
 	Within float64 `json:"within"`
 	// Between is the mean distance between members of different sets,

@@ -23,7 +23,7 @@ type itemLabels struct {
 	val   []index.ItemID
 }
 
-func loadItemLabels(ctx context.Context, db *index.DB) (*itemLabels, error) {
+func loadItemLabels(ctx context.Context, db index.Store) (*itemLabels, error) {
 	n := db.Len()
 	l := &itemLabels{values: make([][]int32, len(dataset.LabelNames)), probe: make([]bool, n)}
 	for i := range l.values {
@@ -84,19 +84,13 @@ type figureDiff struct {
 	diff   float64
 }
 
-// gridRow is one row of a neighbour grid: a query and its neighbours.
-type gridRow struct {
-	query      index.ItemID
-	neighbours []index.Result
-}
-
 // knnResult is the outcome of the k-NN measurement of a space.
 type knnResult struct {
 	accuracies   []LabelAccuracy
 	trust        Trust
 	exactDiffs   []figureDiff
 	queryVectors [][]float32
-	gridRows     []gridRow
+	grid         []GridQuery
 }
 
 // knnChunk is the number of queries between two progress reports.
@@ -109,7 +103,7 @@ const maxSampleVectors = 2000
 // measureKNN lets every validation item of the space (or a sample of
 // opts.Queries) query its k nearest training items, and scores each label's
 // majority vote.
-func measureKNN(ctx context.Context, space *index.Space, items *itemLabels, opts Options, progress func(string, int, int)) (knnResult, error) {
+func measureKNN(ctx context.Context, space index.SpaceStore, items *itemLabels, opts Options, progress func(string, int, int)) (knnResult, error) {
 	var res knnResult
 	has := func(id index.ItemID) bool { return space.Has(id) }
 	queries := slices.DeleteFunc(slices.Clone(items.val), func(id index.ItemID) bool { return !has(id) })
@@ -158,8 +152,10 @@ func measureKNN(ctx context.Context, space *index.Space, items *itemLabels, opts
 		}
 	}
 
-	for i := range min(opts.GridQueries, len(queries)) {
-		res.gridRows = append(res.gridRows, gridRow{queries[i], approx[i]})
+	if !opts.NoGrid {
+		for i := range min(opts.GridQueries, len(queries)) {
+			res.grid = append(res.grid, GridQuery{Query: queries[i], Neighbours: approx[i]})
+		}
 	}
 	for _, id := range queries[:min(len(queries), maxSampleVectors)] {
 		v, err := space.Vector(id)
@@ -215,7 +211,7 @@ const marginTolerance = 1e-5
 
 // measureGroup reads the vectors of a probe group and measures its sets:
 // diameters exactly, margins from index queries restricted to the group.
-func measureGroup(ctx context.Context, space *index.Space, group *probeGroup, opts Options, rng *rand.Rand) (groupMeasure, error) {
+func measureGroup(ctx context.Context, space index.SpaceStore, group *probeGroup, opts Options, rng *rand.Rand) (groupMeasure, error) {
 	var m groupMeasure
 	var ids []index.ItemID
 	setOf := map[index.ItemID]int{}
@@ -281,41 +277,49 @@ func (m groupMeasure) exactDiffs(name string) []figureDiff {
 	}
 }
 
-// distanceSample holds within-set and between-set distances of one group,
-// for the distance plot.
-type distanceSample struct {
-	name            string
-	within, between []float64
-}
-
-// maxPlotDistances caps the distances of each kind drawn per group.
+// maxPlotDistances caps the distances of each kind sampled per group.
 const maxPlotDistances = 5000
 
-// sample draws the group's within-set and between-set distances.
-func (m groupMeasure) sample(name string) distanceSample {
+// distribution describes the group's within-set and between-set distances
+// by their percentiles.
+func (m groupMeasure) distribution(name string) DistanceDistribution {
 	rng := rand.New(rand.NewPCG(uint64(len(m.vectors)), 0x91e7))
-	s := distanceSample{name: name}
+	var within, between []float64
 	for _, set := range m.sets {
 		for a := range set {
 			for b := a + 1; b < len(set); b++ {
-				s.within = append(s.within, Distance(m.vectors[set[a]], m.vectors[set[b]]))
+				within = append(within, Distance(m.vectors[set[a]], m.vectors[set[b]]))
 			}
 		}
 	}
-	if len(s.within) > maxPlotDistances {
-		rng.Shuffle(len(s.within), func(i, j int) { s.within[i], s.within[j] = s.within[j], s.within[i] })
-		s.within = s.within[:maxPlotDistances]
+	if len(within) > maxPlotDistances {
+		rng.Shuffle(len(within), func(i, j int) { within[i], within[j] = within[j], within[i] })
+		within = within[:maxPlotDistances]
 	}
-	if len(m.sets) < 2 {
-		return s
-	}
-	for len(s.between) < maxPlotDistances {
-		a, b := rng.IntN(len(m.sets)), rng.IntN(len(m.sets))
-		if a == b {
-			continue
+	if len(m.sets) >= 2 {
+		for len(between) < maxPlotDistances {
+			a, b := rng.IntN(len(m.sets)), rng.IntN(len(m.sets))
+			if a == b {
+				continue
+			}
+			sa, sb := m.sets[a], m.sets[b]
+			between = append(between, Distance(m.vectors[sa[rng.IntN(len(sa))]], m.vectors[sb[rng.IntN(len(sb))]]))
 		}
-		sa, sb := m.sets[a], m.sets[b]
-		s.between = append(s.between, Distance(m.vectors[sa[rng.IntN(len(sa))]], m.vectors[sb[rng.IntN(len(sb))]]))
 	}
-	return s
+	return DistanceDistribution{Group: name, Within: percentiles(within), Between: percentiles(between)}
+}
+
+// percentiles returns the 0th to 100th percentiles of values (nearest
+// rank), or nil for none.
+func percentiles(values []float64) []float64 {
+	if len(values) == 0 {
+		return nil
+	}
+	sorted := slices.Clone(values)
+	slices.Sort(sorted)
+	out := make([]float64, 101)
+	for q := range out {
+		out[q] = sorted[min(len(sorted)-1, q*len(sorted)/100)]
+	}
+	return out
 }

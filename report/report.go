@@ -3,7 +3,6 @@ package report
 import (
 	"context"
 	"fmt"
-	"image"
 	"math"
 	"math/rand/v2"
 	"time"
@@ -11,146 +10,33 @@ import (
 	"simsearch/dataset"
 	"simsearch/encoder"
 	"simsearch/index"
+	"simsearch/spaces"
 )
 
 // FormatVersion is the version of report.json's layout.
-const FormatVersion = 1
+const FormatVersion = 2
 
-// Options configure Run. Zero fields take the defaults named in their
-// comments; DefaultOptions returns them.
-type Options struct {
-	// Spaces names the spaces to measure, in the order of the report; empty
-	// means every space of the file, sorted by name.
-	Spaces []string
-	// K is the number of neighbours of a k-NN vote; 0 means 10.
-	K int
-	// Queries caps the validation items that query the training items;
-	// 0 means all of them.
-	Queries int
-	// Bases is the number of invariance sets per factor intervention (base
-	// items); 0 means 400.
-	Bases int
-	// Variants is the number of members of an intervention set (the shape
-	// intervention always has the three shapes); 0 means 8.
-	Variants int
-	// OrbitSets is the number of augmentation orbits; 0 means 200. Negative
-	// measures no orbits.
-	OrbitSets int
-	// OrbitSize is the number of augmentations of one image in an orbit;
-	// 0 means 8.
-	OrbitSize int
-	// Augmentation makes the orbits of every space ("A", "B", "C" or
-	// primitives); empty means each space's own training augmentation, and
-	// no orbits for spaces trained without one.
-	Augmentation string
-	// Thresholds turn measurements into verdicts; the zero value means
-	// DefaultThresholds.
-	Thresholds Thresholds
-	// Exact recomputes every figure that comes from the index by brute
-	// force and reports the largest difference.
-	Exact bool
-	// Ef is the HNSW search breadth; 0 means the space's default.
-	Ef int
-	// Method is how neighbours are found: index.Auto (the zero value) lets
-	// the index choose per query, index.Exact scans every vector (the
-	// brute-force baseline), index.HNSW always walks the graph.
-	Method index.Method
-	// Seed draws the probe items, the orbits' augmentations and the sampled
-	// queries; 0 means 1.
-	Seed uint64
-	// GridQueries is the number of validation queries drawn in each space's
-	// neighbour grid; 0 means 8, negative draws none.
-	GridQueries int
-	// Encoders returns the encoder that embeds a space's probe items; nil
-	// means the encoder stored in the space.
-	Encoders func(*index.Space) (Encoder, error)
-	// Progress, if not nil, is called as each stage advances.
-	Progress func(Progress)
-}
-
-// DefaultOptions returns the options the zero value stands for.
-func DefaultOptions() Options {
-	return Options{
-		K: 10, Bases: 400, Variants: 8, OrbitSets: 200, OrbitSize: 8,
-		Thresholds: DefaultThresholds(), Seed: 1, GridQueries: 8,
-	}
-}
-
-func (o Options) withDefaults() Options {
-	d := DefaultOptions()
-	if o.K <= 0 {
-		o.K = d.K
-	}
-	if o.Bases <= 0 {
-		o.Bases = d.Bases
-	}
-	if o.Variants <= 0 {
-		o.Variants = d.Variants
-	}
-	if o.OrbitSets == 0 {
-		o.OrbitSets = d.OrbitSets
-	}
-	if o.OrbitSize <= 0 {
-		o.OrbitSize = d.OrbitSize
-	}
-	if o.Thresholds == (Thresholds{}) {
-		o.Thresholds = d.Thresholds
-	}
-	if o.Seed == 0 {
-		o.Seed = d.Seed
-	}
-	if o.GridQueries == 0 {
-		o.GridQueries = d.GridQueries
-	}
-	return o
-}
-
-func (o Options) validate() error {
-	switch {
-	case o.Variants < 2:
-		return fmt.Errorf("%w: an intervention set needs at least 2 variants, not %d", ErrOptions, o.Variants)
-	case o.OrbitSets > 0 && o.OrbitSize < 2:
-		return fmt.Errorf("%w: an orbit needs at least 2 augmentations, not %d", ErrOptions, o.OrbitSize)
-	case o.Bases < 2:
-		return fmt.Errorf("%w: interventions need at least 2 sets, not %d", ErrOptions, o.Bases)
-	case o.OrbitSets == 1:
-		return fmt.Errorf("%w: orbits need at least 2 sets, not 1", ErrOptions)
-	}
-	if err := o.Thresholds.Validate(); err != nil {
-		return fmt.Errorf("%w: %w", ErrOptions, err)
-	}
-	return nil
-}
-
-// Encoder embeds images for a space: the space's own encoder, or in tests
-// any function of the pixels.
-type Encoder interface {
-	// Res is the side of the square images Embed takes.
-	Res() int
-	// Info describes the encoder, for the report and the theory's
-	// predictions.
-	Info() encoder.Info
-	// Embed returns one vector per image.
-	Embed(ctx context.Context, images []*image.RGBA) ([][]float32, error)
-}
-
-// Progress reports a stage of Run.
+// Progress reports a stage of Prepare or Run.
 type Progress struct {
 	// Space is the space being measured; Stage what is being done
-	// ("load", "k-NN", "probes", "interventions", "orbits").
+	// ("probes", "load vectors and graph", "k-NN", "interventions",
+	// "orbits").
 	Space, Stage string
 	// Done and Total count the stage's steps; Total is 0 when unknown.
 	Done, Total int
 }
 
 // Report is the outcome of Run: what each space is invariant and sensitive
-// to. Its JSON form is report.json.
+// to, as plain data. Its JSON form is report.json; package report/render
+// draws it as Markdown and pictures.
 type Report struct {
-	FormatVersion int            `json:"format_version"`
-	Database      string         `json:"database"`
-	Items         map[string]int `json:"items"`
-	Settings      Settings       `json:"settings"`
-	Spaces        []*SpaceReport `json:"spaces"`
+	FormatVersion int `json:"format_version"`
+	// Database is the store's path.
+	Database string `json:"database"`
+	// Items counts the ordinary items by split.
+	Items    map[string]int `json:"items"`
+	Settings Settings       `json:"settings"`
+	Spaces   []*SpaceReport `json:"spaces"`
 }
 
 // Settings are the options a report was made with.
@@ -187,39 +73,59 @@ type SpaceReport struct {
 	Verdicts []FactorVerdict `json:"verdicts"`
 	// Trust says how far the approximate figures can be trusted.
 	Trust Trust `json:"trust"`
+	// Grid holds the queries of the neighbour grid: validation items and
+	// their nearest training items, nearest first.
+	Grid []GridQuery `json:"grid,omitempty"`
+	// Distances holds, per probe group, the distribution of distances
+	// within and between its sets.
+	Distances []DistanceDistribution `json:"distances,omitempty"`
 	// Seconds is the time the space's measurements took, StageSeconds its
 	// parts by stage ("k-NN", "interventions", ...).
 	Seconds      float64            `json:"seconds"`
 	StageSeconds map[string]float64 `json:"stage_seconds"`
+}
 
-	// Pictures, rendered as PNG for WriteFiles: the neighbour grid of
-	// validation queries and the distance distributions.
-	neighbourGrid []byte
-	distancePlot  []byte
-	// distances keeps the samples behind distancePlot.
-	distances []distanceSample
+// Agreement counts the factors whose verdict the theory predicts, and
+// those among them whose verdict is the predicted one.
+func (sr *SpaceReport) Agreement() (agree, predicted int) {
+	for _, v := range sr.Verdicts {
+		if v.Predicted != NoVerdict {
+			predicted++
+			if v.Predicted == v.Verdict {
+				agree++
+			}
+		}
+	}
+	return agree, predicted
+}
+
+// Groups is the geometry of a collection of probe sets with its summary
+// figures: the part that interventions and orbits share.
+type Groups struct {
+	SetGeometry
+	MeanDiameter   float64 `json:"mean_diameter"`
+	MeanMargin     float64 `json:"mean_margin"`
+	SeparatedShare float64 `json:"separated_share"`
+	AllSeparated   bool    `json:"all_separated"`
+}
+
+func newGroups(g SetGeometry) Groups {
+	return Groups{SetGeometry: g, MeanDiameter: mean(g.Diameters), MeanMargin: mean(g.Margins),
+		SeparatedShare: g.SeparatedShare(), AllSeparated: g.AllSeparated()}
 }
 
 // Intervention is the geometry of the sets of one factor intervention:
 // each set holds items equal but in that factor.
 type Intervention struct {
 	Factor string `json:"factor"`
-	SetGeometry
-	MeanDiameter   float64 `json:"mean_diameter"`
-	MeanMargin     float64 `json:"mean_margin"`
-	SeparatedShare float64 `json:"separated_share"`
-	AllSeparated   bool    `json:"all_separated"`
+	Groups
 }
 
 // Orbit is the geometry of augmentation orbits: each set holds augmented
 // views of one image, the positive pairs of contrastive training.
 type Orbit struct {
 	Augmentation string `json:"augmentation"`
-	SetGeometry
-	MeanDiameter   float64 `json:"mean_diameter"`
-	MeanMargin     float64 `json:"mean_margin"`
-	SeparatedShare float64 `json:"separated_share"`
-	AllSeparated   bool    `json:"all_separated"`
+	Groups
 	// Alignment is E‖f(x) − f(x⁺)‖² over the orbits' pairs; Uniformity is
 	// log E exp(−2‖f(x) − f(y)‖²) over validation items (orbit members
 	// when the space has none).
@@ -264,49 +170,135 @@ type Trust struct {
 	MarginAgreement float64 `json:"margin_agreement,omitempty"`
 }
 
+// GridQuery is one row of a neighbour grid: a query item and its
+// neighbours, nearest first.
+type GridQuery struct {
+	Query      index.ItemID   `json:"query"`
+	Neighbours []index.Result `json:"neighbours"`
+}
+
+// DistanceDistribution describes the distances of one probe group:
+// Within[q] and Between[q] are the q-th percentiles (q = 0 … 100) of the
+// distances between two members of one set and between members of two
+// sets, from up to maxPlotDistances samples of each.
+type DistanceDistribution struct {
+	Group   string    `json:"group"`
+	Within  []float64 `json:"within_percentiles"`
+	Between []float64 `json:"between_percentiles"`
+}
+
 // maxTrustQueries is how many k-NN queries are checked against exact search
 // when Options.Exact is not set: recall@10 over 3,000 neighbours, within
 // about ±0.01 of the recall over every query.
 const maxTrustQueries = 300
 
-// Run measures the spaces of db. It adds probe items (the intervention and
-// orbit sets, kept in the file with set ids and left out of ordinary
-// queries) and their vectors to every space measured, so db must be
-// writable; a second run with the same options reuses them.
-func Run(ctx context.Context, db *index.DB, opts Options) (*Report, error) {
-	opts = opts.withDefaults()
-	if err := opts.validate(); err != nil {
+// encoderOf returns the encoder that embeds a space's probes.
+func encoderOf(space index.SpaceStore, opts Options) (encoder.Encoder, error) {
+	if opts.Encoders != nil {
+		return opts.Encoders(space)
+	}
+	return spaces.OpenEncoder(space)
+}
+
+// Prepare stores the probe items that Run with the same options needs
+// (the intervention and orbit sets, kept with set ids and left out of
+// ordinary queries) and their vectors in every space to measure, embedded
+// with each space's encoder. Items and vectors stored by an earlier
+// Prepare are kept, so a second one only checks. st must be writable;
+// Run then only reads.
+func Prepare(ctx context.Context, st index.Store, opts Options) error {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return err
+	}
+	names, err := opts.spaceNames(st)
+	if err != nil {
+		return err
+	}
+	w := &probeWriter{st: st}
+	for _, name := range names {
+		if err := prepareSpace(ctx, st, w, name, opts); err != nil {
+			return fmt.Errorf("space %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func prepareSpace(ctx context.Context, st index.Store, w *probeWriter, name string, opts Options) error {
+	space, err := st.Space(name)
+	if err != nil {
+		return err
+	}
+	enc, err := encoderOf(space, opts)
+	if err != nil {
+		return err
+	}
+	defer enc.Close()
+	progress := func(done, total int) {
+		if opts.Progress != nil {
+			opts.Progress(Progress{Space: name, Stage: "probes", Done: done, Total: total})
+		}
+	}
+	aug := opts.orbitAugmentation(enc.Info())
+	total := len(dataset.AllFactors)
+	if aug != "" {
+		total++
+	}
+	for i, factor := range dataset.AllFactors {
+		progress(i, total)
+		if err := w.store(ctx, space, enc, interventionImages(factor, enc.Res(), opts)); err != nil {
+			return err
+		}
+	}
+	if aug != "" {
+		progress(len(dataset.AllFactors), total)
+		p, err := orbitImages(aug, enc.Res(), opts)
+		if err != nil {
+			return err
+		}
+		if err := w.store(ctx, space, enc, p); err != nil {
+			return err
+		}
+	}
+	progress(total, total)
+	return nil
+}
+
+// Run measures the spaces of st from what it stores: the items' labels,
+// the spaces' vectors, and the probe items that Prepare with the same
+// options stored (a missing group is an error wrapping ErrNoProbes). It
+// only reads, so it runs beside other readers of the store.
+func Run(ctx context.Context, st index.Store, opts Options) (*Report, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
 		return nil, err
 	}
-	names := opts.Spaces
-	if len(names) == 0 {
-		var err error
-		if names, err = db.SpaceNames(); err != nil {
-			return nil, err
-		}
-		if len(names) == 0 {
-			return nil, fmt.Errorf("%w: %s has no space to report on; ingest images into one first", ErrOptions, db.Path())
-		}
+	names, err := opts.spaceNames(st)
+	if err != nil {
+		return nil, err
+	}
+	orbitSets := opts.OrbitSets
+	if opts.NoOrbits {
+		orbitSets = 0
 	}
 	r := &Report{
 		FormatVersion: FormatVersion,
-		Database:      db.Path(),
-		Items:         db.SplitCounts(),
+		Database:      st.Path(),
+		Items:         st.SplitCounts(),
 		Settings: Settings{
 			K: opts.K, Queries: opts.Queries, Bases: opts.Bases, Variants: opts.Variants,
-			OrbitSets: max(opts.OrbitSets, 0), OrbitSize: opts.OrbitSize, Augmentation: opts.Augmentation,
+			OrbitSets: orbitSets, OrbitSize: opts.OrbitSize, Augmentation: opts.Augmentation,
 			Exact: opts.Exact, Ef: opts.Ef, Method: opts.Method.String(), Seed: opts.Seed, Thresholds: opts.Thresholds,
 		},
 	}
 	// Items counts the ordinary items: the probes depend on the options.
 	delete(r.Items, index.SplitProbe)
-	items, err := loadItemLabels(ctx, db)
+	items, err := loadItemLabels(ctx, st)
 	if err != nil {
 		return nil, err
 	}
-	probes := newProbeStore(db)
 	for _, name := range names {
-		sr, err := measureSpace(ctx, db, name, items, probes, opts)
+		sr, err := measureSpace(ctx, st, name, items, opts)
 		if err != nil {
 			return nil, fmt.Errorf("space %s: %w", name, err)
 		}
@@ -315,52 +307,61 @@ func Run(ctx context.Context, db *index.DB, opts Options) (*Report, error) {
 	return r, nil
 }
 
+// stageClock times the stages of one space's measurement and reports
+// them to Options.Progress.
+type stageClock struct {
+	space   string
+	opts    Options
+	seconds map[string]float64
+	stage   string
+	start   time.Time
+}
+
+func (c *stageClock) progress(stage string, done, total int) {
+	if stage != c.stage {
+		if c.stage != "" {
+			c.seconds[c.stage] += time.Since(c.start).Seconds()
+		}
+		c.stage, c.start = stage, time.Now()
+	}
+	if c.opts.Progress != nil && stage != "" {
+		c.opts.Progress(Progress{Space: c.space, Stage: stage, Done: done, Total: total})
+	}
+}
+
 // measureSpace makes the report of one space.
-func measureSpace(ctx context.Context, db *index.DB, name string, items *itemLabels, probes *probeStore, opts Options) (*SpaceReport, error) {
+func measureSpace(ctx context.Context, st index.Store, name string, items *itemLabels, opts Options) (*SpaceReport, error) {
 	start := time.Now()
-	space, err := db.Space(name)
+	space, err := st.Space(name)
 	if err != nil {
 		return nil, err
 	}
-	enc, err := spaceEncoder(space, opts)
+	info, res, err := spaceEncoderInfo(space, opts)
 	if err != nil {
 		return nil, err
 	}
-	stageSeconds := map[string]float64{}
-	stageName, stageStart := "", time.Now()
-	progress := func(stage string, done, total int) {
-		if stage != stageName {
-			if stageName != "" {
-				stageSeconds[stageName] += time.Since(stageStart).Seconds()
-			}
-			stageName, stageStart = stage, time.Now()
-		}
-		if opts.Progress != nil && stage != "" {
-			opts.Progress(Progress{Space: name, Stage: stage, Done: done, Total: total})
-		}
-	}
-	progress("load vectors and graph", 0, 0)
+	clock := &stageClock{space: name, opts: opts, seconds: map[string]float64{}}
+	clock.progress("load vectors and graph", 0, 0)
 	if err := space.Load(ctx); err != nil {
 		return nil, err
 	}
-	sr := &SpaceReport{Name: name, Encoder: enc.Info(), Vectors: items.ordinary(space.Items())}
+	sr := &SpaceReport{Name: name, Encoder: info, Vectors: items.ordinary(space.Items())}
 	rng := rand.New(rand.NewPCG(opts.Seed, 0x5ace))
 
-	knn, err := measureKNN(ctx, space, items, opts, progress)
+	knn, err := measureKNN(ctx, space, items, opts, clock.progress)
 	if err != nil {
 		return nil, err
 	}
-	sr.KNN = knn.accuracies
-	sr.Trust = knn.trust
+	sr.KNN, sr.Trust, sr.Grid = knn.accuracies, knn.trust, knn.grid
 
 	exactDiffs := knn.exactDiffs
 	var marginSets, marginAgree int
-	for _, factor := range dataset.AllFactors {
+	for i, factor := range dataset.AllFactors {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		progress("interventions", int(factor), len(dataset.AllFactors))
-		group, err := probes.interventions(ctx, space, enc, factor, opts)
+		clock.progress("interventions", i, len(dataset.AllFactors))
+		group, err := findGroup(st, space, interventionImages(factor, res, opts).name)
 		if err != nil {
 			return nil, err
 		}
@@ -368,28 +369,23 @@ func measureSpace(ctx context.Context, db *index.DB, name string, items *itemLab
 		if err != nil {
 			return nil, err
 		}
-		sr.Interventions = append(sr.Interventions, Intervention{
-			Factor: factor.String(), SetGeometry: m.geometry,
-			MeanDiameter: mean(m.geometry.Diameters), MeanMargin: mean(m.geometry.Margins),
-			SeparatedShare: m.geometry.SeparatedShare(), AllSeparated: m.geometry.AllSeparated(),
-		})
-		sr.distances = append(sr.distances, m.sample(factor.String()))
+		sr.Interventions = append(sr.Interventions, Intervention{Factor: factor.String(), Groups: newGroups(m.geometry)})
+		sr.Distances = append(sr.Distances, m.distribution(factor.String()))
 		if opts.Exact {
 			exactDiffs = append(exactDiffs, m.exactDiffs(factor.String())...)
 			marginSets += m.geometry.Sets
 			marginAgree += m.marginAgreement
 		}
 	}
+	clock.progress("interventions", len(dataset.AllFactors), len(dataset.AllFactors))
 
-	progress("interventions", len(dataset.AllFactors), len(dataset.AllFactors))
-
-	augmentation := opts.Augmentation
-	if augmentation == "" {
-		augmentation = sr.Encoder.Augmentation
-	}
-	if opts.OrbitSets > 0 && augmentation != "" && augmentation != "none" {
-		progress("orbits", 0, 0)
-		group, err := probes.orbits(ctx, space, enc, augmentation, opts)
+	if aug := opts.orbitAugmentation(info); aug != "" {
+		clock.progress("orbits", 0, 0)
+		p, err := orbitImages(aug, res, opts)
+		if err != nil {
+			return nil, err
+		}
+		group, err := findGroup(st, space, p.name)
 		if err != nil {
 			return nil, err
 		}
@@ -403,16 +399,14 @@ func measureSpace(ctx context.Context, db *index.DB, name string, items *itemLab
 		}
 		g := m.geometry
 		sr.Orbit = &Orbit{
-			Augmentation: group.augmentation, SetGeometry: g,
-			MeanDiameter: mean(g.Diameters), MeanMargin: mean(g.Margins),
-			SeparatedShare: g.SeparatedShare(), AllSeparated: g.AllSeparated(),
+			Augmentation: p.augmentation, Groups: newGroups(g),
 			Alignment:  Alignment(m.vectors, m.sets),
 			Uniformity: Uniformity(sample, rng),
 			FeatureStd: FeatureStd(sample),
 			UniformStd: 1 / math.Sqrt(float64(space.Dim())),
 		}
 		sr.Orbit.Collapsed = sr.Orbit.FeatureStd < sr.Orbit.UniformStd/5
-		sr.distances = append(sr.distances, m.sample("orbit "+group.augmentation))
+		sr.Distances = append(sr.Distances, m.distribution("orbit "+p.augmentation))
 		if opts.Exact {
 			exactDiffs = append(exactDiffs, m.exactDiffs("orbit")...)
 			marginSets += g.Sets
@@ -420,7 +414,6 @@ func measureSpace(ctx context.Context, db *index.DB, name string, items *itemLab
 		}
 	}
 
-	progress("pictures", 0, 0)
 	sr.Verdicts = judge(sr, opts.Thresholds)
 	if opts.Exact {
 		sr.Trust.Exact = true
@@ -433,18 +426,22 @@ func measureSpace(ctx context.Context, db *index.DB, name string, items *itemLab
 			sr.Trust.MarginAgreement = float64(marginAgree) / float64(marginSets)
 		}
 	}
-	if opts.GridQueries > 0 && len(knn.gridRows) > 0 {
-		if sr.neighbourGrid, err = neighbourGrid(db, name, knn.gridRows); err != nil {
-			return nil, err
-		}
-	}
-	if sr.distancePlot, err = distancePlot(name, sr.distances); err != nil {
-		return nil, err
-	}
-	progress("", 0, 0)
-	sr.StageSeconds = stageSeconds
+	clock.progress("", 0, 0)
+	sr.StageSeconds = clock.seconds
 	sr.Seconds = time.Since(start).Seconds()
 	return sr, nil
+}
+
+// spaceEncoderInfo returns the description and resolution of a space's
+// encoder, without running it: Options.Encoders' encoder, or what the
+// space stores.
+func spaceEncoderInfo(space index.SpaceStore, opts Options) (encoder.Info, int, error) {
+	enc, err := encoderOf(space, opts)
+	if err != nil {
+		return encoder.Info{}, 0, err
+	}
+	defer enc.Close()
+	return enc.Info(), enc.Res(), nil
 }
 
 // judge gives the verdicts of a space from its measurements.
@@ -470,37 +467,6 @@ func scoreOf(s *float64) float64 {
 		return math.NaN()
 	}
 	return *s
-}
-
-// spaceEncoder returns the encoder that embeds the space's probes.
-func spaceEncoder(space *index.Space, opts Options) (Encoder, error) {
-	if opts.Encoders != nil {
-		return opts.Encoders(space)
-	}
-	stored, err := space.Encoder()
-	if err != nil {
-		return nil, err
-	}
-	m, err := encoder.Decode(stored.Checkpoint)
-	if err != nil {
-		return nil, fmt.Errorf("the encoder stored in the space: %w", err)
-	}
-	if err := space.CheckEncoder(m.ID()); err != nil {
-		return nil, err
-	}
-	return modelEncoder{m, m.NewEmbedder(encoder.EmbedOptions{})}, nil
-}
-
-// modelEncoder is an Encoder backed by an encoder.Model.
-type modelEncoder struct {
-	model    *encoder.Model
-	embedder *encoder.Embedder
-}
-
-func (e modelEncoder) Res() int           { return e.model.Res() }
-func (e modelEncoder) Info() encoder.Info { return e.model.Info() }
-func (e modelEncoder) Embed(ctx context.Context, images []*image.RGBA) ([][]float32, error) {
-	return e.embedder.Embed(ctx, images)
 }
 
 func mean(xs []float64) float64 {

@@ -3,19 +3,22 @@ package report
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"flag"
+	"fmt"
 	"image"
 	"image/png"
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
+	"regexp"
 	"testing"
 
 	"simsearch/dataset"
 	"simsearch/encoder"
 	"simsearch/index"
-	"simsearch/ingest"
+	"simsearch/spaces"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -28,7 +31,12 @@ type pixelEncoder struct {
 	f    func(img *image.RGBA) []float32
 }
 
-func (e pixelEncoder) Res() int { return e.res }
+func (e pixelEncoder) Res() int           { return e.res }
+func (e pixelEncoder) Dim() int           { return 3 }
+func (e pixelEncoder) ID() string         { return e.name }
+func (e pixelEncoder) String() string     { return e.name }
+func (e pixelEncoder) Checkpoint() []byte { return nil }
+func (e pixelEncoder) Close() error       { return nil }
 func (e pixelEncoder) Info() encoder.Info {
 	return encoder.Info{Objective: encoder.Objective(e.name), Res: e.res, Dim: 3, Seed: 1}
 }
@@ -88,14 +96,21 @@ func centroidVector(img *image.RGBA) []float32 {
 
 // syntheticDB makes a database of generated items with one space per
 // encoder, vectors computed by the encoder from the pixels.
-func syntheticDB(t *testing.T, encoders ...pixelEncoder) *index.DB {
+func syntheticDB(t *testing.T, encoders ...pixelEncoder) index.Store {
+	t.Helper()
+	return syntheticDBAt(t, filepath.Join(t.TempDir(), "synthetic.db"), encoders...)
+}
+
+// syntheticDBAt makes the database of syntheticDB at path.
+func syntheticDBAt(t *testing.T, path string, encoders ...pixelEncoder) index.Store {
 	t.Helper()
 	ctx := context.Background()
-	db, err := index.Open(filepath.Join(t.TempDir(), "synthetic.db"), index.Options{Workers: 1})
+	db, err := index.Open(path, index.Options{Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	st := index.FileStore(db)
 	spec := dataset.Spec{N: 900, Seed: 3, Res: 32, ValFrac: 1.0 / 3}
 	t.Logf("items of %s", spec)
 	var items []index.Item
@@ -107,7 +122,7 @@ func syntheticDB(t *testing.T, encoders ...pixelEncoder) *index.DB {
 			t.Fatal(err)
 		}
 		f := spec.Factors(i)
-		items = append(items, ingest.NewItem(img, ingest.SpecSource(spec, i), spec.Split(i).String(), &f))
+		items = append(items, spaces.NewItem(img, spaces.Origin{Source: spaces.SpecSource(spec, i), Split: spec.Split(i).String(), Factors: &f}))
 		images = append(images, img)
 	}
 	ids, _, err := db.AddItems(ctx, items)
@@ -128,7 +143,37 @@ func syntheticDB(t *testing.T, encoders ...pixelEncoder) *index.DB {
 			t.Fatal(err)
 		}
 	}
-	return db
+	return st
+}
+
+// measure prepares the probes of opts, then runs the report.
+func measure(t *testing.T, st index.Store, opts Options) *Report {
+	t.Helper()
+	if err := Prepare(context.Background(), st, opts); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Run(context.Background(), st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// stable zeroes the figures of r that vary from run to run (times).
+func stable(r *Report) *Report {
+	for _, sr := range r.Spaces {
+		sr.Seconds, sr.StageSeconds = 0, nil
+	}
+	return r
+}
+
+func jsonOf(t *testing.T, r *Report) []byte {
+	t.Helper()
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(b, '\n')
 }
 
 var (
@@ -139,7 +184,7 @@ var (
 func smallOptions(encoders ...pixelEncoder) Options {
 	return Options{
 		Bases: 40, Variants: 4, OrbitSets: 20, OrbitSize: 4, Augmentation: "A", Seed: 5,
-		Encoders: func(s *index.Space) (Encoder, error) {
+		Encoders: func(s index.SpaceStore) (encoder.Encoder, error) {
 			for _, e := range encoders {
 				if e.name == s.Name() {
 					return e, nil
@@ -160,10 +205,7 @@ func verdicts(sr *SpaceReport) map[string]Verdict {
 
 func TestSyntheticSpacesGetTheirVerdicts(t *testing.T) {
 	db := syntheticDB(t, colourOnly, locationOnly)
-	r, err := Run(context.Background(), db, smallOptions(colourOnly, locationOnly))
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := measure(t, db, smallOptions(colourOnly, locationOnly))
 	want := map[string]map[string]Verdict{
 		// Colour alone: every other factor is ignored exactly.
 		"colour-only": {"shape": Invariant, "color": Sensitive, "location": Invariant, "size": Invariant, "rotation": Invariant},
@@ -201,10 +243,7 @@ func TestIndexMarginsAgreeWithExactOnes(t *testing.T) {
 	db := syntheticDB(t, locationOnly)
 	opts := smallOptions(locationOnly)
 	opts.Exact = true
-	r, err := Run(context.Background(), db, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := measure(t, db, opts)
 	trust := r.Spaces[0].Trust
 	if !trust.Exact || trust.MarginAgreement < 0.99 {
 		t.Fatalf("margins agree on %.3f of sets, want at least 0.99", trust.MarginAgreement)
@@ -220,40 +259,77 @@ func TestIndexMarginsAgreeWithExactOnes(t *testing.T) {
 func TestSecondRunReusesProbes(t *testing.T) {
 	db := syntheticDB(t, colourOnly)
 	opts := smallOptions(colourOnly)
-	first, err := Run(context.Background(), db, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	first := measure(t, db, opts)
 	items := db.Len()
-	second, err := Run(context.Background(), db, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	second := measure(t, db, opts)
 	if db.Len() != items {
 		t.Fatalf("the second report added %d items", db.Len()-items)
 	}
-	var a, b bytes.Buffer
-	first.WriteMarkdown(&a)
-	second.WriteMarkdown(&b)
-	if a.String() != b.String() {
-		t.Fatalf("the second report differs from the first:\n%s\n----\n%s", a.String(), b.String())
+	if a, b := jsonOf(t, stable(first)), jsonOf(t, stable(second)); !bytes.Equal(a, b) {
+		t.Fatalf("the second report differs from the first:\n%s\n----\n%s", a, b)
 	}
 }
 
-func TestReportMarkdownGolden(t *testing.T) {
-	db := syntheticDB(t, colourOnly, locationOnly)
-	r, err := Run(context.Background(), db, smallOptions(colourOnly, locationOnly))
+func TestRunReadsOnly(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "r.db")
+	db, err := index.Open(path, index.Options{Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.Database = "synthetic.db"
-	var got bytes.Buffer
-	if err := r.WriteMarkdown(&got); err != nil {
+	db.Close()
+	st := syntheticDBAt(t, path, colourOnly)
+	opts := smallOptions(colourOnly)
+	if _, err := Run(ctx, st, opts); !errors.Is(err, ErrNoProbes) {
+		t.Fatalf("Run before Prepare: error %v, want ErrNoProbes", err)
+	}
+	if err := Prepare(ctx, st, opts); err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "report.md")
+	st.Close()
+	ro, err := index.Open(path, index.Options{ReadOnly: true, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	r, err := Run(ctx, index.FileStore(ro), opts)
+	if err != nil {
+		t.Fatalf("Run on a read-only store: %v", err)
+	}
+	if len(r.Spaces) != 1 || len(r.Spaces[0].Interventions) != len(dataset.AllFactors) || r.Spaces[0].Orbit == nil {
+		t.Fatalf("report of a read-only store lacks measurements: %+v", r.Spaces[0])
+	}
+}
+
+func TestOptionsRejectNegatives(t *testing.T) {
+	db := syntheticDB(t, colourOnly)
+	for _, o := range []Options{{K: -1}, {Bases: -3}, {OrbitSets: -1}, {GridQueries: -1}} {
+		if _, err := Run(context.Background(), db, o); !errors.Is(err, ErrOptions) {
+			t.Errorf("Run(%+v): error %v, want ErrOptions", o, err)
+		}
+	}
+}
+
+func TestNoOrbitsNoGrid(t *testing.T) {
+	db := syntheticDB(t, colourOnly)
+	opts := smallOptions(colourOnly)
+	opts.NoOrbits, opts.NoGrid = true, true
+	r := measure(t, db, opts)
+	if sr := r.Spaces[0]; sr.Orbit != nil || len(sr.Grid) != 0 {
+		t.Fatalf("NoOrbits and NoGrid still gave orbit %v and %d grid rows", sr.Orbit, len(sr.Grid))
+	}
+}
+
+// TestReportJSONGolden checks report.json against testdata/report.json;
+// package render's golden report.md is drawn from that file.
+func TestReportJSONGolden(t *testing.T) {
+	db := syntheticDB(t, colourOnly, locationOnly)
+	r := stable(measure(t, db, smallOptions(colourOnly, locationOnly)))
+	r.Database = "synthetic.db"
+	got := jsonOf(t, r)
+	golden := filepath.Join("testdata", "report.json")
 	if *update {
-		if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -261,22 +337,62 @@ func TestReportMarkdownGolden(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v (run go test -run Golden -update to create it)", err)
 	}
-	if got.String() != string(want) {
-		t.Errorf("report.md differs from %s (run with -update if the change is intended):\n%s", golden, got.String())
+	// Figures are compared within a tolerance: distance kernels chosen
+	// for the CPU may round the last bits differently.
+	if diff := jsonDiff(t, got, want, 1e-6); diff != "" {
+		t.Errorf("report.json differs from %s at %s (run with -update if the change is intended)", golden, diff)
 	}
+	// One style of keys: snake_case, no capitals.
+	if keys := regexp.MustCompile(`"[^"]*[A-Z][^"]*":`).FindAll(got, -1); len(keys) > 0 {
+		t.Errorf("report.json has keys that are not snake_case: %s", keys)
+	}
+}
 
-	dir := t.TempDir()
-	if d := os.Getenv("SIMSEARCH_REPORT_DIR"); d != "" {
-		dir = d // to look at the pictures
-	}
-	written, err := r.WriteFiles(dir)
-	if err != nil {
+// jsonDiff returns the path of the first difference between two JSON
+// documents, numbers compared within tol, or "" when they agree.
+func jsonDiff(t *testing.T, a, b []byte, tol float64) string {
+	t.Helper()
+	var x, y any
+	if err := json.Unmarshal(a, &x); err != nil {
 		t.Fatal(err)
 	}
-	names := strings.Join(written, " ")
-	for _, want := range []string{"report.md", "report.json", "colour-only-neighbours.png", "colour-only-distances.png"} {
-		if !strings.Contains(names, want) {
-			t.Errorf("WriteFiles wrote %s, without %s", names, want)
-		}
+	if err := json.Unmarshal(b, &y); err != nil {
+		t.Fatal(err)
 	}
+	var walk func(path string, x, y any) string
+	walk = func(path string, x, y any) string {
+		switch xv := x.(type) {
+		case map[string]any:
+			yv, ok := y.(map[string]any)
+			if !ok || len(xv) != len(yv) {
+				return path
+			}
+			for k := range xv {
+				if d := walk(path+"."+k, xv[k], yv[k]); d != "" {
+					return d
+				}
+			}
+		case []any:
+			yv, ok := y.([]any)
+			if !ok || len(xv) != len(yv) {
+				return path
+			}
+			for i := range xv {
+				if d := walk(fmt.Sprintf("%s[%d]", path, i), xv[i], yv[i]); d != "" {
+					return d
+				}
+			}
+		case float64:
+			yv, ok := y.(float64)
+			if !ok || math.Abs(xv-yv) > tol*max(1, math.Abs(yv)) {
+				return fmt.Sprintf("%s (%v, want %v)", path, x, y)
+			}
+		default:
+			if x != y {
+				return fmt.Sprintf("%s (%v, want %v)", path, x, y)
+			}
+		}
+		return ""
+	}
+	return walk("", x, y)
 }

@@ -1,10 +1,9 @@
-package report
+package render
 
 import (
 	"bytes"
 	"fmt"
 	"image/color"
-	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -12,6 +11,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"simsearch/report"
 )
 
 // Colours of the distance plot.
@@ -20,12 +21,12 @@ var (
 	betweenColour = color.NRGBA{R: 255, G: 127, B: 14, A: 255}
 )
 
-// distancePlot draws, for each probe group of a space, the distribution of
+// DistancePlot draws, for each probe group of a space, the distribution of
 // distances between members of one set (within) against distances between
 // members of different sets (between), as cumulative distributions in a
 // grid of panels, one per group. It returns the PNG, or nil without
-// samples.
-func distancePlot(space string, samples []distanceSample) ([]byte, error) {
+// distributions.
+func DistancePlot(space string, samples []report.DistanceDistribution) ([]byte, error) {
 	if len(samples) == 0 {
 		return nil, nil
 	}
@@ -38,7 +39,7 @@ func distancePlot(space string, samples []distanceSample) ([]byte, error) {
 	for i, s := range samples {
 		p, err := distancePanel(s)
 		if err != nil {
-			return nil, fmt.Errorf("distance plot of %s, %s: %w", space, s.name, err)
+			return nil, fmt.Errorf("distance plot of %s, %s: %w", space, s.Group, err)
 		}
 		plots[i/columns][i%columns] = p
 	}
@@ -77,9 +78,9 @@ func titleFont() font.Font {
 // kinds of distance of one group. Curves read at any scale: an invariant
 // factor puts the within curve at 1 from distance 0, a factor the encoder
 // ignores nothing of makes the two curves meet.
-func distancePanel(s distanceSample) (*plot.Plot, error) {
+func distancePanel(s report.DistanceDistribution) (*plot.Plot, error) {
 	p := plot.New()
-	p.Title.Text = s.name
+	p.Title.Text = s.Group
 	p.X.Label.Text = "distance"
 	p.Y.Label.Text = "share of pairs closer"
 	p.X.Min, p.X.Max = 0, 2
@@ -88,7 +89,7 @@ func distancePanel(s distanceSample) (*plot.Plot, error) {
 		name   string
 		values []float64
 		colour color.Color
-	}{{"within a set", s.within, withinColour}, {"between sets", s.between, betweenColour}} {
+	}{{"within a set", s.Within, withinColour}, {"between sets", s.Between, betweenColour}} {
 		if len(c.values) == 0 {
 			continue
 		}
@@ -105,15 +106,13 @@ func distancePanel(s distanceSample) (*plot.Plot, error) {
 	return p, nil
 }
 
-// cumulative returns the empirical distribution function of values as a
-// step line from distance 0 to 2.
-func cumulative(values []float64) plotter.XYs {
-	sorted := slices.Clone(values)
-	slices.Sort(sorted)
+// cumulative returns the distribution function given by its percentiles
+// as a line from distance 0 to 2.
+func cumulative(percentiles []float64) plotter.XYs {
 	points := plotter.XYs{{X: 0, Y: 0}}
-	n := float64(len(sorted))
-	for i, v := range sorted {
-		points = append(points, plotter.XY{X: v, Y: float64(i) / n}, plotter.XY{X: v, Y: float64(i+1) / n})
+	last := float64(len(percentiles) - 1)
+	for q, v := range percentiles {
+		points = append(points, plotter.XY{X: v, Y: float64(q) / last})
 	}
-	return append(points, plotter.XY{X: max(2, sorted[len(sorted)-1]), Y: 1})
+	return append(points, plotter.XY{X: max(2, percentiles[len(percentiles)-1]), Y: 1})
 }

@@ -1,4 +1,4 @@
-package ingest
+package spaces
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"image"
 	"image/color"
 	"slices"
+	"strconv"
+	"strings"
 
 	"simsearch/dataset"
 	"simsearch/index"
@@ -15,41 +17,57 @@ import (
 // ThumbnailSize is the largest side of an item's thumbnail, in pixels.
 const ThumbnailSize = 64
 
-// NewItem returns the item of img: its content hash (see ContentHash),
-// source and split, a thumbnail PNG of at most ThumbnailSize pixels a side
-// (see Thumbnail) and, when factors is not nil, its factors and labels by
-// name (see FactorMap and LabelMap), the labels computed at img's
-// resolution. It does not set the probe set or group.
-//
-// NewItem panics on an empty image.
-func NewItem(img *image.RGBA, source, split string, factors *dataset.Factors) index.Item {
-	if img.Rect.Empty() {
-		panic("ingest: NewItem of an empty image")
-	}
-	return newItem(img, nil, ContentHash(img), source, split, factors)
+// Origin is what is known of an image besides its pixels, for NewItem.
+type Origin struct {
+	// Source names where the image comes from: a file path, or a
+	// generator spec's item (SpecSource).
+	Source string
+	// Split is the item's split.
+	Split string
+	// Factors, when not nil, are the image's colored-shapes factors: the
+	// item stores them by name (FactorMap) and their labels at the
+	// image's resolution (LabelMap).
+	Factors *dataset.Factors
+	// File is the PNG, JPEG or GIF file the image was decoded from, when
+	// at hand: a small PNG file of an opaque image that needs no scaling
+	// is its own thumbnail, which saves encoding one.
+	File []byte
+	// Hash is the image's ContentHash when it is already computed.
+	Hash *index.Hash
 }
 
-// newItem makes the item of img, whose hash is given. file, when not nil,
-// is the PNG, JPEG or GIF file img was decoded from: a small PNG file of an
-// opaque image that needs no scaling is its own thumbnail, which saves
-// encoding one.
-func newItem(img image.Image, file []byte, hash index.Hash, source, split string, factors *dataset.Factors) index.Item {
-	it := index.Item{Source: source, Split: split, Hash: hash}
-	if isThumbnail(img, file) {
-		it.Thumbnail = file
+// NewItem returns the item of img: its content hash (see ContentHash),
+// source and split, a thumbnail PNG of at most ThumbnailSize pixels a side
+// (see Thumbnail) and, when known, its factors and labels. It does not set
+// the probe set or group.
+//
+// NewItem panics on an empty image.
+func NewItem(img image.Image, o Origin) index.Item {
+	if img.Bounds().Empty() {
+		panic("spaces: NewItem of an empty image")
+	}
+	var hash index.Hash
+	if o.Hash != nil {
+		hash = *o.Hash
+	} else {
+		hash = ContentHash(img)
+	}
+	it := index.Item{Source: o.Source, Split: o.Split, Hash: hash}
+	if isThumbnail(img, o.File) {
+		it.Thumbnail = o.File
 	} else {
 		it.Thumbnail = Thumbnail(img)
 	}
-	if factors != nil {
-		it.Factors = FactorMap(*factors)
-		it.Labels = LabelMap(factors.Labels(img.Bounds().Dx()))
+	if o.Factors != nil {
+		it.Factors = FactorMap(*o.Factors)
+		it.Labels = LabelMap(o.Factors.Labels(img.Bounds().Dx()))
 	}
 	return it
 }
 
-// maxThumbnailFile is the size of the largest image file kept as its own
-// thumbnail.
-const maxThumbnailFile = 8 << 10
+// MaxThumbnailFile is the size of the largest image file that NewItem
+// keeps as its own thumbnail.
+const MaxThumbnailFile = 8 << 10
 
 // pngSignature starts every PNG file.
 const pngSignature = "\x89PNG\r\n\x1a\n"
@@ -58,7 +76,7 @@ const pngSignature = "\x89PNG\r\n\x1a\n"
 // as img's thumbnail as it is: a small PNG of a square, opaque image of at
 // most ThumbnailSize pixels a side.
 func isThumbnail(img image.Image, file []byte) bool {
-	if len(file) == 0 || len(file) > maxThumbnailFile || !bytes.HasPrefix(file, []byte(pngSignature)) {
+	if len(file) == 0 || len(file) > MaxThumbnailFile || !bytes.HasPrefix(file, []byte(pngSignature)) {
 		return false
 	}
 	m, ok := img.(*image.RGBA)
@@ -150,7 +168,7 @@ func Thumbnail(img image.Image) []byte {
 	}
 	if err != nil {
 		// Encoding into memory fails only for an empty image.
-		panic("ingest: encode thumbnail: " + err.Error())
+		panic("spaces: encode thumbnail: " + err.Error())
 	}
 	return bytes.Clone(buf.Bytes())
 }
@@ -225,4 +243,38 @@ func LabelMap(l dataset.Labels) map[string]int {
 		m[name] = v
 	}
 	return m
+}
+
+// SpecSource returns the source text of item i of spec, as stored in its
+// item: the spec's canonical text, "#" and the index, such as
+// "shapes:n=64000,seed=1,res=64,val=0.375#17".
+func SpecSource(spec dataset.Spec, i int) string {
+	return spec.String() + "#" + strconv.Itoa(i)
+}
+
+// ParseSpecSource reads a source written by SpecSource.
+func ParseSpecSource(s string) (dataset.Spec, int, bool) {
+	at := strings.LastIndexByte(s, '#')
+	if at < 0 || !strings.HasPrefix(s, "shapes") {
+		return dataset.Spec{}, 0, false
+	}
+	spec, err := dataset.ParseSpec(s[:at])
+	if err != nil {
+		return dataset.Spec{}, 0, false
+	}
+	i, err := strconv.Atoi(s[at+1:])
+	if err != nil || i < 0 || i >= spec.N {
+		return dataset.Spec{}, 0, false
+	}
+	return spec, i, true
+}
+
+// AtResolution returns img as an encoder of resolution res takes it:
+// res×res pixels, opaque (see dataset.Resize); img itself when it is so
+// already.
+func AtResolution(img image.Image, res int) *image.RGBA {
+	if m, ok := img.(*image.RGBA); ok && m.Rect.Dx() == res && m.Rect.Dy() == res && opaque(m) {
+		return m
+	}
+	return dataset.Resize(img, res)
 }

@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"encoding/json"
@@ -11,6 +11,8 @@ import (
 
 	"simsearch/dataset"
 	"simsearch/encoder"
+	"simsearch/internal/atomicfile"
+	"simsearch/report"
 )
 
 // factorNames are the report's columns, in the order of dataset.AllFactors.
@@ -25,8 +27,8 @@ func factorNames() []string {
 // cell is a comparison-table cell: the k-NN accuracy of the factor's
 // label (the intervention sensitivity for a factor without one) and the
 // verdict.
-func (sr *SpaceReport) cell(factor string) string {
-	var v *FactorVerdict
+func cell(sr *report.SpaceReport, factor string) string {
+	var v *report.FactorVerdict
 	for i := range sr.Verdicts {
 		if sr.Verdicts[i].Factor == factor {
 			v = &sr.Verdicts[i]
@@ -80,19 +82,6 @@ func details(info encoder.Info) string {
 	return strings.Join(parts, ", ")
 }
 
-// agreement counts the factors whose verdict is the predicted one.
-func (sr *SpaceReport) agreement() (agree, predicted int) {
-	for _, v := range sr.Verdicts {
-		if v.Predicted != NoVerdict {
-			predicted++
-			if v.Predicted == v.Verdict {
-				agree++
-			}
-		}
-	}
-	return agree, predicted
-}
-
 // FileName returns the base name of a space's pictures: its name with
 // every character that is not a letter, digit, dot or dash replaced.
 func FileName(space string) string {
@@ -105,9 +94,9 @@ func FileName(space string) string {
 	}, space)
 }
 
-// WriteMarkdown writes the report as Markdown, the form of report.md.
+// Markdown writes the report as Markdown, the form of report.md.
 // Pictures are linked by the names WriteFiles gives them.
-func (r *Report) WriteMarkdown(w io.Writer) error {
+func Markdown(w io.Writer, r *report.Report) error {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	s := r.Settings
@@ -126,7 +115,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	for _, sr := range r.Spaces {
 		cells := make([]string, len(names))
 		for i, f := range names {
-			cells[i] = sr.cell(f)
+			cells[i] = cell(sr, f)
 		}
 		p("| %s | %s | %s |\n", sr.Name, describe(sr.Encoder), strings.Join(cells, " | "))
 	}
@@ -146,9 +135,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		p("| %s | %s |\n", sr.Name, strings.Join(cells, " | "))
 	}
 	p("\n")
-	var predicted []*SpaceReport
+	var predicted []*report.SpaceReport
 	for _, sr := range r.Spaces {
-		if _, n := sr.agreement(); n > 0 {
+		if _, n := sr.Agreement(); n > 0 {
 			predicted = append(predicted, sr)
 		}
 	}
@@ -159,7 +148,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			cells := make([]string, len(names))
 			for i, v := range sr.Verdicts {
 				cells[i] = "—"
-				if v.Predicted != NoVerdict {
+				if v.Predicted != report.NoVerdict {
 					mark := "✗"
 					if v.Predicted == v.Verdict {
 						mark = "✓"
@@ -167,7 +156,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 					cells[i] = fmt.Sprintf("%s %s", v.Predicted, mark)
 				}
 			}
-			agree, n := sr.agreement()
+			agree, n := sr.Agreement()
 			p("| %s | %s | %d of %d |\n", sr.Name, strings.Join(cells, " | "), agree, n)
 		}
 		p("\n")
@@ -181,7 +170,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	return err
 }
 
-func writeSpace(b *strings.Builder, sr *SpaceReport, s Settings) {
+func writeSpace(b *strings.Builder, sr *report.SpaceReport, s report.Settings) {
 	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
 	p("## %s\n\n", sr.Name)
 	p("Encoder: %s; %s. %d vectors.\n\n", describe(sr.Encoder), details(sr.Encoder), sr.Vectors)
@@ -223,7 +212,7 @@ func writeSpace(b *strings.Builder, sr *SpaceReport, s Settings) {
 			score = fmt.Sprintf("%.3f", *v.Score)
 		}
 		theory := "—"
-		if v.Predicted != NoVerdict {
+		if v.Predicted != report.NoVerdict {
 			theory = string(v.Predicted)
 		}
 		p("| %s | %.3f | %s | **%s** | %s |\n", v.Factor, v.Sensitivity, score, v.Verdict, theory)
@@ -245,10 +234,10 @@ func writeSpace(b *strings.Builder, sr *SpaceReport, s Settings) {
 		p("; margins agree on %.1f%% of sets.", 100*t.MarginAgreement)
 	}
 	p("\n\n")
-	if sr.neighbourGrid != nil {
+	if len(sr.Grid) > 0 {
 		p("![nearest neighbours of validation queries in %s](%s-neighbours.png)\n\n", sr.Name, FileName(sr.Name))
 	}
-	if sr.distancePlot != nil {
+	if len(sr.Distances) > 0 {
 		p("![distances within and between sets in %s](%s-distances.png)\n\n", sr.Name, FileName(sr.Name))
 	}
 }
@@ -260,25 +249,25 @@ func yesNo(b bool) string {
 	return "no"
 }
 
-// WriteJSON writes the report as indented JSON, the form of report.json.
-func (r *Report) WriteJSON(w io.Writer) error {
+// JSON writes the report as indented JSON, the form of report.json.
+func JSON(w io.Writer, r *report.Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)
 }
 
-// WriteSummary writes the comparison table as aligned plain text.
-func (r *Report) WriteSummary(w io.Writer) error {
+// Summary writes the comparison table as aligned plain text.
+func Summary(w io.Writer, r *report.Report) error {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	names := factorNames()
 	fmt.Fprintf(tw, "space\tencoder\t%s\ttheory agrees\n", strings.Join(names, "\t"))
 	for _, sr := range r.Spaces {
 		cells := make([]string, len(names))
 		for i, f := range names {
-			cells[i] = sr.cell(f)
+			cells[i] = cell(sr, f)
 		}
 		agreement := "—"
-		if agree, n := sr.agreement(); n > 0 {
+		if agree, n := sr.Agreement(); n > 0 {
 			agreement = fmt.Sprintf("%d of %d", agree, n)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", sr.Name, describe(sr.Encoder), strings.Join(cells, "\t"), agreement)
@@ -287,50 +276,67 @@ func (r *Report) WriteSummary(w io.Writer) error {
 }
 
 // WriteFiles writes report.md, report.json and each space's pictures
-// (<space>-neighbours.png, <space>-distances.png) into dir, creating it,
-// and returns the paths written.
-func (r *Report) WriteFiles(dir string) ([]string, error) {
+// (<space>-neighbours.png from thumbs, <space>-distances.png) into dir,
+// creating it, and returns the paths written. Each file is replaced
+// atomically.
+func WriteFiles(dir string, r *report.Report, thumbs Thumbnails) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	var written []string
 	write := func(name string, fill func(io.Writer) error) error {
 		path := filepath.Join(dir, name)
-		f, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		if err := fill(f); err != nil {
-			f.Close()
+		if err := atomicfile.Write(path, 0o644, fill); err != nil {
 			return fmt.Errorf("write %s: %w", path, err)
-		}
-		if err := f.Close(); err != nil {
-			return err
 		}
 		written = append(written, path)
 		return nil
 	}
-	if err := write("report.md", r.WriteMarkdown); err != nil {
+	bytesOf := func(b []byte) func(io.Writer) error {
+		return func(w io.Writer) error {
+			_, err := w.Write(b)
+			return err
+		}
+	}
+	if err := write("report.md", func(w io.Writer) error { return Markdown(w, r) }); err != nil {
 		return written, err
 	}
-	if err := write("report.json", r.WriteJSON); err != nil {
+	if err := write("report.json", func(w io.Writer) error { return JSON(w, r) }); err != nil {
 		return written, err
 	}
 	for _, sr := range r.Spaces {
-		for _, picture := range []struct {
-			suffix string
-			png    []byte
-		}{{"-neighbours.png", sr.neighbourGrid}, {"-distances.png", sr.distancePlot}} {
-			if picture.png == nil {
-				continue
+		if len(sr.Grid) > 0 {
+			grid, err := spaceGrid(sr, thumbs)
+			if err != nil {
+				return written, err
 			}
-			if err := write(FileName(sr.Name)+picture.suffix, func(w io.Writer) error {
-				_, err := w.Write(picture.png)
-				return err
-			}); err != nil {
+			if err := write(FileName(sr.Name)+"-neighbours.png", bytesOf(grid)); err != nil {
+				return written, err
+			}
+		}
+		if len(sr.Distances) > 0 {
+			plot, err := DistancePlot(sr.Name, sr.Distances)
+			if err != nil {
+				return written, err
+			}
+			if err := write(FileName(sr.Name)+"-distances.png", bytesOf(plot)); err != nil {
 				return written, err
 			}
 		}
 	}
 	return written, nil
+}
+
+// spaceGrid draws the neighbour grid of a space's report as a PNG.
+func spaceGrid(sr *report.SpaceReport, thumbs Thumbnails) ([]byte, error) {
+	rows := make([]NeighbourRow, len(sr.Grid))
+	for i, q := range sr.Grid {
+		rows[i] = NeighbourRow{Label: fmt.Sprintf("item %d", q.Query), Query: &q.Query, Neighbours: q.Neighbours}
+	}
+	title := fmt.Sprintf("%s: validation queries and their nearest training items (near -> far)", sr.Name)
+	img, err := NeighbourGrid(title, rows, thumbs)
+	if err != nil {
+		return nil, fmt.Errorf("neighbour grid of %s: %w", sr.Name, err)
+	}
+	return EncodePNG(img)
 }

@@ -1,4 +1,4 @@
-package ingest
+package spaces
 
 import (
 	"bytes"
@@ -106,7 +106,7 @@ func TestContentHashCompositesPartialAlpha(t *testing.T) {
 func TestNewItem(t *testing.T) {
 	spec := dataset.Spec{N: 10, Seed: 7, Res: 32, ValFrac: 0.5}
 	f := spec.Factors(2)
-	it := NewItem(spec.Image(2), SpecSource(spec, 2), "val", &f)
+	it := NewItem(spec.Image(2), Origin{Source: SpecSource(spec, 2), Split: "val", Factors: &f})
 	if it.Source != "shapes:n=10,seed=7,res=32,val=0.5#2" || it.Split != "val" || it.Hash != ContentHash(spec.Image(2)) {
 		t.Errorf("item %+v", it)
 	}
@@ -132,7 +132,7 @@ func TestNewItem(t *testing.T) {
 		t.Errorf("thumbnail of %v pixels is not the image", thumb.Bounds())
 	}
 
-	plain := NewItem(spec.Image(3), "photo.png", "train", nil)
+	plain := NewItem(spec.Image(3), Origin{Source: "photo.png", Split: "train"})
 	if plain.Factors != nil || plain.Labels != nil {
 		t.Errorf("an image without factors has factors %v, labels %v", plain.Factors, plain.Labels)
 	}
@@ -221,7 +221,7 @@ func diff(a, b uint8) int {
 func TestFileIsOwnThumbnail(t *testing.T) {
 	img := dataset.Spec{N: 1, Seed: 1, Res: 32, ValFrac: 0}.Image(0)
 	file := encodePNG(t, img)
-	it := newItem(decode(t, file), file, ContentHash(img), "a.png", "train", nil)
+	it := NewItem(decode(t, file), Origin{Source: "a.png", Split: "train", File: file})
 	if !bytes.Equal(it.Thumbnail, file) {
 		t.Error("a small opaque PNG file is not its own thumbnail")
 	}
@@ -229,7 +229,7 @@ func TestFileIsOwnThumbnail(t *testing.T) {
 	if err := gif.Encode(&gifFile, img, nil); err != nil {
 		t.Fatal(err)
 	}
-	it = newItem(decode(t, gifFile.Bytes()), gifFile.Bytes(), ContentHash(img), "a.gif", "train", nil)
+	it = NewItem(decode(t, gifFile.Bytes()), Origin{Source: "a.gif", Split: "train", File: gifFile.Bytes()})
 	if bytes.Equal(it.Thumbnail, gifFile.Bytes()) {
 		t.Error("a GIF file is its own thumbnail")
 	}
