@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/urfave/cli/v2"
@@ -44,6 +43,7 @@ to stderr.
 			newInfoCommand(),
 			newCheckCommand(),
 		},
+		Action: runNoCommand,
 		// Errors are reported once, by ReportError, never by the library.
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError:   onUsageError,
@@ -67,13 +67,16 @@ func onUsageError(_ *cli.Context, err error, _ bool) error {
 	return usageError{err}
 }
 
-// notBuilt stands in for a command whose implementation has not landed yet.
-func notBuilt(name, usage string) *cli.Command {
-	return &cli.Command{
-		Name:  name,
-		Usage: usage + " (not available yet)",
-		Action: func(*cli.Context) error {
-			return fmt.Errorf("%s is not available yet in this build", name)
-		},
+// runNoCommand runs when no command matched: help without arguments, a
+// usage error with a suggestion for a mistyped command.
+func runNoCommand(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return cli.ShowAppHelp(c)
 	}
+	name := c.Args().First()
+	suggestion := ""
+	if cli.SuggestCommand != nil {
+		suggestion = " " + cli.SuggestCommand(c.App.Commands, name)
+	}
+	return usagef("%q is not a simsearch command.%s", name, suggestion)
 }

@@ -43,6 +43,7 @@ func TestUsageErrorsExitWithUsageCode(t *testing.T) {
 	for _, args := range [][]string{
 		{"--no-such-flag"},
 		{"info", "--no-such-flag"},
+		{"qurey"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			_, stderr, code := run(t, args...)
@@ -53,6 +54,13 @@ func TestUsageErrorsExitWithUsageCode(t *testing.T) {
 				t.Errorf("stderr does not point to --help: %q", stderr)
 			}
 		})
+	}
+}
+
+func TestUnknownCommandSuggestsOne(t *testing.T) {
+	_, stderr, code := run(t, "qurey", "--db", "x.db")
+	if code != ExitUsage || !strings.Contains(stderr, `Did you mean "query"?`) {
+		t.Fatalf("exit code %d, stderr %q; want %d and a suggestion", code, stderr, ExitUsage)
 	}
 }
 

@@ -65,14 +65,22 @@ func runGenerate(c *cli.Context) error {
 		return usagef("%v", err)
 	}
 
-	progress := o.newProgress("generate", "images", int64(spec.N))
+	// The bar starts with the first image, so that a refusal prints none.
+	var bar *progress
 	start := time.Now()
 	err := dataset.WriteFolder(c.Context, dir, spec, dataset.WriteOptions{
 		Overwrite: c.Bool("overwrite"),
 		Workers:   c.Int("workers"),
-		Progress:  func(done, _ int) { progress.Set(int64(done)) },
+		Progress: func(done, total int) {
+			if bar == nil {
+				bar = o.newProgress("generate", "images", int64(total))
+			}
+			bar.Set(int64(done))
+		},
 	})
-	progress.Done()
+	if bar != nil {
+		bar.Done()
+	}
 	if errors.Is(err, dataset.ErrNotEmpty) {
 		return fmt.Errorf("%w; add --overwrite to replace the dataset in it", err)
 	}

@@ -44,6 +44,9 @@ func TestGenerate(t *testing.T) {
 	if code != ExitUsage || !strings.Contains(stderr, "--overwrite") {
 		t.Fatalf("writing into a full folder: exit code %d, stderr %q", code, stderr)
 	}
+	if _, stderr, _ := run(t, "generate", "--n", "10", "--res", "16", "--out", dir); strings.Contains(stderr, "0 images") {
+		t.Errorf("a refused generate reports progress: %q", stderr)
+	}
 	stdout, stderr, code = run(t, "generate", "--n", "10", "--res", "16", "--out", dir, "--overwrite", "--quiet")
 	if code != ExitOK || !strings.Contains(stdout, "wrote 10 images (6 train, 4 val)") || stderr != "" {
 		t.Fatalf("overwrite: exit code %d, stdout %q, stderr %q", code, stdout, stderr)

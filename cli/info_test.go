@@ -173,6 +173,7 @@ func TestCheckErrors(t *testing.T) {
 		{"unknown space", []string{"check", "--db", two, "--space", "c"}, ExitUsage, `no such space (the file holds "a", "b")`},
 		{"bad k", []string{"check", "--db", two, "--space", "a", "-k", "0"}, ExitUsage, "-k"},
 		{"bad queries", []string{"check", "--db", two, "--space", "a", "--queries", "0"}, ExitUsage, "--queries"},
+		{"split matches nothing", []string{"check", "--db", two, "--space", "a", "--split", "nosuch"}, ExitUsage, "matches --split nosuch"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, stderr, code := run(t, c.args...)

@@ -210,6 +210,88 @@ func TestIngestSkipsAndStrict(t *testing.T) {
 	d.Close()
 }
 
+// TestIngestSkipsZeroVectors checks that an image the encoder maps to a
+// zero vector (black, under the pixels baseline) is skipped with a reason
+// and the rest ingested, on every run; and that querying with it says why.
+func TestIngestSkipsZeroVectors(t *testing.T) {
+	dir := t.TempDir()
+	images := filepath.Join(dir, "images")
+	if err := os.MkdirAll(images, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	spec := dataset.Spec{N: 3, Seed: 1, Res: 32, ValFrac: 0}
+	for i := range spec.N {
+		writeTestPNG(t, filepath.Join(images, spec.ImageFile(i)), spec.Image(i))
+	}
+	black := filepath.Join(images, "black.png")
+	writeTestPNG(t, black, image.NewRGBA(image.Rect(0, 0, 32, 32)))
+	writeTestPNG(t, filepath.Join(images, "dot.png"), image.NewRGBA(image.Rect(0, 0, 1, 1)))
+	pixels := filepath.Join(dir, "pix.safetensors")
+	if _, stderr, code := run(t, "train", "--baseline", "pixels", "--res", "32", "--out", pixels, "--quiet"); code != ExitOK {
+		t.Fatalf("train --baseline: %d %s", code, stderr)
+	}
+	db := filepath.Join(dir, "s.db")
+	for round := range 2 {
+		stdout, stderr, code := run(t, "ingest", "--db", db, "--encoder", pixels, images)
+		if code != ExitOK {
+			t.Fatalf("round %d: exit code %d, stderr %q", round, code, stderr)
+		}
+		if !strings.Contains(stderr, "skipped "+black+": the encoder maps the image to a zero vector") {
+			t.Errorf("round %d: the black image's skip is not told: %q", round, stderr)
+		}
+		if !strings.Contains(stdout, "skipped          2") || !strings.Contains(stdout, "3 vectors") {
+			t.Errorf("round %d: summary:\n%s", round, stdout)
+		}
+	}
+	_, stderr, code := run(t, "query", "--db", db, "--image", black)
+	if code != ExitBadInput || !strings.Contains(stderr, "zero vector") {
+		t.Errorf("query with a black image: exit code %d, stderr %q; want %d", code, stderr, ExitBadInput)
+	}
+}
+
+// TestIngestEdges checks a folder given through a symbolic link, an
+// unreadable file under --strict, and a failed first ingest that must
+// leave no database file behind.
+func TestIngestEdges(t *testing.T) {
+	dir := t.TempDir()
+	images := filepath.Join(dir, "images")
+	if err := os.MkdirAll(images, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	spec := dataset.Spec{N: 2, Seed: 1, Res: 16, ValFrac: 0}
+	for i := range spec.N {
+		writeTestPNG(t, filepath.Join(images, spec.ImageFile(i)), spec.Image(i))
+	}
+	pixels := filepath.Join(dir, "pix.safetensors")
+	if _, stderr, code := run(t, "train", "--baseline", "pixels", "--res", "16", "--out", pixels, "--quiet"); code != ExitOK {
+		t.Fatalf("train --baseline: %d %s", code, stderr)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(images, link); err != nil {
+		t.Fatal(err)
+	}
+	sum := ingestJSON(t, "--db", filepath.Join(dir, "a.db"), "--encoder", pixels, link)
+	if sum.AddedItems != 2 {
+		t.Errorf("through a link to the folder: %+v", sum)
+	}
+
+	if err := os.Symlink(filepath.Join(dir, "gone.png"), filepath.Join(images, "zz-broken.png")); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := run(t, "ingest", "--quiet", "--strict", "--db", filepath.Join(dir, "b.db"), "--encoder", pixels, images)
+	if code != ExitBadInput || !strings.Contains(stderr, "zz-broken.png") {
+		t.Errorf("--strict with an unreadable file: exit code %d, stderr %q; want %d", code, stderr, ExitBadInput)
+	}
+
+	missing := filepath.Join(dir, "c.db")
+	if _, _, code := run(t, "ingest", "--quiet", "--db", missing, "--encoder", pixels, filepath.Join(dir, "nothing")); code != ExitUsage {
+		t.Errorf("missing source: exit code %d", code)
+	}
+	if _, err := os.Stat(missing); !os.IsNotExist(err) {
+		t.Errorf("a failed ingest of a missing source left %s (%v)", missing, err)
+	}
+}
+
 func writeTestPNG(t *testing.T, path string, img image.Image) {
 	t.Helper()
 	var buf bytes.Buffer
@@ -252,6 +334,7 @@ func TestIngestErrors(t *testing.T) {
 		{"bad batch", []string{"--db", db, "--space", "s", "--batch", "0", "shapes:n=10,res=16"}, ExitUsage, "--batch"},
 		{"missing checkpoint", []string{"--db", db, "--encoder", filepath.Join(dir, "none.safetensors"), "shapes:n=10,res=16"}, ExitFailure, "no such file"},
 		{"not a checkpoint", []string{"--db", db, "--encoder", db, "shapes:n=10,res=16"}, ExitBadInput, "checkpoint"},
+		{"empty database file", []string{"--db", writeFile(t, dir, "empty.db", ""), "--encoder", pixels, "shapes:n=10,res=16"}, ExitBadInput, "the file is empty"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, stderr, code := run(t, append([]string{"ingest", "--quiet"}, c.args...)...)

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"simsearch/index"
 )
 
 func TestReport(t *testing.T) {
@@ -32,8 +34,14 @@ func TestReport(t *testing.T) {
 		t.Errorf("stderr shows no progress: %q", stderr)
 	}
 
-	// The text summary is the comparison table.
-	stdout, stderr, code = run(t, args...)
+	// The text summary is the comparison table. The probes are stored now:
+	// the report only reads, so it runs beside another reader of the file.
+	reader, err := index.Open(db, index.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	stdout, stderr, code = run(t, append(args, "--timeout", "0")...)
 	if code != ExitOK {
 		t.Fatalf("exit code %d, stderr %q", code, stderr)
 	}

@@ -82,6 +82,24 @@ func TestTrainBaselines(t *testing.T) {
 	}
 }
 
+// TestTrainLeavesNothingWhenItFails checks that a training that fails
+// writes neither the checkpoint, nor its loss CSV, nor a temporary file.
+func TestTrainLeavesNothingWhenItFails(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "x.safetensors")
+	_, stderr, code := run(t, "train", "--quiet", "--data", "shapes:n=32,res=8", "--batch", "8", "--epochs", "1", "--lr", "1e300", "--out", out)
+	if code == ExitOK {
+		t.Fatalf("training with a learning rate of 1e300 succeeded: %s", stderr)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Fatalf("a failed training left %v", names)
+	}
+}
+
 func TestTrainUsageErrors(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "x.safetensors")
 	data := "shapes:n=32,res=8"
@@ -102,6 +120,14 @@ func TestTrainUsageErrors(t *testing.T) {
 		{"unknown baseline", []string{"--baseline", "noise", "--out", out}, "--baseline"},
 		{"baseline and objective", []string{"--baseline", "pixels", "--objective", "contrastive", "--out", out}, "not both"},
 		{"bad pool", []string{"--baseline", "pixels", "--res", "32", "--pool", "5", "--out", out}, "pool"},
+		// A number typed is never silently replaced by a default.
+		{"zero epochs", []string{"--data", data, "--epochs", "0", "--out", out}, "--epochs must be at least 1"},
+		{"zero batch", []string{"--data", data, "--batch", "0", "--out", out}, "--batch must be at least 1"},
+		{"zero width", []string{"--data", data, "--width", "0", "--out", out}, "--width must be at least 1"},
+		{"zero latent", []string{"--data", data, "--latent", "0", "--out", out}, "--latent must be at least 1"},
+		{"zero tau", []string{"--data", data, "--tau", "0", "--out", out}, "--tau must be a positive number"},
+		{"negative lr", []string{"--data", data, "--lr", "-1", "--out", out}, "--lr must be a positive number"},
+		{"an argument", []string{"--data", data, "--out", out, "extra"}, "no arguments"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, stderr, code := run(t, append([]string{"train", "--quiet"}, c.args...)...)

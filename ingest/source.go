@@ -134,8 +134,16 @@ func folderSource(ctx context.Context, dir, split string) (*source, error) {
 
 // walkImages calls fn with the path of every image file under dir, in
 // lexical order, skipping hidden files and folders. A folder that cannot
-// be read is passed to fn with its error, as a file to skip.
+// be read is passed to fn with its error, as a file to skip. dir itself
+// may be a symbolic link to a folder; links inside it are followed to
+// files, not to folders (which could loop).
 func walkImages(ctx context.Context, dir string, fn func(path string, err error) error) error {
+	if info, err := os.Lstat(dir); err == nil && info.Mode()&fs.ModeSymlink != 0 {
+		// WalkDir does not follow a link at its root, but a trailing
+		// separator makes the root the folder the link names; the paths
+		// below it keep the link's name.
+		dir += string(filepath.Separator)
+	}
 	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return ctxErr
