@@ -3,6 +3,7 @@ package dataset
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -127,6 +128,9 @@ func WriteFolder(ctx context.Context, dir string, spec Spec, opts WriteOptions) 
 	if err := spec.Validate(); err != nil {
 		return err
 	}
+	if opts.Workers < 0 {
+		return fmt.Errorf("%w: %d workers: want 0 (one per core) or more", ErrBadSpec, opts.Workers)
+	}
 	if err := prepareFolder(dir, opts.Overwrite); err != nil {
 		return err
 	}
@@ -214,11 +218,7 @@ func (p *pngBuffers) Put(b *png.EncoderBuffer) { p.pool.Put(b) }
 
 // writeImages renders and writes every image of spec into dir.
 func writeImages(ctx context.Context, dir string, spec Spec, opts WriteOptions) error {
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	workers = min(workers, spec.N)
+	workers := min(cmp.Or(opts.Workers, runtime.GOMAXPROCS(0)), spec.N)
 	var next, done atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
 	for range workers {

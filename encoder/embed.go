@@ -1,6 +1,7 @@
 package encoder
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"image"
@@ -14,8 +15,8 @@ const DefaultEmbedBatch = 64
 // EmbedOptions configure an Embedder. The zero value is valid.
 type EmbedOptions struct {
 	// Batch is the largest number of images per run of the network; 0 means
-	// DefaultEmbedBatch. Larger batches make larger matrix products (faster
-	// per image) and use more memory.
+	// DefaultEmbedBatch (a negative one panics). Larger batches make larger
+	// matrix products (faster per image) and use more memory.
 	Batch int
 }
 
@@ -30,11 +31,10 @@ type Embedder struct {
 
 // NewEmbedder returns an Embedder of m.
 func (m *Model) NewEmbedder(opts EmbedOptions) *Embedder {
-	b := opts.Batch
-	if b <= 0 {
-		b = DefaultEmbedBatch
+	if opts.Batch < 0 {
+		panic("encoder: NewEmbedder with a negative batch")
 	}
-	return &Embedder{m: m, batch: b}
+	return &Embedder{m: m, batch: cmp.Or(opts.Batch, DefaultEmbedBatch)}
 }
 
 // Dim returns the size of the embeddings.

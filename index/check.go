@@ -1,6 +1,7 @@
 package index
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -54,20 +55,13 @@ func (s *Space) Check(ctx context.Context, opts CheckOptions) (CheckResult, erro
 	if err := s.Load(ctx); err != nil {
 		return CheckResult{}, err
 	}
-	k := opts.K
-	if k == 0 {
-		k = 10
+	if opts.K < 0 || opts.Queries < 0 || opts.Ef < 0 {
+		return CheckResult{}, fmt.Errorf("check space %q: %w: k %d, %d queries, ef %d", s.name, ErrInvalid, opts.K, opts.Queries, opts.Ef)
 	}
+	k := cmp.Or(opts.K, 10)
 	ids := opts.Items
 	if len(ids) == 0 {
-		want := opts.Queries
-		if want == 0 {
-			want = 1000
-		}
-		if want < 0 {
-			return CheckResult{}, fmt.Errorf("check space %q: %w: %d queries", s.name, ErrInvalid, want)
-		}
-		ids = s.sample(want, opts.Seed)
+		ids = s.sample(cmp.Or(opts.Queries, 1000), opts.Seed)
 	}
 	res := CheckResult{Space: s.name, Vectors: s.Len(), Queries: len(ids), K: k, Workers: s.db.opts.Workers}
 	search := SearchOptions{K: k, Ef: opts.Ef, Filter: opts.Filter}
