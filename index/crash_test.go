@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -79,10 +80,16 @@ func TestCrashChild(t *testing.T) {
 	}
 }
 
+// crashSeed replays the kill moments of a failed TestCrashSafety.
+var crashSeed = flag.Uint64("crash.seed", 0, "seed of TestCrashSafety's random kill moments (0: from the clock; the test logs the seed it used)")
+
 func TestCrashSafety(t *testing.T) {
 	t.Parallel()
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
+	seed := *crashSeed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	t.Logf("seed %d (replay with: go test ./index -run TestCrashSafety -crash.seed %d)", seed, seed)
 	rng := rand.New(rand.NewPCG(seed, 1))
 	for _, tc := range []struct {
 		name  string
