@@ -94,39 +94,3 @@ func runCheck(c *cli.Context) error {
 		return err
 	})
 }
-
-// indexBars shows the index's progress (loading, building and saving
-// graphs) as one progress bar per stage.
-type indexBars struct {
-	o     *output
-	stage string
-	bar   *progress
-}
-
-// indexProgress returns a progress reporter for index.Options.Progress.
-func indexProgress(o *output) *indexBars { return &indexBars{o: o} }
-
-func (b *indexBars) report(p index.Progress) {
-	if p.Stage != b.stage || b.bar == nil {
-		b.done()
-		b.stage = p.Stage
-		label := map[string]string{"load": "load", "build": "build graph", "save": "save graph"}[p.Stage]
-		if label == "" {
-			label = p.Stage
-		}
-		b.bar = b.o.newProgress(label+" "+p.Space, "vectors", p.Total)
-	}
-	b.bar.Set(p.Done)
-	if p.Total > 0 && p.Done >= p.Total {
-		b.done()
-	}
-}
-
-// done ends the current bar, if any.
-func (b *indexBars) done() {
-	if b.bar != nil {
-		b.bar.Done()
-		b.bar = nil
-		b.stage = ""
-	}
-}

@@ -67,13 +67,15 @@ func runDemo(c *cli.Context) error {
 		return usagef("--size %q: want small, full or tiny", c.String("size"))
 	}
 	size.Seed = c.Uint64("seed")
-	bars := &stageBars{o: o}
+	bars := newStageBars(o)
 	defer bars.done()
 	reportBars := reportProgress(o)
 	res, err := experiment.Run(c.Context, experiment.Options{
 		Dir: c.String("out"), Size: size,
 		Log:      func(line string) { bars.done(); o.logf("%s", line) },
-		Progress: bars.report,
+		Progress: func(p experiment.Progress) {
+			bars.show(p.Stage, p.Unit, int64(p.Done), int64(p.Total), p.Detail)
+		},
 		Index:    indexProgress(o).report,
 		Report:   reportBars,
 	})
@@ -92,36 +94,4 @@ func runDemo(c *cli.Context) error {
 		_, err := fmt.Fprintf(w, "Done in %s.\n", time.Duration(res.Seconds*float64(time.Second)).Round(time.Second))
 		return err
 	})
-}
-
-// stageBars shows the stages of an experiment, one progress bar per
-// stage.
-type stageBars struct {
-	o     *output
-	stage string
-	bar   *progress
-}
-
-func (b *stageBars) report(p experiment.Progress) {
-	if p.Stage != b.stage || b.bar == nil {
-		b.done()
-		b.stage = p.Stage
-		b.bar = b.o.newProgress(p.Stage, p.Unit, int64(p.Total))
-	}
-	b.bar.Set(int64(p.Done))
-	if p.Detail != "" {
-		b.bar.Describe(p.Detail)
-	}
-	if p.Total > 0 && p.Done >= p.Total {
-		b.done()
-	}
-}
-
-// done ends the current bar, if any.
-func (b *stageBars) done() {
-	if b.bar != nil {
-		b.bar.Done()
-		b.bar = nil
-		b.stage = ""
-	}
 }

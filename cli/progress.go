@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+
+	"simsearch/index"
 )
 
 // progress shows the progress of one stage on stderr: a bar redrawn in place
@@ -143,4 +145,53 @@ func rate(done int64, elapsed time.Duration, unit string) string {
 		return "- " + unit + "/s"
 	}
 	return fmt.Sprintf("%.0f %s/s", float64(done)/elapsed.Seconds(), unit)
+}
+
+// stageBars shows a sequence of stages, one progress bar per stage: a new
+// stage ends the bar of the one before.
+type stageBars struct {
+	o     *output
+	stage string
+	bar   *progress
+}
+
+func newStageBars(o *output) *stageBars { return &stageBars{o: o} }
+
+// show shows the progress of stage: done of total units, and detail when
+// not empty. A stage that reaches its total ends its bar.
+func (b *stageBars) show(stage, unit string, done, total int64, detail string) {
+	if stage != b.stage || b.bar == nil {
+		b.done()
+		b.stage = stage
+		b.bar = b.o.newProgress(stage, unit, total)
+	}
+	b.bar.Set(done)
+	if detail != "" {
+		b.bar.Describe(detail)
+	}
+	if total > 0 && done >= total {
+		b.done()
+	}
+}
+
+// done ends the current bar, if any.
+func (b *stageBars) done() {
+	if b.bar != nil {
+		b.bar.Done()
+		b.bar = nil
+		b.stage = ""
+	}
+}
+
+// indexProgress returns bars for index.Options.Progress: the index's
+// loading, building and saving of graphs.
+func indexProgress(o *output) *stageBars { return newStageBars(o) }
+
+// report shows an index.Progress.
+func (b *stageBars) report(p index.Progress) {
+	label := map[string]string{"load": "load", "build": "build graph", "save": "save graph"}[p.Stage]
+	if label == "" {
+		label = p.Stage
+	}
+	b.show(label+" "+p.Space, "vectors", p.Done, p.Total, "")
 }

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"simsearch/internal/imagetest"
 )
 
 // writeTestFolder writes spec into a new temporary folder.
@@ -223,7 +225,7 @@ func TestReadFolderErrors(t *testing.T) {
 		for name, data := range good {
 			os.WriteFile(filepath.Join(dir, name), data, 0o644)
 		}
-		os.WriteFile(filepath.Join(dir, spec.ImageFile(1)), encodePNG(t, DefaultSpec().Image(0)), 0o644)
+		os.WriteFile(filepath.Join(dir, spec.ImageFile(1)), imagetest.PNG(t, DefaultSpec().Image(0)), 0o644)
 		folder, err := ReadFolder(dir)
 		if err != nil {
 			t.Fatal(err)

@@ -10,20 +10,12 @@ import (
 	"image/color/palette"
 	"image/gif"
 	"image/jpeg"
-	"image/png"
 	"os"
 	"path/filepath"
 	"testing"
-)
 
-func encodePNG(t testing.TB, img image.Image) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
+	"simsearch/internal/imagetest"
+)
 
 func encodeJPEG(t testing.TB, img image.Image) []byte {
 	t.Helper()
@@ -68,16 +60,16 @@ func TestDecodeImage(t *testing.T) {
 		maxPixels int
 		err       error
 	}{
-		{"png", encodePNG(t, item), 0, nil},
+		{"png", imagetest.PNG(t, item), 0, nil},
 		{"jpeg", encodeJPEG(t, item), 0, nil},
 		{"gif", encodeGIF(t, item), 0, nil},
-		{"png at the limit", encodePNG(t, item), 64 * 64, nil},
-		{"png over the limit", encodePNG(t, item), 64*64 - 1, ErrImageTooLarge},
+		{"png at the limit", imagetest.PNG(t, item), 64 * 64, nil},
+		{"png over the limit", imagetest.PNG(t, item), 64*64 - 1, ErrImageTooLarge},
 		{"bomb header", pngHeaderClaiming(100_000, 100_000), 0, ErrImageTooLarge},
 		{"header without data", pngHeaderClaiming(10, 10), 0, ErrBadImage},
 		{"text", []byte("hello, world"), 0, ErrBadImage},
 		{"empty", nil, 0, ErrBadImage},
-		{"truncated png", encodePNG(t, item)[:100], 0, ErrBadImage},
+		{"truncated png", imagetest.PNG(t, item)[:100], 0, ErrBadImage},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			img, err := DecodeImage(bytes.NewReader(c.data), c.maxPixels)
@@ -102,7 +94,7 @@ func TestDecodeImage(t *testing.T) {
 // and never an image over the pixel limit.
 func FuzzDecodeImage(f *testing.F) {
 	item := Spec{N: 1, Seed: 1, Res: 16}.Image(0)
-	f.Add(encodePNG(f, item))
+	f.Add(imagetest.PNG(f, item))
 	f.Add(encodeJPEG(f, item))
 	f.Add(encodeGIF(f, item))
 	f.Add(pngHeaderClaiming(100_000, 100_000))
@@ -137,7 +129,7 @@ func TestLoadImage(t *testing.T) {
 
 	t.Run("same size is exact", func(t *testing.T) {
 		item := DefaultSpec().Image(4)
-		img, err := LoadImage(write("item.png", encodePNG(t, item)), 64)
+		img, err := LoadImage(write("item.png", imagetest.PNG(t, item)), 64)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,7 +154,7 @@ func TestLoadImage(t *testing.T) {
 				}
 			}
 		}
-		img, err := LoadImage(write("wide.png", encodePNG(t, src)), 32)
+		img, err := LoadImage(write("wide.png", imagetest.PNG(t, src)), 32)
 		if err != nil {
 			t.Fatal(err)
 		}

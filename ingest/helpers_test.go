@@ -1,9 +1,7 @@
 package ingest
 
 import (
-	"bytes"
 	"context"
-	"image"
 	"path/filepath"
 	"testing"
 
@@ -66,23 +64,3 @@ func run(t testing.TB, db index.Store, opts Options) Summary {
 
 // encoderOptions are the embedding options of Run's zero Options.
 func encoderOptions() encoder.EmbedOptions { return encoder.EmbedOptions{} }
-
-// encodePNG returns img as a PNG file.
-func encodePNG(t testing.TB, img image.Image) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := dataset.EncodePNG(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-// decode decodes an image file.
-func decode(t testing.TB, b []byte) image.Image {
-	t.Helper()
-	img, err := dataset.DecodeImage(bytes.NewReader(b), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
-}

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 
+	"simsearch/internal/imagetest"
+
 	"simsearch/dataset"
 	"simsearch/index"
 	"simsearch/spaces"
@@ -120,7 +122,7 @@ func TestRunStoresWhatTheEncoderSees(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if spaces.ContentHash(decode(t, thumb)) != spaces.ContentHash(spec.Image(i)) {
+		if spaces.ContentHash(imagetest.Decode(t, thumb)) != spaces.ContentHash(spec.Image(i)) {
 			t.Errorf("thumbnail %d is not the 64-pixel image", i)
 		}
 	}
@@ -129,17 +131,17 @@ func TestRunStoresWhatTheEncoderSees(t *testing.T) {
 func TestRunPlainFolder(t *testing.T) {
 	dir := t.TempDir()
 	spec := dataset.Spec{N: 6, Seed: 5, Res: 20, ValFrac: 0}
-	writeFile(t, filepath.Join(dir, "b", "deep", "one.PNG"), encodePNG(t, spec.Image(0)))
-	writeFile(t, filepath.Join(dir, "a.png"), encodePNG(t, spec.Image(1)))
-	writeFile(t, filepath.Join(dir, "copy.png"), encodePNG(t, spec.Image(1))) // the same picture again
+	writeFile(t, filepath.Join(dir, "b", "deep", "one.PNG"), imagetest.PNG(t, spec.Image(0)))
+	writeFile(t, filepath.Join(dir, "a.png"), imagetest.PNG(t, spec.Image(1)))
+	writeFile(t, filepath.Join(dir, "copy.png"), imagetest.PNG(t, spec.Image(1))) // the same picture again
 	var photo bytes.Buffer
 	if err := jpeg.Encode(&photo, wideImage(), nil); err != nil {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(dir, "photo.jpg"), photo.Bytes())
 	writeFile(t, filepath.Join(dir, "notes.txt"), []byte("not an image"))
-	writeFile(t, filepath.Join(dir, ".hidden", "x.png"), encodePNG(t, spec.Image(2)))
-	writeFile(t, filepath.Join(dir, ".y.png"), encodePNG(t, spec.Image(3)))
+	writeFile(t, filepath.Join(dir, ".hidden", "x.png"), imagetest.PNG(t, spec.Image(2)))
+	writeFile(t, filepath.Join(dir, ".y.png"), imagetest.PNG(t, spec.Image(3)))
 
 	db := openDB(t)
 	sum := run(t, db, Options{Source: dir, Space: "p", Encoder: pixelsModel(t, 8), Split: "val"})
@@ -194,7 +196,7 @@ func writeFile(t testing.TB, path string, data []byte) {
 // by a short IDAT: a decompression bomb must be refused from the header.
 func bombPNG(t testing.TB, side uint32) []byte {
 	t.Helper()
-	small := encodePNG(t, image.NewRGBA(image.Rect(0, 0, 1, 1)))
+	small := imagetest.PNG(t, image.NewRGBA(image.Rect(0, 0, 1, 1)))
 	// The IHDR chunk: length (4), "IHDR" (4), width, height, ..., CRC.
 	b := bytes.Clone(small)
 	binary.BigEndian.PutUint32(b[16:], side)
@@ -209,9 +211,9 @@ func TestRunSkipsBadImages(t *testing.T) {
 	good := make([]string, spec.N)
 	for i := range good {
 		good[i] = filepath.Join(dir, fmt.Sprintf("good%d.png", i))
-		writeFile(t, good[i], encodePNG(t, spec.Image(i)))
+		writeFile(t, good[i], imagetest.PNG(t, spec.Image(i)))
 	}
-	valid := encodePNG(t, spec.Image(0))
+	valid := imagetest.PNG(t, spec.Image(0))
 	bad := map[string][]byte{
 		filepath.Join(dir, "bad1-truncated.png"): valid[:len(valid)/2],
 		filepath.Join(dir, "bad2-text.png"):      []byte("these are not the pixels you are looking for\n"),
@@ -266,9 +268,9 @@ func TestRunSkipsBadImages(t *testing.T) {
 		model := pixelsModel(t, 8)
 		// Rename so that a good image comes first.
 		first := t.TempDir()
-		writeFile(t, filepath.Join(first, "a.png"), encodePNG(t, spec.Image(0)))
+		writeFile(t, filepath.Join(first, "a.png"), imagetest.PNG(t, spec.Image(0)))
 		writeFile(t, filepath.Join(first, "b.png"), bombPNG(t, 30000))
-		writeFile(t, filepath.Join(first, "c.png"), encodePNG(t, spec.Image(1)))
+		writeFile(t, filepath.Join(first, "c.png"), imagetest.PNG(t, spec.Image(1)))
 		sum, err := Run(context.Background(), db, Options{Source: first, Space: "p", Encoder: model, Strict: true, BatchSize: 1})
 		if !errors.Is(err, dataset.ErrImageTooLarge) {
 			t.Fatalf("strict run: %v", err)
@@ -283,11 +285,11 @@ func TestRunStoredSourceChanged(t *testing.T) {
 	dir := t.TempDir()
 	spec := dataset.Spec{N: 3, Seed: 2, Res: 16, ValFrac: 0}
 	for i := range spec.N {
-		writeFile(t, filepath.Join(dir, fmt.Sprintf("%d.png", i)), encodePNG(t, spec.Image(i)))
+		writeFile(t, filepath.Join(dir, fmt.Sprintf("%d.png", i)), imagetest.PNG(t, spec.Image(i)))
 	}
 	db := openDB(t)
 	run(t, db, Options{Source: dir, Space: "a", Encoder: pixelsModel(t, 8)})
-	writeFile(t, filepath.Join(dir, "1.png"), encodePNG(t, spec.Image(0)))
+	writeFile(t, filepath.Join(dir, "1.png"), imagetest.PNG(t, spec.Image(0)))
 	if err := os.Remove(filepath.Join(dir, "2.png")); err != nil {
 		t.Fatal(err)
 	}

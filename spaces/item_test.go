@@ -10,29 +10,13 @@ import (
 	"math"
 	"testing"
 
+	"simsearch/internal/imagetest"
+
 	"simsearch/dataset"
 )
 
 // opaqueImage hides an image's type, so ContentHash takes its generic path.
 type opaqueImage struct{ image.Image }
-
-func encodePNG(t testing.TB, img image.Image) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-func decode(t testing.TB, b []byte) image.Image {
-	t.Helper()
-	img, err := dataset.DecodeImage(bytes.NewReader(b), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
-}
 
 func TestContentHashDependsOnlyOnPixels(t *testing.T) {
 	spec := dataset.Spec{N: 10, Seed: 7, Res: 24, ValFrac: 0.5}
@@ -63,10 +47,10 @@ func TestContentHashDependsOnlyOnPixels(t *testing.T) {
 		{"NRGBA", nrgba},
 		{"NRGBA, generic path", opaqueImage{nrgba}},
 		{"offset bounds", offset},
-		{"PNG file decoded", decode(t, encodePNG(t, rendered))},
-		{"NRGBA PNG file decoded", decode(t, encodePNG(t, nrgba))},
+		{"PNG file decoded", imagetest.Decode(t, imagetest.PNG(t, rendered))},
+		{"NRGBA PNG file decoded", imagetest.Decode(t, imagetest.PNG(t, nrgba))},
 		{"transparent background", transparent},
-		{"transparent background PNG", decode(t, encodePNG(t, transparent))},
+		{"transparent background PNG", imagetest.Decode(t, imagetest.PNG(t, transparent))},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if got := ContentHash(c.img); got != want {
@@ -127,7 +111,7 @@ func TestNewItem(t *testing.T) {
 			t.Errorf("factor %s = %v, want %v", name, it.Factors[name], v)
 		}
 	}
-	thumb := decode(t, it.Thumbnail)
+	thumb := imagetest.Decode(t, it.Thumbnail)
 	if thumb.Bounds().Dx() != 32 || ContentHash(thumb) != it.Hash {
 		t.Errorf("thumbnail of %v pixels is not the image", thumb.Bounds())
 	}
@@ -160,7 +144,7 @@ func TestThumbnailIsLossless(t *testing.T) {
 			for i := 3; i < len(c.img.Pix); i += 4 {
 				c.img.Pix[i] = 255
 			}
-			thumb := decode(t, Thumbnail(c.img))
+			thumb := imagetest.Decode(t, Thumbnail(c.img))
 			if _, ok := thumb.(*image.Paletted); ok != c.paletted {
 				t.Errorf("thumbnail is a %T", thumb)
 			}
@@ -193,7 +177,7 @@ func TestThumbnail(t *testing.T) {
 			if len(b) > c.maxBytes {
 				t.Errorf("%d bytes", len(b))
 			}
-			thumb := decode(t, b)
+			thumb := imagetest.Decode(t, b)
 			if got := thumb.Bounds(); got != image.Rect(0, 0, c.side, c.side) {
 				t.Fatalf("thumbnail of %v", got)
 			}
@@ -220,8 +204,8 @@ func diff(a, b uint8) int {
 
 func TestFileIsOwnThumbnail(t *testing.T) {
 	img := dataset.Spec{N: 1, Seed: 1, Res: 32, ValFrac: 0}.Image(0)
-	file := encodePNG(t, img)
-	it := NewItem(decode(t, file), Origin{Source: "a.png", Split: "train", File: file})
+	file := imagetest.PNG(t, img)
+	it := NewItem(imagetest.Decode(t, file), Origin{Source: "a.png", Split: "train", File: file})
 	if !bytes.Equal(it.Thumbnail, file) {
 		t.Error("a small opaque PNG file is not its own thumbnail")
 	}
@@ -229,7 +213,7 @@ func TestFileIsOwnThumbnail(t *testing.T) {
 	if err := gif.Encode(&gifFile, img, nil); err != nil {
 		t.Fatal(err)
 	}
-	it = NewItem(decode(t, gifFile.Bytes()), Origin{Source: "a.gif", Split: "train", File: gifFile.Bytes()})
+	it = NewItem(imagetest.Decode(t, gifFile.Bytes()), Origin{Source: "a.gif", Split: "train", File: gifFile.Bytes()})
 	if bytes.Equal(it.Thumbnail, gifFile.Bytes()) {
 		t.Error("a GIF file is its own thumbnail")
 	}
@@ -243,12 +227,12 @@ func TestFileIsOwnThumbnail(t *testing.T) {
 // be made and read back.
 func FuzzContentHash(f *testing.F) {
 	img := dataset.Spec{N: 1, Seed: 1, Res: 16, ValFrac: 0}.Image(0)
-	f.Add(encodePNG(f, img))
+	f.Add(imagetest.PNG(f, img))
 	nrgba := image.NewNRGBA(image.Rect(0, 0, 5, 3))
 	for i := range nrgba.Pix {
 		nrgba.Pix[i] = uint8(i * 37)
 	}
-	f.Add(encodePNG(f, nrgba))
+	f.Add(imagetest.PNG(f, nrgba))
 	var g bytes.Buffer
 	if err := gif.Encode(&g, img, nil); err != nil {
 		f.Fatal(err)
