@@ -72,12 +72,12 @@ func runDemo(c *cli.Context) error {
 	reportBars := reportProgress(o)
 	res, err := experiment.Run(c.Context, experiment.Options{
 		Dir: c.String("out"), Size: size,
-		Log:      func(line string) { bars.done(); o.logf("%s", line) },
+		Log: func(line string) { bars.done(); o.logf("%s", line) },
 		Progress: func(p experiment.Progress) {
 			bars.show(p.Stage, p.Unit, int64(p.Done), int64(p.Total), p.Detail)
 		},
-		Index:    indexProgress(o).report,
-		Report:   reportBars,
+		Index:  indexProgress(o).report,
+		Report: reportBars,
 	})
 	reportBars(report.Progress{})
 	bars.done()
