@@ -107,6 +107,11 @@ type Labels struct {
 // LabelClasses.
 var LabelNames = []string{"shape", "color", "location", "size"}
 
+// FactorNames are the names items store a Factors value's fields under:
+// the shape's class number, then the continuous factors (lengths in
+// pixels at the image's resolution, rotation in radians).
+var FactorNames = []string{"shape", "hue", "saturation", "value", "radius", "cx", "cy", "rotation"}
+
 // Labels returns the class labels of f, for an image of resolution res.
 func (f Factors) Labels(res int) Labels {
 	r := RangesAt(res)

@@ -6,18 +6,29 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 
 	"simsearch/dataset"
 	"simsearch/index"
 )
 
-// itemLabels holds the labels and split of every item of a database, by
-// item id, so that neighbours can be scored without reading records.
+// itemLabels holds the labels, factors and split of every item of a store,
+// by item id, so that neighbours can be scored without reading records.
+// The labels and factors are those the items carry: the colored shapes'
+// (shape, color, location, size; hue, radius, ...) or any others.
 type itemLabels struct {
-	// values[l][id] is label dataset.LabelNames[l] of item id, or −1.
-	values [][]int32
+	// labelNames are the categorical labels found on ordinary items, the
+	// colored shapes' first in their order, then the others by name;
+	// labels[l][id] is label labelNames[l] of item id, or −1 when unknown.
+	labelNames []string
+	labels     [][]int32
+	// factorNames are the continuous factors found on ordinary items, in
+	// the same order; factors[f][id] is factor factorNames[f] of item id,
+	// or NaN when unknown.
+	factorNames []string
+	factors     [][]float64
 	// probe[id] is set for probe items; items added after loading are
-	// probes too (only Run adds items, and only probes).
+	// probes too (only Prepare adds items, and only probes).
 	probe []bool
 	train []index.ItemID
 	val   []index.ItemID
@@ -25,12 +36,15 @@ type itemLabels struct {
 
 func loadItemLabels(ctx context.Context, db index.Store) (*itemLabels, error) {
 	n := db.Len()
-	l := &itemLabels{values: make([][]int32, len(dataset.LabelNames)), probe: make([]bool, n)}
-	for i := range l.values {
-		l.values[i] = make([]int32, n)
-		for j := range l.values[i] {
-			l.values[i][j] = -1
+	l := &itemLabels{probe: make([]bool, n)}
+	labelIndex, factorIndex := map[string]int{}, map[string]int{}
+	column := func(names *[]string, index map[string]int, name string) int {
+		if c, ok := index[name]; ok {
+			return c
 		}
+		index[name] = len(*names)
+		*names = append(*names, name)
+		return index[name]
 	}
 	err := db.ForEachItem(ctx, func(it index.Item) error {
 		if int(it.ID) >= n {
@@ -40,10 +54,19 @@ func loadItemLabels(ctx context.Context, db index.Store) (*itemLabels, error) {
 			l.probe[it.ID] = true
 			return nil
 		}
-		for i, name := range dataset.LabelNames {
-			if v, ok := it.Labels[name]; ok {
-				l.values[i][it.ID] = int32(v)
+		for name, v := range it.Labels {
+			c := column(&l.labelNames, labelIndex, name)
+			if c == len(l.labels) {
+				l.labels = append(l.labels, filled(n, int32(-1)))
 			}
+			l.labels[c][it.ID] = int32(v)
+		}
+		for name, v := range it.Factors {
+			c := column(&l.factorNames, factorIndex, name)
+			if c == len(l.factors) {
+				l.factors = append(l.factors, filled(n, math.NaN()))
+			}
+			l.factors[c][it.ID] = v
 		}
 		switch it.Split {
 		case index.SplitTrain:
@@ -56,7 +79,45 @@ func loadItemLabels(ctx context.Context, db index.Store) (*itemLabels, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read item labels: %w", err)
 	}
+	l.labelNames, l.labels = sortColumns(l.labelNames, l.labels, dataset.LabelNames)
+	l.factorNames, l.factors = sortColumns(l.factorNames, l.factors, dataset.FactorNames)
 	return l, nil
+}
+
+// filled returns n copies of v.
+func filled[T any](n int, v T) []T {
+	out := make([]T, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}
+
+// sortColumns orders named columns: the names of first in their order,
+// then the others by name.
+func sortColumns[T any](names []string, columns [][]T, first []string) ([]string, [][]T) {
+	rank := func(name string) int {
+		if i := slices.Index(first, name); i >= 0 {
+			return i
+		}
+		return len(first)
+	}
+	order := make([]int, len(names))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		if ra, rb := rank(names[a]), rank(names[b]); ra != rb {
+			return ra - rb
+		}
+		return strings.Compare(names[a], names[b])
+	})
+	sortedNames := make([]string, len(names))
+	sortedColumns := make([][]T, len(names))
+	for i, o := range order {
+		sortedNames[i], sortedColumns[i] = names[o], columns[o]
+	}
+	return sortedNames, sortedColumns
 }
 
 // ordinary counts the ids that are not probe items.
@@ -70,11 +131,33 @@ func (l *itemLabels) ordinary(ids []index.ItemID) int {
 	return n
 }
 
+// label returns label l of item id, or −1.
 func (l *itemLabels) label(i int, id index.ItemID) int {
-	if int(id) >= len(l.values[i]) {
+	if int(id) >= len(l.labels[i]) {
 		return -1
 	}
-	return int(l.values[i][id])
+	return int(l.labels[i][id])
+}
+
+// factor returns factor f of item id, or NaN.
+func (l *itemLabels) factor(f int, id index.ItemID) float64 {
+	if int(id) >= len(l.factors[f]) {
+		return math.NaN()
+	}
+	return l.factors[f][id]
+}
+
+// classes returns the number of classes of label l: the colored shapes'
+// count for their labels, else one more than the largest class seen.
+func (l *itemLabels) classes(i int) int {
+	if c := dataset.LabelClasses(l.labelNames[i]); c > 0 {
+		return c
+	}
+	largest := int32(-1)
+	for _, v := range l.labels[i] {
+		largest = max(largest, v)
+	}
+	return int(largest) + 1
 }
 
 // figureDiff is the difference between a figure from the index and the
@@ -172,7 +255,7 @@ func measureKNN(ctx context.Context, space index.SpaceStore, items *itemLabels, 
 func scoreKNN(items *itemLabels, queries, train []index.ItemID, neighbours [][]index.Result, k int) []LabelAccuracy {
 	var out []LabelAccuracy
 	votes := make([]int, 0, k)
-	for l, name := range dataset.LabelNames {
+	for l, name := range items.labelNames {
 		var tally knnTally
 		queryLabels := make([]int, len(queries))
 		for q, id := range queries {
@@ -190,7 +273,7 @@ func scoreKNN(items *itemLabels, queries, train []index.ItemID, neighbours [][]i
 		for i, id := range train {
 			trainLabels[i] = items.label(l, id)
 		}
-		out = append(out, tally.accuracy(name, dataset.LabelClasses(name), k, chanceLevel(trainLabels, queryLabels)))
+		out = append(out, tally.accuracy(name, items.classes(l), k, chanceLevel(trainLabels, queryLabels)))
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -395,4 +396,60 @@ func jsonDiff(t *testing.T, a, b []byte, tol float64) string {
 		return ""
 	}
 	return walk("", x, y)
+}
+
+// TestKNNOfAnyLabel checks that k-NN accuracy is measured for every label
+// the items carry, not only the colored shapes'.
+func TestKNNOfAnyLabel(t *testing.T) {
+	ctx := context.Background()
+	db, err := index.Open(filepath.Join(t.TempDir(), "labels.db"), index.Options{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st := index.FileStore(db)
+	var items []index.Item
+	var flat []float32
+	for i := range 200 {
+		split := index.SplitTrain
+		if i%4 == 0 {
+			split = index.SplitVal
+		}
+		side := i % 2
+		items = append(items, index.Item{
+			Source: fmt.Sprintf("x%d", i), Hash: sha256.Sum256([]byte{byte(i), byte(i >> 8)}), Split: split,
+			Labels: map[string]int{"side": side, "noise": (i * 7919) % 3},
+		})
+		// Two clusters by side; noise is not in the vectors.
+		flat = append(flat, float32(2*side-1), float32(i%5)*0.01, 1)
+	}
+	ids, _, err := st.AddItems(ctx, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := st.CreateSpace(ctx, index.SpaceConfig{Name: "s", Dim: 3, Encoder: index.Encoder{ID: "e"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sp.AddVectors(ctx, ids, flat); err != nil {
+		t.Fatal(err)
+	}
+	items2, err := loadItemLabels(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	knn, err := measureKNN(ctx, sp, items2, Options{K: 5}, func(string, int, int) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]LabelAccuracy{}
+	for _, a := range knn.accuracies {
+		got[a.Label] = a
+	}
+	if a := got["side"]; a.Classes != 2 || a.Accuracy != 1 {
+		t.Errorf("side: %+v, want 2 classes, accuracy 1", a)
+	}
+	if a := got["noise"]; a.Classes != 3 || a.Normalized > 0.3 {
+		t.Errorf("noise: %+v, want 3 classes near chance", a)
+	}
 }
