@@ -9,12 +9,12 @@ import (
 // Float is the element type of the matrices: float32 or float64.
 type Float interface{ ~float32 | ~float64 }
 
-// Tile and block sizes. A packed panel of A (mr rows) and one of B (nr
-// columns) over kc steps fit in the 32 KiB L1 cache of the target cores; a
-// packed mc×kc block of A fits in L2.
+// Block sizes. A packed panel of A (mr rows) and one of B (nr columns)
+// over kc steps fit in the L1 cache of the target cores (32 to 48 KiB); a
+// packed mc×kc block of A fits in L2. mc is a multiple of every kernel's
+// mr. The sums of C run over kc steps at a time, so kc is part of the order
+// of the sums and does not change with the kernel's tile.
 const (
-	mr = 6
-	nr = 16
 	kc = 256
 	mc = 144
 	nc = 2048
@@ -54,7 +54,9 @@ func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 	if beta != 0 {
 		scale(m, n, beta, c, ldc)
 	}
-	p := problem[T]{transA: transA, transB: transB, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, overwrite: beta == 0}
+	kern := kernelFor[T]()
+	mr, nr := kern.mr, kern.nr
+	p := problem[T]{kern: kern, transA: transA, transB: transB, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, overwrite: beta == 0}
 	workers := Threads
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -149,6 +151,7 @@ func scale[T Float](m, n int, beta T, c []T, ldc int) {
 }
 
 type problem[T Float] struct {
+	kern           kernel[T]
 	transA, transB bool
 	overwrite      bool // the first block of k stores rather than adds
 	k              int
@@ -160,7 +163,7 @@ type problem[T Float] struct {
 // buffers holds the packed panels of one goroutine.
 type buffers[T Float] struct {
 	a, b []T
-	tile [mr * nr]T
+	tile [maxMR * maxNR]T
 }
 
 var (
@@ -193,14 +196,11 @@ func (p *problem[T]) run(r [4]int) {
 	if pool != nil {
 		defer pool.Put(buf)
 	}
-	kern := kernelFor[T]()
 	// A is read in place, not packed, when it is stored by rows and needs
 	// no scaling: packing it would cost about as much as the products when
 	// C has few columns, as in a convolution's forward pass.
-	direct := directKernelFor[T]()
-	if p.transA || p.alpha != 1 {
-		direct = nil
-	}
+	direct := p.kern.direct != nil && !p.transA && p.alpha == 1
+	mr, nr := p.kern.mr, p.kern.nr
 	m0, m1, n0, n1 := r[0], r[1], r[2], r[3]
 	for jc := n0; jc < n1; jc += nc {
 		ncur := min(nc, n1-jc)
@@ -211,14 +211,14 @@ func (p *problem[T]) run(r [4]int) {
 			p.packB(buf.b, pc, kcur, jc, ncur)
 			for ic := m0; ic < m1; ic += mc {
 				mcur := min(mc, m1-ic)
-				if direct != nil {
-					p.macroDirect(buf, kern, direct, ic, mcur, jc, ncur, pc, kcur, !(pc == 0 && p.overwrite))
+				if direct {
+					p.macroDirect(buf, ic, mcur, jc, ncur, pc, kcur, !(pc == 0 && p.overwrite))
 					continue
 				}
 				mPanels := (mcur + mr - 1) / mr
 				buf.a = grow(buf.a, mPanels*mr*kcur)
 				p.packA(buf.a, ic, mcur, pc, kcur)
-				p.macro(buf, kern, ic, mcur, jc, ncur, kcur, !(pc == 0 && p.overwrite))
+				p.macro(buf, ic, mcur, jc, ncur, kcur, !(pc == 0 && p.overwrite))
 			}
 		}
 	}
@@ -233,7 +233,8 @@ func grow[T Float](s []T, n int) []T {
 
 // macro multiplies the packed block of A (mcur×kcur) by the packed block of
 // B (kcur×ncur) into C at (ic, jc).
-func (p *problem[T]) macro(buf *buffers[T], kern func(k int, a, b, c []T, ldc int, accumulate bool), ic, mcur, jc, ncur, kcur int, accumulate bool) {
+func (p *problem[T]) macro(buf *buffers[T], ic, mcur, jc, ncur, kcur int, accumulate bool) {
+	kern, mr, nr := p.kern.tile, p.kern.mr, p.kern.nr
 	for jr := 0; jr < ncur; jr += nr {
 		cols := min(nr, ncur-jr)
 		bp := buf.b[jr*kcur : (jr+nr)*kcur]
@@ -245,18 +246,18 @@ func (p *problem[T]) macro(buf *buffers[T], kern func(k int, a, b, c []T, ldc in
 				kern(kcur, ap, bp, p.c[off:], p.ldc, accumulate)
 				continue
 			}
-			tile := buf.tile[:]
+			tile := buf.tile[:mr*nr]
 			kern(kcur, ap, bp, tile, nr, false)
 			p.storeTile(tile, off, rows, cols, accumulate)
 		}
 	}
 }
 
-// macroDirect is macro with A read in place: for each panel of six rows of
+// macroDirect is macro with A read in place: for each panel of mr rows of
 // A, which stays in the L1 cache, it runs along the panels of B. A last
 // panel of fewer rows is packed.
-func (p *problem[T]) macroDirect(buf *buffers[T], kern func(k int, a, b, c []T, ldc int, accumulate bool),
-	direct func(k int, a []T, lda int, b, c []T, ldc int, accumulate bool), ic, mcur, jc, ncur, pc, kcur int, accumulate bool) {
+func (p *problem[T]) macroDirect(buf *buffers[T], ic, mcur, jc, ncur, pc, kcur int, accumulate bool) {
+	kern, direct, mr, nr := p.kern.tile, p.kern.direct, p.kern.mr, p.kern.nr
 	for ir := 0; ir < mcur; ir += mr {
 		rows := min(mr, mcur-ir)
 		var ap []T
@@ -274,7 +275,7 @@ func (p *problem[T]) macroDirect(buf *buffers[T], kern func(k int, a, b, c []T, 
 				direct(kcur, p.a[aoff:], p.lda, bp, p.c[off:], p.ldc, accumulate)
 				continue
 			}
-			tile := buf.tile[:]
+			tile := buf.tile[:mr*nr]
 			if rows == mr {
 				direct(kcur, p.a[aoff:], p.lda, bp, tile, nr, false)
 			} else {
@@ -286,9 +287,10 @@ func (p *problem[T]) macroDirect(buf *buffers[T], kern func(k int, a, b, c []T, 
 }
 
 // storeTile writes (or adds, when accumulate is set) the top-left rows×cols
-// of tile, a 6×16 tile computed apart because it lies on the edge of C, to
-// C at offset off.
+// of tile, an mr×nr tile computed apart because it lies on the edge of C,
+// to C at offset off.
 func (p *problem[T]) storeTile(tile []T, off, rows, cols int, accumulate bool) {
+	nr := p.kern.nr
 	for i := range rows {
 		dst := p.c[off+i*p.ldc : off+i*p.ldc+cols]
 		src := tile[i*nr : i*nr+cols]
