@@ -14,6 +14,9 @@ type kernel[T Float] struct {
 	// packRow packs one row of B into panels, stride elements apart, or
 	// is nil (then Go code copies).
 	packRow func(dst []T, stride int, src []T, panels int)
+	// packPanelT packs nr rows of B, ldb apart, as one panel of Bᵀ over kk
+	// steps, or is nil (then Go code copies).
+	packPanelT func(dst, src []T, ldb, kk int)
 }
 
 // Largest tile of any kernel, for the buffer of edge tiles.

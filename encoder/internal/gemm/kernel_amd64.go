@@ -9,7 +9,7 @@ import "golang.org/x/sys/cpu"
 var float32Kernels = func() []kernel[float32] {
 	var ks []kernel[float32]
 	if cpu.X86.HasAVX512F {
-		ks = append(ks, kernel[float32]{name: KernelAVX512, mr: 12, nr: 32, tile: kernel12x32F32, direct: kernel12x32DirectF32, packRow: packRow32F32})
+		ks = append(ks, kernel[float32]{name: KernelAVX512, mr: 12, nr: 32, tile: kernel12x32F32, direct: kernel12x32DirectF32, packRow: packRow32F32, packPanelT: packPanelT32F32})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		ks = append(ks, kernel[float32]{name: KernelAVX2, mr: 6, nr: 16, tile: kernel6x16F32, direct: kernel6x16DirectF32, packRow: packRow16F32})
@@ -50,6 +50,12 @@ func kernel12x32Direct(k int, a *float32, lda int, b, c *float32, ldc int, accum
 //
 //go:noescape
 func packRow32(dst *float32, stride int, src *float32, panels int)
+
+// packPanelT32 packs 32 rows of B, ldb apart, over kk columns, as one panel
+// of Bᵀ: dst[q·32+j] = src[j·ldb+q]; idx holds j·ldb for j < 16.
+//
+//go:noescape
+func packPanelT32(dst, src *float32, idx *int32, ldb, kk int)
 
 func kernel6x16F32(k int, a, b, c []float32, ldc int, accumulate bool) {
 	_ = a[k*6-1]
@@ -95,4 +101,14 @@ func packRow32F32(dst []float32, stride int, src []float32, panels int) {
 	_ = src[panels*32-1]
 	_ = dst[(panels-1)*stride+31]
 	packRow32(&dst[0], stride, &src[0], panels)
+}
+
+func packPanelT32F32(dst, src []float32, ldb, kk int) {
+	_ = dst[kk*32-1]
+	_ = src[31*ldb+kk-1]
+	var idx [16]int32
+	for j := range idx {
+		idx[j] = int32(j * ldb)
+	}
+	packPanelT32(&dst[0], &src[0], &idx[0], ldb, kk)
 }

@@ -46,7 +46,7 @@ TEXT ·kernel12x32(SB), NOSPLIT, $0-41
 	TESTQ BX, BX
 	JEQ kernel12x32_tail
 
-kernel12x32_loop2:
+kernel12x32_loopU:
 	VMOVUPS 0(DI), Z0
 	VMOVUPS 64(DI), Z1
 	VBROADCASTSS 0(SI), Z2
@@ -126,11 +126,12 @@ kernel12x32_loop2:
 	ADDQ $96, SI
 	ADDQ $256, DI
 	DECQ BX
-	JNZ kernel12x32_loop2
+	JNZ kernel12x32_loopU
 
 kernel12x32_tail:
 	TESTQ CX, CX
 	JEQ kernel12x32_done
+kernel12x32_loop1:
 	VMOVUPS 0(DI), Z0
 	VMOVUPS 64(DI), Z1
 	VBROADCASTSS 0(SI), Z2
@@ -171,6 +172,8 @@ kernel12x32_tail:
 	VFMADD231PS Z1, Z7, Z31
 	ADDQ $48, SI
 	ADDQ $128, DI
+	DECQ CX
+	JNZ kernel12x32_loop1
 
 kernel12x32_done:
 	MOVBLZX accumulate+40(FP), AX
@@ -324,7 +327,7 @@ TEXT ·kernel12x32Direct(SB), NOSPLIT, $0-49
 	TESTQ BX, BX
 	JEQ kernel12x32Direct_tail
 
-kernel12x32Direct_loop2:
+kernel12x32Direct_loopU:
 	VMOVUPS 0(DI), Z0
 	VMOVUPS 64(DI), Z1
 	VBROADCASTSS 0(SI), Z2
@@ -405,11 +408,12 @@ kernel12x32Direct_loop2:
 	ADDQ $8, R12
 	ADDQ $256, DI
 	DECQ BX
-	JNZ kernel12x32Direct_loop2
+	JNZ kernel12x32Direct_loopU
 
 kernel12x32Direct_tail:
 	TESTQ CX, CX
 	JEQ kernel12x32Direct_done
+kernel12x32Direct_loop1:
 	VMOVUPS 0(DI), Z0
 	VMOVUPS 64(DI), Z1
 	VBROADCASTSS 0(SI), Z2
@@ -451,6 +455,8 @@ kernel12x32Direct_tail:
 	ADDQ $4, SI
 	ADDQ $4, R12
 	ADDQ $128, DI
+	DECQ CX
+	JNZ kernel12x32Direct_loop1
 
 kernel12x32Direct_done:
 	MOVBLZX accumulate+48(FP), AX
@@ -579,5 +585,36 @@ packRow32_loop:
 	DECQ CX
 	JNZ packRow32_loop
 packRow32_done:
+	VZEROUPPER
+	RET
+
+// func packPanelT32(dst *float32, src *float32, idx *int32, ldb int, kk int)
+// packs 32 rows of B, ldb floats apart, as one panel of 32 columns of Bᵀ:
+// dst[q·32+j] = src[j·ldb+q] for j < 32 and q < kk. idx holds j·ldb for
+// j < 16; rows 16 to 31 are gathered from src + 16·ldb with the same idx.
+TEXT ·packPanelT32(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ idx+16(FP), AX
+	MOVQ ldb+24(FP), R8
+	SHLQ $6, R8
+	LEAQ (SI)(R8*1), R9
+	MOVQ kk+32(FP), CX
+	VMOVDQU32 (AX), Z30
+	TESTQ CX, CX
+	JEQ packPanelT32_done
+packPanelT32_loop:
+	KXNORW K1, K1, K1
+	KXNORW K2, K2, K2
+	VGATHERDPS (SI)(Z30*4), K1, Z0
+	VGATHERDPS (R9)(Z30*4), K2, Z1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ $4, SI
+	ADDQ $4, R9
+	ADDQ $128, DI
+	DECQ CX
+	JNZ packPanelT32_loop
+packPanelT32_done:
 	VZEROUPPER
 	RET

@@ -123,6 +123,10 @@ func (p *problem[T]) packBTransposed(dst []T, p0, kk, j0, cols int) {
 	for jr := 0; jr < cols; jr += nr {
 		panel := dst[jr*kk : (jr+nr)*kk]
 		n := min(nr, cols-jr)
+		if n == nr && p.kern.packPanelT != nil {
+			p.kern.packPanelT(panel, p.b[(j0+jr)*p.ldb+p0:], p.ldb, kk)
+			continue
+		}
 		if n < nr {
 			clear(panel)
 		}
