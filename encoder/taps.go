@@ -85,11 +85,25 @@ func classCols[T float](g convGeom, c tapClass, x, cols []T, b0, b1 int) {
 				ix := (ox*g.Stride - g.Pad + c.x.k0) * g.InC
 				for ky := c.y.k0; ky < c.y.k1; ky++ {
 					iy := oy*g.Stride - g.Pad + ky
-					copy(dst[(ky-c.y.k0)*run:(ky-c.y.k0+1)*run], img[iy*rowLen+ix:iy*rowLen+ix+run])
+					copyRun(dst[(ky-c.y.k0)*run:(ky-c.y.k0+1)*run], img[iy*rowLen+ix:iy*rowLen+ix+run])
 				}
 				r++
 			}
 		}
+	}
+}
+
+// copyRun copies src to dst, of the same length. The first layer's runs
+// (kernel columns × 3 channels) are copied as arrays: a call of memmove per
+// run of 9 or 12 values would cost more than the copy.
+func copyRun[T float](dst, src []T) {
+	switch len(dst) {
+	case 12:
+		*(*[12]T)(dst) = *(*[12]T)(src)
+	case 9:
+		*(*[9]T)(dst) = *(*[9]T)(src)
+	default:
+		copy(dst, src)
 	}
 }
 
