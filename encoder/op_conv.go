@@ -2,6 +2,8 @@ package encoder
 
 import (
 	"fmt"
+	"sync"
+
 	"github.com/chewxy/hm"
 
 	G "gorgonia.org/gorgonia"
@@ -32,6 +34,12 @@ type convOp struct {
 	train bool
 	ws    *workspace
 	cols  []any // per class, []T kept from the forward pass
+	// packedW and classW hold the weights packed for the forward products:
+	// all of them, and those of one tap class (*gemm.PackedB[T]).
+	packedW, classW any
+	// packs, for an inference graph, holds the packings for good: its
+	// weights do not change.
+	packs *packCache
 	out   buffer
 }
 
@@ -82,6 +90,20 @@ func convForward[T float](op *convOp, x, w, b, y []T) {
 	if g.Identity() {
 		gemm.Gemm(false, true, g.Rows(), g.OutC, g.K(), 1, x, g.K(), w, g.K(), 0, y, g.OutC)
 	}
+	// The weights are packed for the products once, and each class takes
+	// its taps' rows from that packing: packing them for each class's
+	// product (and on each core) cost as much as the products of a small
+	// batch.
+	var packed *gemm.PackedB[T]
+	if len(op.classes) > 0 && gemm.Backend == "go" {
+		packAll := func(p *gemm.PackedB[T]) { gemm.PackB(p, true, g.K(), g.OutC, w, g.K()) }
+		if op.packs != nil {
+			packed = cachedPacking(op.packs, packKey{op.name, -1}, packAll)
+		} else {
+			packed = packedOf[T](&op.packedW)
+			packAll(packed)
+		}
+	}
 	for ci, c := range op.classes {
 		rows, kc := g.Batch*c.positions(), c.k(g.InC)
 		out := y
@@ -98,8 +120,22 @@ func convForward[T float](op *convOp, x, w, b, y []T) {
 				cols = scratch[T](op.ws, slotCols, rows*kc)
 			}
 			parallel(g.Batch, 1, func(lo, hi int) { classCols(g, c, x, cols, lo, hi) })
-			wc, ldw := weightsOf(op, c, w)
-			gemm.Gemm(false, true, rows, g.OutC, kc, 1, cols, kc, wc, ldw, 0, out, g.OutC)
+			if packed != nil {
+				wc := packed
+				if kc != g.K() {
+					selectTaps := func(p *gemm.PackedB[T]) { packed.SelectRows(p, classTapRows(g, c)) }
+					if op.packs != nil {
+						wc = cachedPacking(op.packs, packKey{op.name, ci}, selectTaps)
+					} else {
+						wc = packedOf[T](&op.classW)
+						selectTaps(wc)
+					}
+				}
+				gemm.GemmPacked(false, rows, g.OutC, kc, 1, cols, kc, wc, 0, out, g.OutC)
+			} else {
+				wc, ldw := weightsOf(op, c, w)
+				gemm.Gemm(false, true, rows, g.OutC, kc, 1, cols, kc, wc, ldw, 0, out, g.OutC)
+			}
 		}
 		if !c.whole {
 			parallel(g.Batch, 1, func(lo, hi int) { scatterRows(g, c, out, y, g.OutC, lo, hi) })
@@ -108,6 +144,52 @@ func convForward[T float](op *convOp, x, w, b, y []T) {
 	parallel(g.Rows(), 1<<14/g.OutC+1, func(lo, hi int) {
 		biasActivate(y[lo*g.OutC:hi*g.OutC], b, op.relu)
 	})
+}
+
+// packedOf returns the packed operand held in *store, making it the first
+// time.
+func packedOf[T float](store *any) *gemm.PackedB[T] {
+	if p, ok := (*store).(*gemm.PackedB[T]); ok {
+		return p
+	}
+	p := new(gemm.PackedB[T])
+	*store = p
+	return p
+}
+
+// packCache holds weights packed for the forward products of inference
+// graphs, shared by all the graphs over the same weights. It is safe for
+// concurrent use.
+type packCache struct {
+	mu sync.Mutex
+	m  map[packKey]any // *gemm.PackedB[T]
+}
+
+// packKey names a packing: the weights of a layer (class -1) or of one of
+// its tap classes.
+type packKey struct {
+	layer string
+	class int
+}
+
+// cachedPacking returns the packing of key in pc, making it with pack if
+// there is none yet for the kernel in use.
+func cachedPacking[T float](pc *packCache, key packKey, pack func(*gemm.PackedB[T])) *gemm.PackedB[T] {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	p, ok := pc.m[key].(*gemm.PackedB[T])
+	if ok && p.Current() {
+		return p
+	}
+	if !ok {
+		p = new(gemm.PackedB[T])
+		if pc.m == nil {
+			pc.m = map[packKey]any{}
+		}
+		pc.m[key] = p
+	}
+	pack(p)
+	return p
 }
 
 // weightsOf returns the weights of class c and their row stride.

@@ -154,6 +154,20 @@ func classWeights[T float](g convGeom, c tapClass, w, buf []T) ([]T, int) {
 	return buf, kc
 }
 
+// classTapRows returns the ranges of columns of the weight matrix (rows of
+// its transpose) that class c uses, one per kernel row of the class.
+func classTapRows(g convGeom, c tapClass) [][2]int {
+	span := g.Kernel * g.InC
+	if c.fullWidth(g.Kernel) {
+		return [][2]int{{c.y.k0 * span, c.y.k1 * span}}
+	}
+	runs := make([][2]int, 0, c.y.k1-c.y.k0)
+	for ky := c.y.k0; ky < c.y.k1; ky++ {
+		runs = append(runs, [2]int{ky*span + c.x.k0*g.InC, ky*span + c.x.k1*g.InC})
+	}
+	return runs
+}
+
 // addClassWeights adds the class weight gradient dwc (outC rows of
 // c.k(inC)) into the full weight gradient dw.
 func addClassWeights[T float](g convGeom, c tapClass, dwc, dw []T, add func(dst, src []T)) {

@@ -49,14 +49,20 @@ func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 	if external(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
 		return
 	}
+	p := problem[T]{kern: kernelFor[T](), transA: transA, transB: transB, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
+	p.solve(m, n, beta)
+}
+
+// solve computes the product of p, m×n, with beta.
+func (p *problem[T]) solve(m, n int, beta T) {
 	// With beta 0 the first block of k stores its tiles instead of adding
 	// them, so C is neither cleared nor read.
 	if beta != 0 {
-		scale(m, n, beta, c, ldc)
+		scale(m, n, beta, p.c, p.ldc)
 	}
-	kern := kernelFor[T]()
-	mr, nr := kern.mr, kern.nr
-	p := problem[T]{kern: kern, transA: transA, transB: transB, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, overwrite: beta == 0}
+	p.overwrite = beta == 0
+	mr, nr := p.kern.mr, p.kern.nr
+	k := p.k
 	workers := Threads
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -65,9 +71,11 @@ func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 		workers = 1
 	}
 	// Split the larger side of C, in whole tiles, so that each goroutine
-	// packs as little of the shared operand again as possible.
+	// packs as little of the shared operand again as possible; with B
+	// packed in advance, split the rows, so that no goroutine packs anything
+	// again.
 	var parts [][4]int
-	if m/mr >= n/nr {
+	if m/mr >= n/nr || (p.packed != nil && m/mr >= workers) {
 		parts = split(m, mr, workers, func(lo, hi int) [4]int { return [4]int{lo, hi, 0, n} })
 	} else {
 		parts = split(n, nr, workers, func(lo, hi int) [4]int { return [4]int{0, m, lo, hi} })
@@ -152,6 +160,7 @@ func scale[T Float](m, n int, beta T, c []T, ldc int) {
 
 type problem[T Float] struct {
 	kern           kernel[T]
+	packed         *PackedB[T] // op(B) packed in advance, or nil
 	transA, transB bool
 	overwrite      bool // the first block of k stores rather than adds
 	k              int
@@ -207,22 +216,39 @@ func (p *problem[T]) run(r [4]int) {
 		nPanels := (ncur + nr - 1) / nr
 		for pc := 0; pc < p.k; pc += kc {
 			kcur := min(kc, p.k-pc)
-			buf.b = grow(buf.b, nPanels*nr*kcur)
-			p.packB(buf.b, pc, kcur, jc, ncur)
+			// The panels of B for this block: packed now, or rows [pc,
+			// pc+kcur) of the panels packed in advance over all of k.
+			bp := panels[T]{stride: kcur * nr, n: kcur * nr}
+			if p.packed != nil {
+				bp.b, bp.stride = p.packed.data[jc*p.k+pc*nr:], p.k*nr
+			} else {
+				buf.b = grow(buf.b, nPanels*nr*kcur)
+				p.packB(buf.b, pc, kcur, jc, ncur)
+				bp.b = buf.b
+			}
 			for ic := m0; ic < m1; ic += mc {
 				mcur := min(mc, m1-ic)
 				if direct {
-					p.macroDirect(buf, ic, mcur, jc, ncur, pc, kcur, !(pc == 0 && p.overwrite))
+					p.macroDirect(buf, bp, ic, mcur, jc, ncur, pc, kcur, !(pc == 0 && p.overwrite))
 					continue
 				}
 				mPanels := (mcur + mr - 1) / mr
 				buf.a = grow(buf.a, mPanels*mr*kcur)
 				p.packA(buf.a, ic, mcur, pc, kcur)
-				p.macro(buf, ic, mcur, jc, ncur, kcur, !(pc == 0 && p.overwrite))
+				p.macro(buf, bp, ic, mcur, jc, ncur, kcur, !(pc == 0 && p.overwrite))
 			}
 		}
 	}
 }
+
+// panels locates the packed panels of B of one block of k: panel i (columns
+// i·nr …) is b[i·stride : i·stride+n].
+type panels[T Float] struct {
+	b         []T
+	stride, n int
+}
+
+func (bp panels[T]) panel(i int) []T { return bp.b[i*bp.stride : i*bp.stride+bp.n] }
 
 func grow[T Float](s []T, n int) []T {
 	if cap(s) < n {
@@ -233,11 +259,11 @@ func grow[T Float](s []T, n int) []T {
 
 // macro multiplies the packed block of A (mcur×kcur) by the packed block of
 // B (kcur×ncur) into C at (ic, jc).
-func (p *problem[T]) macro(buf *buffers[T], ic, mcur, jc, ncur, kcur int, accumulate bool) {
+func (p *problem[T]) macro(buf *buffers[T], bps panels[T], ic, mcur, jc, ncur, kcur int, accumulate bool) {
 	kern, mr, nr := p.kern.tile, p.kern.mr, p.kern.nr
 	for jr := 0; jr < ncur; jr += nr {
 		cols := min(nr, ncur-jr)
-		bp := buf.b[jr*kcur : (jr+nr)*kcur]
+		bp := bps.panel(jr / nr)
 		for ir := 0; ir < mcur; ir += mr {
 			rows := min(mr, mcur-ir)
 			ap := buf.a[ir*kcur : (ir+mr)*kcur]
@@ -256,7 +282,7 @@ func (p *problem[T]) macro(buf *buffers[T], ic, mcur, jc, ncur, kcur int, accumu
 // macroDirect is macro with A read in place: for each panel of mr rows of
 // A, which stays in the L1 cache, it runs along the panels of B. A last
 // panel of fewer rows is packed.
-func (p *problem[T]) macroDirect(buf *buffers[T], ic, mcur, jc, ncur, pc, kcur int, accumulate bool) {
+func (p *problem[T]) macroDirect(buf *buffers[T], bps panels[T], ic, mcur, jc, ncur, pc, kcur int, accumulate bool) {
 	kern, direct, mr, nr := p.kern.tile, p.kern.direct, p.kern.mr, p.kern.nr
 	for ir := 0; ir < mcur; ir += mr {
 		rows := min(mr, mcur-ir)
@@ -269,7 +295,7 @@ func (p *problem[T]) macroDirect(buf *buffers[T], ic, mcur, jc, ncur, pc, kcur i
 		aoff := (ic+ir)*p.lda + pc
 		for jr := 0; jr < ncur; jr += nr {
 			cols := min(nr, ncur-jr)
-			bp := buf.b[jr*kcur : (jr+nr)*kcur]
+			bp := bps.panel(jr / nr)
 			off := (ic+ir)*p.ldc + jc + jr
 			if rows == mr && cols == nr {
 				direct(kcur, p.a[aoff:], p.lda, bp, p.c[off:], p.ldc, accumulate)
