@@ -264,6 +264,10 @@ func (p *problem[T]) macro(buf *buffers[T], bps panels[T], ic, mcur, jc, ncur, k
 	for jr := 0; jr < ncur; jr += nr {
 		cols := min(nr, ncur-jr)
 		bp := bps.panel(jr / nr)
+		edge := kern
+		if cols <= nr/2 && p.kern.narrow != nil {
+			edge = p.kern.narrow
+		}
 		for ir := 0; ir < mcur; ir += mr {
 			rows := min(mr, mcur-ir)
 			ap := buf.a[ir*kcur : (ir+mr)*kcur]
@@ -273,7 +277,7 @@ func (p *problem[T]) macro(buf *buffers[T], bps panels[T], ic, mcur, jc, ncur, k
 				continue
 			}
 			tile := buf.tile[:mr*nr]
-			kern(kcur, ap, bp, tile, nr, false)
+			edge(kcur, ap, bp, tile, nr, false)
 			p.storeTile(tile, off, rows, cols, accumulate)
 		}
 	}
@@ -302,9 +306,15 @@ func (p *problem[T]) macroDirect(buf *buffers[T], bps panels[T], ic, mcur, jc, n
 				continue
 			}
 			tile := buf.tile[:mr*nr]
-			if rows == mr {
+			narrow := cols <= nr/2 && p.kern.narrow != nil
+			switch {
+			case rows == mr && narrow:
+				p.kern.narrowDirect(kcur, p.a[aoff:], p.lda, bp, tile, nr, false)
+			case rows == mr:
 				direct(kcur, p.a[aoff:], p.lda, bp, tile, nr, false)
-			} else {
+			case narrow:
+				p.kern.narrow(kcur, ap, bp, tile, nr, false)
+			default:
 				kern(kcur, ap, bp, tile, nr, false)
 			}
 			p.storeTile(tile, off, rows, cols, accumulate)

@@ -305,3 +305,42 @@ func benchmarkGemm(b *testing.B) {
 		})
 	}
 }
+
+// TestGemmColumnsDoNotDependOnTheWidth checks that a column of C has the
+// same bits whatever the number of columns of the product, so whether its
+// tile was on the edge of C (computed apart, maybe by a narrower kernel)
+// or not.
+func TestGemmColumnsDoNotDependOnTheWidth(t *testing.T) {
+	eachKernel(t, func(t *testing.T) {
+		const seed = 15
+		t.Logf("seed %d", seed)
+		rng := rand.New(rand.NewPCG(seed, 16))
+		m, k, wide := 50, 300, 96
+		a := randomMatrix[float32](rng, m*k)
+		b := randomMatrix[float32](rng, k*wide)
+		want := make([]float32, m*wide)
+		Gemm(false, false, m, wide, k, 1, a, k, b, wide, 0, want, wide)
+		for _, n := range []int{1, 12, 16, 17, 40, 48, 70} {
+			for _, transA := range []bool{false, true} {
+				aa, lda := a, k
+				if transA {
+					aa, lda = make([]float32, k*m), m
+					for i := range m {
+						for p := range k {
+							aa[p*m+i] = a[i*k+p]
+						}
+					}
+				}
+				c := make([]float32, m*n)
+				Gemm(transA, false, m, n, k, 1, aa, lda, b, wide, 0, c, n)
+				for i := range m {
+					for j := range n {
+						if c[i*n+j] != want[i*wide+j] {
+							t.Fatalf("n=%d transA=%v: C[%d][%d] = %v, %v in a product of %d columns", n, transA, i, j, c[i*n+j], want[i*wide+j], wide)
+						}
+					}
+				}
+			}
+		}
+	})
+}

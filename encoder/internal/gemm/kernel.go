@@ -14,6 +14,11 @@ type kernel[T Float] struct {
 	// packRow packs one row of B into panels, stride elements apart, or
 	// is nil (then Go code copies).
 	packRow func(dst []T, stride int, src []T, panels int)
+	// narrow and narrowDirect, if not nil, are tile and direct for tiles
+	// of at most nr/2 columns (of a panel still nr wide), on the right edge
+	// of C, with the same bits as tile and direct.
+	narrow       func(k int, a, b, c []T, ldc int, accumulate bool)
+	narrowDirect func(k int, a []T, lda int, b, c []T, ldc int, accumulate bool)
 	// packPanelT packs nr rows of B, ldb apart, as one panel of Bᵀ over kk
 	// steps, or is nil (then Go code copies).
 	packPanelT func(dst, src []T, ldb, kk int)

@@ -9,7 +9,8 @@ import "golang.org/x/sys/cpu"
 var float32Kernels = func() []kernel[float32] {
 	var ks []kernel[float32]
 	if cpu.X86.HasAVX512F {
-		ks = append(ks, kernel[float32]{name: KernelAVX512, mr: 12, nr: 32, tile: kernel12x32F32, direct: kernel12x32DirectF32, packRow: packRow32F32, packPanelT: packPanelT32F32})
+		ks = append(ks, kernel[float32]{name: KernelAVX512, mr: 12, nr: 32, tile: kernel12x32F32, direct: kernel12x32DirectF32, packRow: packRow32F32, packPanelT: packPanelT32F32,
+			narrow: kernel12x16F32, narrowDirect: kernel12x16DirectF32})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		ks = append(ks, kernel[float32]{name: KernelAVX2, mr: 6, nr: 16, tile: kernel6x16F32, direct: kernel6x16DirectF32, packRow: packRow16F32})
@@ -45,6 +46,17 @@ func kernel12x32(k int, a, b, c *float32, ldc int, accumulate bool)
 //
 //go:noescape
 func kernel12x32Direct(k int, a *float32, lda int, b, c *float32, ldc int, accumulate bool)
+
+// kernel12x16 is kernel12x32 for the first 16 columns of the tile and of
+// the B panel, still 32 wide.
+//
+//go:noescape
+func kernel12x16(k int, a, b, c *float32, ldc int, accumulate bool)
+
+// kernel12x16Direct is kernel12x16 with A read from twelve rows lda apart.
+//
+//go:noescape
+func kernel12x16Direct(k int, a *float32, lda int, b, c *float32, ldc int, accumulate bool)
 
 // packRow32 is packRow16 for runs of 32.
 //
@@ -111,4 +123,18 @@ func packPanelT32F32(dst, src []float32, ldb, kk int) {
 		idx[j] = int32(j * ldb)
 	}
 	packPanelT32(&dst[0], &src[0], &idx[0], ldb, kk)
+}
+
+func kernel12x16F32(k int, a, b, c []float32, ldc int, accumulate bool) {
+	_ = a[k*12-1]
+	_ = b[k*32-1]
+	_ = c[11*ldc+15]
+	kernel12x16(k, &a[0], &b[0], &c[0], ldc, accumulate)
+}
+
+func kernel12x16DirectF32(k int, a []float32, lda int, b, c []float32, ldc int, accumulate bool) {
+	_ = a[11*lda+k-1]
+	_ = b[k*32-1]
+	_ = c[11*ldc+15]
+	kernel12x16Direct(k, &a[0], lda, &b[0], &c[0], ldc, accumulate)
 }
