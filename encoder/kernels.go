@@ -6,6 +6,7 @@ import (
 	"github.com/viterin/vek/vek32"
 
 	"simsearch/encoder/internal/gemm"
+	"simsearch/encoder/internal/simd"
 )
 
 // float is the element type of tensors: float32 for training and
@@ -87,7 +88,9 @@ func biasActivate32(y, bias []float32, relu bool) {
 // of a ReLU, so never negative.
 func reluGrad[T float](y, dy, dx []T) {
 	if y32, ok := any(y).([]float32); ok {
-		reluGrad32(y32, any(dy).([]float32), any(dx).([]float32))
+		// Without branches, which the signs of activations would make
+		// unpredictable, and with SIMD instructions.
+		simd.ReLUGrad(y32, any(dy).([]float32), any(dx).([]float32))
 		return
 	}
 	dy = dy[:len(y)]
@@ -98,20 +101,6 @@ func reluGrad[T float](y, dy, dx []T) {
 		} else {
 			dx[i] = 0
 		}
-	}
-}
-
-// reluGrad32 is reluGrad without branches, which the signs of activations
-// would make unpredictable: it masks the bits of dy with those of y ≠ ±0.
-func reluGrad32(y, dy, dx []float32) {
-	dy = dy[:len(y)]
-	dx = dx[:len(y)]
-	for i, v := range y {
-		var m uint32
-		if math.Float32bits(v)<<1 != 0 {
-			m = 0xffffffff
-		}
-		dx[i] = math.Float32frombits(math.Float32bits(dy[i]) & m)
 	}
 }
 
