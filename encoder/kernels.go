@@ -138,25 +138,29 @@ func columnSums[T float](g, sums, partial []T) {
 // input channel 4·ch + 2·dy + dx becomes channel ch of output pixel
 // (2y+dy, 2x+dx). With inverse it undoes that (space to depth).
 func depthToSpace[T float](batch, h, w, c int, in, out []T, inverse bool) {
+	// Each deep pixel's 4c values are read (or written) in order, four
+	// at a time, and go to (or come from) the four wide pixels at once.
 	for b := range batch {
 		for y := range h {
 			for x := range w {
-				deep := in[((b*h+y)*w+x)*4*c:]
+				deepAt := ((b*h+y)*w + x) * 4 * c
+				top := ((b*2*h+2*y)*2*w + 2*x) * c
+				bottom := top + 2*w*c
+				var deep, p0, p1, p2, p3 []T
 				if inverse {
-					deep = out[((b*h+y)*w+x)*4*c:]
+					deep = out[deepAt : deepAt+4*c]
+					p0, p1, p2, p3 = in[top:top+c], in[top+c:top+2*c], in[bottom:bottom+c], in[bottom+c:bottom+2*c]
+				} else {
+					deep = in[deepAt : deepAt+4*c]
+					p0, p1, p2, p3 = out[top:top+c], out[top+c:top+2*c], out[bottom:bottom+c], out[bottom+c:bottom+2*c]
 				}
-				for dy := range 2 {
-					for dx := range 2 {
-						wide := ((b*2*h+2*y+dy)*2*w + 2*x + dx) * c
-						if inverse {
-							for ch := range c {
-								deep[4*ch+2*dy+dx] = in[wide+ch]
-							}
-						} else {
-							for ch := range c {
-								out[wide+ch] = deep[4*ch+2*dy+dx]
-							}
-						}
+				p1, p2, p3 = p1[:len(p0)], p2[:len(p0)], p3[:len(p0)]
+				for ch := range p0 {
+					d := deep[4*ch : 4*ch+4 : 4*ch+4]
+					if inverse {
+						d[0], d[1], d[2], d[3] = p0[ch], p1[ch], p2[ch], p3[ch]
+					} else {
+						p0[ch], p1[ch], p2[ch], p3[ch] = d[0], d[1], d[2], d[3]
 					}
 				}
 			}
