@@ -219,6 +219,17 @@ func TestFloat32GradientsOnEachKernel(t *testing.T) {
 			want := gradients(t, objective, tensor.Float64)
 			eachKernel(t, func(t *testing.T) {
 				got := gradients(t, objective, tensor.Float32)
+				// Cutting the batch into blocks of one image does not
+				// change a bit.
+				defer func(old int) { chunkValues = old }(chunkValues)
+				chunkValues = 1
+				for i, g := range gradients(t, objective, tensor.Float32) {
+					for j := range g {
+						if g[j] != got[i][j] {
+							t.Fatalf("parameter %d, gradient[%d] = %v one image at a time, %v at once", i, j, g[j], got[i][j])
+						}
+					}
+				}
 				for i := range want {
 					var scale float64
 					for _, v := range want[i] {

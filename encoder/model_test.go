@@ -216,6 +216,11 @@ func TestEmbedderAnyBatchAndConcurrently(t *testing.T) {
 		t.Run(string(kind), func(t *testing.T) {
 			m := tinyModel(t, kind)
 			eachKernel(t, func(t *testing.T) { testEmbedderAnyBatch(t, m, images, tol) })
+			t.Run("one image per block", func(t *testing.T) {
+				defer func(old int) { chunkValues = old }(chunkValues)
+				chunkValues = 1
+				testEmbedderAnyBatch(t, m, images, tol)
+			})
 		})
 	}
 }

@@ -106,44 +106,99 @@ func convForward[T float](op *convOp, x, w, b, y []T) {
 	}
 	for ci, c := range op.classes {
 		rows, kc := g.Batch*c.positions(), c.k(g.InC)
-		out := y
-		if !c.whole {
-			out = scratch[T](op.ws, slotRows, rows*g.OutC)
-		}
 		if kc == 0 {
-			clear(out) // windows entirely in the padding
-		} else {
-			var cols []T
-			if op.train {
-				cols = keep[T](&op.cols[ci], rows*kc)
+			// Windows entirely in the padding.
+			out := y
+			if !c.whole {
+				out = scratch[T](op.ws, slotRows, rows*g.OutC)
+				clear(out)
+				parallel(g.Batch, 1, func(lo, hi int) { scatterRows(g, c, out, y, g.OutC, 0, lo, hi) })
 			} else {
-				cols = scratch[T](op.ws, slotCols, rows*kc)
+				clear(out)
 			}
-			parallel(g.Batch, 1, func(lo, hi int) { classCols(g, c, x, cols, lo, hi) })
-			if packed != nil {
-				wc := packed
-				if kc != g.K() {
-					selectTaps := func(p *gemm.PackedB[T]) { packed.SelectRows(p, classTapRows(g, c)) }
-					if op.packs != nil {
-						wc = cachedPacking(op.packs, packKey{op.name, ci}, selectTaps)
-					} else {
-						wc = packedOf[T](&op.classW)
-						selectTaps(wc)
-					}
-				}
-				gemm.GemmPacked(false, rows, g.OutC, kc, 1, cols, kc, wc, 0, out, g.OutC)
+			continue
+		}
+		if packed == nil {
+			convClassForward(op, ci, c, x, w, y)
+			continue
+		}
+		wc := packed
+		if kc != g.K() {
+			selectTaps := func(p *gemm.PackedB[T]) { packed.SelectRows(p, classTapRows(g, c)) }
+			if op.packs != nil {
+				wc = cachedPacking(op.packs, packKey{op.name, ci}, selectTaps)
 			} else {
-				wc, ldw := weightsOf(op, c, w)
-				gemm.Gemm(false, true, rows, g.OutC, kc, 1, cols, kc, wc, ldw, 0, out, g.OutC)
+				wc = packedOf[T](&op.classW)
+				selectTaps(wc)
 			}
 		}
+		// A few images at a time, so that the im2col rows (of inference)
+		// and the class's output rows are still in the cache when the
+		// product reads them and when they are scattered.
+		per := c.positions()
+		chunk := chunkImages(per * max(kc, g.OutC))
+		var cols []T
+		if op.train {
+			cols = keep[T](&op.cols[ci], rows*kc)
+		} else {
+			cols = scratch[T](op.ws, slotCols, min(g.Batch, chunk)*per*kc)
+		}
+		var out []T
 		if !c.whole {
-			parallel(g.Batch, 1, func(lo, hi int) { scatterRows(g, c, out, y, g.OutC, lo, hi) })
+			out = scratch[T](op.ws, slotRows, min(g.Batch, chunk)*per*g.OutC)
+		}
+		for b0 := 0; b0 < g.Batch; b0 += chunk {
+			b1 := min(g.Batch, b0+chunk)
+			n := (b1 - b0) * per
+			a, first := cols, 0
+			if !op.train {
+				first = b0
+			}
+			parallel(b1-b0, 1, func(lo, hi int) { classCols(g, c, x, a, first, b0+lo, b0+hi) })
+			a = a[(b0-first)*per*kc:]
+			if c.whole {
+				gemm.GemmPacked(false, n, g.OutC, kc, 1, a, kc, wc, 0, y[b0*per*g.OutC:], g.OutC)
+				continue
+			}
+			gemm.GemmPacked(false, n, g.OutC, kc, 1, a, kc, wc, 0, out, g.OutC)
+			parallel(b1-b0, 1, func(lo, hi int) { scatterRows(g, c, out, y, g.OutC, b0, b0+lo, b0+hi) })
 		}
 	}
 	parallel(g.Rows(), 1<<14/g.OutC+1, func(lo, hi int) {
 		biasActivate(y[lo*g.OutC:hi*g.OutC], b, op.relu)
 	})
+}
+
+// chunkValues is the size of the blocks of rows that convolutions pass
+// over several times, in values: 512 KiB of float32, which stay in the L2
+// cache between the passes. Tests make it small to cut batches finely.
+var chunkValues = 1 << 17
+
+// chunkImages returns how many images of perImage values make a block of
+// chunkValues.
+func chunkImages(perImage int) int { return max(1, chunkValues/max(1, perImage)) }
+
+// convClassForward is the forward pass of class ci when the products go to
+// an outside library: the whole batch at once.
+func convClassForward[T float](op *convOp, ci int, c tapClass, x, w, y []T) {
+	g := op.geom
+	rows, kc := g.Batch*c.positions(), c.k(g.InC)
+	out := y
+	if !c.whole {
+		out = scratch[T](op.ws, slotRows, rows*g.OutC)
+	}
+	var cols []T
+	if op.train {
+		cols = keep[T](&op.cols[ci], rows*kc)
+	} else {
+		cols = scratch[T](op.ws, slotCols, rows*kc)
+	}
+	parallel(g.Batch, 1, func(lo, hi int) { classCols(g, c, x, cols, 0, lo, hi) })
+	wc, ldw := weightsOf(op, c, w)
+	gemm.Gemm(false, true, rows, g.OutC, kc, 1, cols, kc, wc, ldw, 0, out, g.OutC)
+	if !c.whole {
+		parallel(g.Batch, 1, func(lo, hi int) { scatterRows(g, c, out, y, g.OutC, 0, lo, hi) })
+	}
 }
 
 // packedOf returns the packed operand held in *store, making it the first
@@ -391,8 +446,24 @@ func convInputGrad[T float](fwd *convOp, dy, w, dx []T) {
 		}
 		dyc := classRows(fwd, c, dy)
 		wc, ldw := weightsOf(fwd, c, w)
-		dcols := scratch[T](fwd.ws, slotGrad, rows*kc)
-		gemm.Gemm(false, false, rows, kc, g.OutC, 1, dyc, g.OutC, wc, ldw, 0, dcols, kc)
-		parallel(g.Batch, 1, func(lo, hi int) { classColsAdjoint(g, c, dcols, dx, lo, hi, add) })
+		if gemm.Backend != "go" {
+			dcols := scratch[T](fwd.ws, slotGrad, rows*kc)
+			gemm.Gemm(false, false, rows, kc, g.OutC, 1, dyc, g.OutC, wc, ldw, 0, dcols, kc)
+			parallel(g.Batch, 1, func(lo, hi int) { classColsAdjoint(g, c, dcols, dx, 0, lo, hi, add) })
+			continue
+		}
+		// A few images at a time, so that their im2col gradient is still
+		// in the cache when it is added back into dx.
+		pb := packedOf[T](&fwd.classW)
+		gemm.PackB(pb, false, g.OutC, kc, wc, ldw)
+		per := c.positions()
+		chunk := chunkImages(per * kc)
+		dcols := scratch[T](fwd.ws, slotGrad, min(g.Batch, chunk)*per*kc)
+		for b0 := 0; b0 < g.Batch; b0 += chunk {
+			b1 := min(g.Batch, b0+chunk)
+			n := (b1 - b0) * per
+			gemm.GemmPacked(false, n, kc, g.OutC, 1, dyc[b0*per*g.OutC:], g.OutC, pb, 0, dcols[:n*kc], kc)
+			parallel(b1-b0, 1, func(lo, hi int) { classColsAdjoint(g, c, dcols, dx, b0, b0+lo, b0+hi, add) })
+		}
 	}
 }

@@ -70,15 +70,15 @@ func (c tapClass) row(g convGeom, b, i int) int {
 
 // classCols writes the im2col rows of class c for the images [b0, b1):
 // for each position, the input under the class's taps, by kernel row,
-// kernel column and channel.
-func classCols[T float](g convGeom, c tapClass, x, cols []T, b0, b1 int) {
+// kernel column and channel. The rows of image first start cols.
+func classCols[T float](g convGeom, c tapClass, x, cols []T, first, b0, b1 int) {
 	kc := c.k(g.InC)
 	run := (c.x.k1 - c.x.k0) * g.InC // one kernel row of the class
 	rowLen := g.InW * g.InC
 	per := c.positions()
 	for b := b0; b < b1; b++ {
 		img := x[b*g.InH*rowLen : (b+1)*g.InH*rowLen]
-		r := b * per
+		r := (b - first) * per
 		for oy := c.y.o0; oy < c.y.o1; oy++ {
 			for ox := c.x.o0; ox < c.x.o1; ox++ {
 				dst := cols[r*kc : (r+1)*kc]
@@ -108,17 +108,18 @@ func copyRun[T float](dst, src []T) {
 }
 
 // classColsAdjoint adds the im2col rows of class c for the images [b0, b1)
-// back into dx at the input positions they were read from. It mirrors
+// (those of image first start dcols) back into dx at the input positions
+// they were read from. It mirrors
 // classCols loop for loop: one walk shared through a callback per run
 // made training steps 5–10 % slower (the forward copy stops being inline).
-func classColsAdjoint[T float](g convGeom, c tapClass, dcols, dx []T, b0, b1 int, add func(dst, src []T)) {
+func classColsAdjoint[T float](g convGeom, c tapClass, dcols, dx []T, first, b0, b1 int, add func(dst, src []T)) {
 	kc := c.k(g.InC)
 	run := (c.x.k1 - c.x.k0) * g.InC
 	rowLen := g.InW * g.InC
 	per := c.positions()
 	for b := b0; b < b1; b++ {
 		img := dx[b*g.InH*rowLen : (b+1)*g.InH*rowLen]
-		r := b * per
+		r := (b - first) * per
 		for oy := c.y.o0; oy < c.y.o1; oy++ {
 			for ox := c.x.o0; ox < c.x.o1; ox++ {
 				src := dcols[r*kc : (r+1)*kc]
@@ -186,7 +187,7 @@ func addClassWeights[T float](g convGeom, c tapClass, dwc, dw []T, add func(dst,
 
 // gatherRows copies the rows (of n values) of class c's positions in the
 // images [b0, b1) from full into rows, in class order; scatterRows does the
-// opposite.
+// opposite, from rows whose first row is of image first.
 func gatherRows[T float](g convGeom, c tapClass, full, rows []T, n, b0, b1 int) {
 	per := c.positions()
 	for b := b0; b < b1; b++ {
@@ -197,12 +198,13 @@ func gatherRows[T float](g convGeom, c tapClass, full, rows []T, n, b0, b1 int) 
 	}
 }
 
-func scatterRows[T float](g convGeom, c tapClass, rows, full []T, n, b0, b1 int) {
+func scatterRows[T float](g convGeom, c tapClass, rows, full []T, n, first, b0, b1 int) {
 	per := c.positions()
 	for b := b0; b < b1; b++ {
 		for i := range per {
 			r := c.row(g, b, i)
-			copy(full[r*n:(r+1)*n], rows[(b*per+i)*n:(b*per+i+1)*n])
+			src := ((b-first)*per + i) * n
+			copy(full[r*n:(r+1)*n], rows[src:src+n])
 		}
 	}
 }
