@@ -170,9 +170,9 @@ func convForward[T float](op *convOp, x, w, b, y []T) {
 }
 
 // chunkValues is the size of the blocks of rows that convolutions pass
-// over several times, in values: 512 KiB of float32, which stay in the L2
+// over several times, in values: 1 MiB of float32, which stays in the L2
 // cache between the passes. Tests make it small to cut batches finely.
-var chunkValues = 1 << 17
+var chunkValues = 1 << 18
 
 // chunkImages returns how many images of perImage values make a block of
 // chunkValues.
