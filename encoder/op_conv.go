@@ -3,6 +3,7 @@ package encoder
 import (
 	"fmt"
 	"sync"
+	"unsafe"
 
 	"github.com/chewxy/hm"
 
@@ -40,7 +41,12 @@ type convOp struct {
 	// packs, for an inference graph, holds the packings for good: its
 	// weights do not change.
 	packs *packCache
-	out   buffer
+	// runs counts forward passes; gathered holds, per class, the rows of
+	// the output gradient that classRows gathered, from which tensor and
+	// after which forward pass.
+	runs     uint64
+	gathered []gatheredRows
+	out      buffer
 }
 
 func newConvOp(name string, g convGeom, relu, inputGrad, train bool, ws *workspace) *convOp {
@@ -48,6 +54,7 @@ func newConvOp(name string, g convGeom, relu, inputGrad, train bool, ws *workspa
 	if !g.Identity() {
 		op.classes = g.classes()
 		op.cols = make([]any, len(op.classes))
+		op.gathered = make([]gatheredRows, len(op.classes))
 	}
 	return op
 }
@@ -86,6 +93,7 @@ func (op *convOp) Do(vals ...G.Value) (G.Value, error) {
 }
 
 func convForward[T float](op *convOp, x, w, b, y []T) {
+	op.runs++
 	g := op.geom
 	if g.Identity() {
 		gemm.Gemm(false, true, g.Rows(), g.OutC, g.K(), 1, x, g.K(), w, g.K(), 0, y, g.OutC)
@@ -199,6 +207,14 @@ func convClassForward[T float](op *convOp, ci int, c tapClass, x, w, y []T) {
 	if !c.whole {
 		parallel(g.Batch, 1, func(lo, hi int) { scatterRows(g, c, out, y, g.OutC, 0, lo, hi) })
 	}
+}
+
+// gatheredRows is a copy of the rows of one tap class of an output
+// gradient.
+type gatheredRows struct {
+	rows any // []T
+	from unsafe.Pointer
+	run  uint64
 }
 
 // packedOf returns the packed operand held in *store, making it the first
@@ -351,7 +367,7 @@ func convWeightGrad[T float](fwd *convOp, x, dy, dw []T) {
 		if !ok || len(cols) != rows*kc {
 			panic("encoder: weight gradient of " + fwd.name + " without its forward pass")
 		}
-		dyc := classRows(fwd, c, dy)
+		dyc := classRows(fwd, ci, c, dy)
 		if c.fullWidth(g.Kernel) {
 			// The class's weights are consecutive columns of every row.
 			gemm.Gemm(true, false, g.OutC, kc, rows, 1, dyc, g.OutC, cols, kc, 1, dw[c.y.k0*span:], g.K())
@@ -364,14 +380,22 @@ func convWeightGrad[T float](fwd *convOp, x, dy, dw []T) {
 }
 
 // classRows returns the rows of full (one per output position) of class
-// c's positions: full itself if c is every position, else a gathered copy.
-func classRows[T float](op *convOp, c tapClass, full []T) []T {
+// ci's positions: full itself if the class is every position, else a
+// gathered copy. The weight gradient and the input gradient both gather
+// the output gradient: the second takes the copy the first made, when
+// full is the same tensor and no forward pass ran since.
+func classRows[T float](op *convOp, ci int, c tapClass, full []T) []T {
 	if c.whole {
 		return full
 	}
 	g := op.geom
-	rows := scratch[T](op.ws, slotRows, g.Batch*c.positions()*g.OutC)
+	rows := keep[T](&op.gathered[ci].rows, g.Batch*c.positions()*g.OutC)
+	from := unsafe.Pointer(&full[0])
+	if op.gathered[ci].run == op.runs && op.gathered[ci].from == from {
+		return rows
+	}
 	parallel(g.Batch, 1, func(lo, hi int) { gatherRows(g, c, full, rows, g.OutC, lo, hi) })
+	op.gathered[ci].run, op.gathered[ci].from = op.runs, from
 	return rows
 }
 
@@ -439,12 +463,12 @@ func convInputGrad[T float](fwd *convOp, dy, w, dx []T) {
 	}
 	clear(dx)
 	add := adder[T]()
-	for _, c := range fwd.classes {
+	for ci, c := range fwd.classes {
 		rows, kc := g.Batch*c.positions(), c.k(g.InC)
 		if kc == 0 {
 			continue
 		}
-		dyc := classRows(fwd, c, dy)
+		dyc := classRows(fwd, ci, c, dy)
 		wc, ldw := weightsOf(fwd, c, w)
 		if gemm.Backend != "go" {
 			dcols := scratch[T](fwd.ws, slotGrad, rows*kc)
