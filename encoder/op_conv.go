@@ -140,36 +140,26 @@ func convForward[T float](op *convOp, x, w, b, y []T) {
 				selectTaps(wc)
 			}
 		}
-		// A few images at a time, so that the im2col rows (of inference)
-		// and the class's output rows are still in the cache when the
-		// product reads them and when they are scattered.
-		per := c.positions()
-		chunk := chunkImages(per * max(kc, g.OutC))
-		var cols []T
-		if op.train {
-			cols = keep[T](&op.cols[ci], rows*kc)
-		} else {
-			cols = scratch[T](op.ws, slotCols, min(g.Batch, chunk)*per*kc)
-		}
+		// A block of rows at a time, so that the im2col rows and the
+		// class's output rows are still in the cache when the product
+		// reads them and when they are scattered. Training makes the
+		// im2col rows again for the weight gradient rather than keep them:
+		// writing them to memory and reading them back cost more.
+		rowsPer := chunkRows(max(kc, g.OutC), 1)
+		cols := scratch[T](op.ws, slotCols, min(rows, rowsPer)*kc)
 		var out []T
 		if !c.whole {
-			out = scratch[T](op.ws, slotRows, min(g.Batch, chunk)*per*g.OutC)
+			out = scratch[T](op.ws, slotRows, min(rows, rowsPer)*g.OutC)
 		}
-		for b0 := 0; b0 < g.Batch; b0 += chunk {
-			b1 := min(g.Batch, b0+chunk)
-			n := (b1 - b0) * per
-			a, first := cols, 0
-			if !op.train {
-				first = b0
-			}
-			parallel(b1-b0, 1, func(lo, hi int) { classCols(g, c, x, a, first, b0+lo, b0+hi) })
-			a = a[(b0-first)*per*kc:]
+		for r0 := 0; r0 < rows; r0 += rowsPer {
+			n := min(rowsPer, rows-r0)
+			parallel(n, 16, func(lo, hi int) { classColsRows(g, c, x, cols[lo*kc:], r0+lo, r0+hi) })
 			if c.whole {
-				gemm.GemmPacked(false, n, g.OutC, kc, 1, a, kc, wc, 0, y[b0*per*g.OutC:], g.OutC)
+				gemm.GemmPacked(false, n, g.OutC, kc, 1, cols, kc, wc, 0, y[r0*g.OutC:], g.OutC)
 				continue
 			}
-			gemm.GemmPacked(false, n, g.OutC, kc, 1, a, kc, wc, 0, out, g.OutC)
-			parallel(b1-b0, 1, func(lo, hi int) { scatterRows(g, c, out, y, g.OutC, b0, b0+lo, b0+hi) })
+			gemm.GemmPacked(false, n, g.OutC, kc, 1, cols, kc, wc, 0, out, g.OutC)
+			parallel(n, 16, func(lo, hi int) { scatterRowsRange(g, c, out[lo*g.OutC:], y, g.OutC, r0+lo, r0+hi) })
 		}
 	}
 	parallel(g.Rows(), 1<<14/g.OutC+1, func(lo, hi int) {
@@ -185,6 +175,10 @@ var chunkValues = 1 << 18
 // chunkImages returns how many images of perImage values make a block of
 // chunkValues.
 func chunkImages(perImage int) int { return max(1, chunkValues/max(1, perImage)) }
+
+// chunkRows returns how many rows of perRow values make a block of
+// chunkValues, a multiple of unit.
+func chunkRows(perRow, unit int) int { return max(1, chunkValues/max(1, perRow)/unit) * unit }
 
 // convClassForward is the forward pass of class ci when the products go to
 // an outside library: the whole batch at once.
@@ -363,19 +357,36 @@ func convWeightGrad[T float](fwd *convOp, x, dy, dw []T) {
 		if kc == 0 {
 			continue
 		}
-		cols, ok := fwd.cols[ci].([]T)
-		if !ok || len(cols) != rows*kc {
-			panic("encoder: weight gradient of " + fwd.name + " without its forward pass")
-		}
 		dyc := classRows(fwd, ci, c, dy)
-		if c.fullWidth(g.Kernel) {
-			// The class's weights are consecutive columns of every row.
-			gemm.Gemm(true, false, g.OutC, kc, rows, 1, dyc, g.OutC, cols, kc, 1, dw[c.y.k0*span:], g.K())
-			continue
+		dst, ldd := dw[c.y.k0*span:], g.K() // the class's weights are consecutive columns of every row
+		if !c.fullWidth(g.Kernel) {
+			dst, ldd = scratch[T](fwd.ws, slotGrad, g.OutC*kc), kc
 		}
-		dwc := scratch[T](fwd.ws, slotGrad, g.OutC*kc)
-		gemm.Gemm(true, false, g.OutC, kc, rows, 1, dyc, g.OutC, cols, kc, 0, dwc, kc)
-		addClassWeights(g, c, dwc, dw, adder[T]())
+		if cols, ok := fwd.cols[ci].([]T); ok && len(cols) == rows*kc {
+			// Kept by the forward pass (products by an outside library).
+			beta := T(1)
+			if !c.fullWidth(g.Kernel) {
+				beta = 0
+			}
+			gemm.Gemm(true, false, g.OutC, kc, rows, 1, dyc, g.OutC, cols, kc, beta, dst, ldd)
+		} else {
+			// Blocks of rows of whole blocks of k of the products, so that
+			// the sums run in the order of one product over all rows.
+			rowsPer := chunkRows(kc, gemm.BlockK)
+			cols := scratch[T](fwd.ws, slotCols, min(rows, rowsPer)*kc)
+			for r0 := 0; r0 < rows; r0 += rowsPer {
+				n := min(rowsPer, rows-r0)
+				parallel(n, 16, func(lo, hi int) { classColsRows(g, c, x, cols[lo*kc:], r0+lo, r0+hi) })
+				beta := T(1)
+				if r0 == 0 && !c.fullWidth(g.Kernel) {
+					beta = 0
+				}
+				gemm.Gemm(true, false, g.OutC, kc, n, 1, dyc[r0*g.OutC:], g.OutC, cols, kc, beta, dst, ldd)
+			}
+		}
+		if !c.fullWidth(g.Kernel) {
+			addClassWeights(g, c, dst, dw, adder[T]())
+		}
 	}
 }
 

@@ -93,6 +93,28 @@ func classCols[T float](g convGeom, c tapClass, x, cols []T, first, b0, b1 int) 
 	}
 }
 
+// classColsRows writes the rows [r0, r1) of the im2col matrix of class c
+// (rows by image, then by position in the class) into cols: classCols for
+// any range of rows, so that a product can be cut into blocks of rows.
+func classColsRows[T float](g convGeom, c tapClass, x, cols []T, r0, r1 int) {
+	kc := c.k(g.InC)
+	run := (c.x.k1 - c.x.k0) * g.InC
+	rowLen := g.InW * g.InC
+	per := c.positions()
+	width := c.x.o1 - c.x.o0
+	for r := r0; r < r1; r++ {
+		b, i := r/per, r%per
+		oy, ox := c.y.o0+i/width, c.x.o0+i%width
+		img := x[b*g.InH*rowLen : (b+1)*g.InH*rowLen]
+		dst := cols[(r-r0)*kc : (r-r0+1)*kc]
+		ix := (ox*g.Stride - g.Pad + c.x.k0) * g.InC
+		for ky := c.y.k0; ky < c.y.k1; ky++ {
+			iy := oy*g.Stride - g.Pad + ky
+			copyRun(dst[(ky-c.y.k0)*run:(ky-c.y.k0+1)*run], img[iy*rowLen+ix:iy*rowLen+ix+run])
+		}
+	}
+}
+
 // copyRun copies src to dst, of the same length. The first layer's runs
 // (kernel columns × 3 channels) are copied as arrays: a call of memmove per
 // run of 9 or 12 values would cost more than the copy.
@@ -195,6 +217,17 @@ func gatherRows[T float](g convGeom, c tapClass, full, rows []T, n, b0, b1 int) 
 			r := c.row(g, b, i)
 			copy(rows[(b*per+i)*n:(b*per+i+1)*n], full[r*n:(r+1)*n])
 		}
+	}
+}
+
+// scatterRowsRange copies the rows [r0, r1) of class c (by image, then by
+// position in the class), which rows holds from its start, to their places
+// in full.
+func scatterRowsRange[T float](g convGeom, c tapClass, rows, full []T, n, r0, r1 int) {
+	per := c.positions()
+	for r := r0; r < r1; r++ {
+		o := c.row(g, r/per, r%per)
+		copy(full[o*n:(o+1)*n], rows[(r-r0)*n:(r-r0+1)*n])
 	}
 }
 

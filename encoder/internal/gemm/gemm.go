@@ -20,6 +20,12 @@ const (
 	nc = 2048
 )
 
+// BlockK is the number of steps of k that a product sums at a time before
+// adding them to C. A product cut along k into products of multiples of
+// BlockK steps, each added to C in turn (beta 1), sums in the same order as
+// the whole product, so it has the same bits.
+const BlockK = kc
+
 // Threads is the largest number of goroutines one product is split
 // between; 0 means runtime.GOMAXPROCS(0). Set it before use, not while
 // products run. The openblas build reads it once, at start, for OpenBLAS's
