@@ -3,7 +3,6 @@ package encoder
 import (
 	"fmt"
 	"sync"
-	"unsafe"
 
 	"github.com/chewxy/hm"
 
@@ -41,12 +40,7 @@ type convOp struct {
 	// packs, for an inference graph, holds the packings for good: its
 	// weights do not change.
 	packs *packCache
-	// runs counts forward passes; gathered holds, per class, the rows of
-	// the output gradient that classRows gathered, from which tensor and
-	// after which forward pass.
-	runs     uint64
-	gathered []gatheredRows
-	out      buffer
+	out   buffer
 }
 
 func newConvOp(name string, g convGeom, relu, inputGrad, train bool, ws *workspace) *convOp {
@@ -54,7 +48,6 @@ func newConvOp(name string, g convGeom, relu, inputGrad, train bool, ws *workspa
 	if !g.Identity() {
 		op.classes = g.classes()
 		op.cols = make([]any, len(op.classes))
-		op.gathered = make([]gatheredRows, len(op.classes))
 	}
 	return op
 }
@@ -93,7 +86,6 @@ func (op *convOp) Do(vals ...G.Value) (G.Value, error) {
 }
 
 func convForward[T float](op *convOp, x, w, b, y []T) {
-	op.runs++
 	g := op.geom
 	if g.Identity() {
 		gemm.Gemm(false, true, g.Rows(), g.OutC, g.K(), 1, x, g.K(), w, g.K(), 0, y, g.OutC)
@@ -201,14 +193,6 @@ func convClassForward[T float](op *convOp, ci int, c tapClass, x, w, y []T) {
 	if !c.whole {
 		parallel(g.Batch, 1, func(lo, hi int) { scatterRows(g, c, out, y, g.OutC, 0, lo, hi) })
 	}
-}
-
-// gatheredRows is a copy of the rows of one tap class of an output
-// gradient.
-type gatheredRows struct {
-	rows any // []T
-	from unsafe.Pointer
-	run  uint64
 }
 
 // packedOf returns the packed operand held in *store, making it the first
@@ -357,7 +341,6 @@ func convWeightGrad[T float](fwd *convOp, x, dy, dw []T) {
 		if kc == 0 {
 			continue
 		}
-		dyc := classRows(fwd, ci, c, dy)
 		dst, ldd := dw[c.y.k0*span:], g.K() // the class's weights are consecutive columns of every row
 		if !c.fullWidth(g.Kernel) {
 			dst, ldd = scratch[T](fwd.ws, slotGrad, g.OutC*kc), kc
@@ -368,7 +351,7 @@ func convWeightGrad[T float](fwd *convOp, x, dy, dw []T) {
 			if !c.fullWidth(g.Kernel) {
 				beta = 0
 			}
-			gemm.Gemm(true, false, g.OutC, kc, rows, 1, dyc, g.OutC, cols, kc, beta, dst, ldd)
+			gemm.Gemm(true, false, g.OutC, kc, rows, 1, classRows(fwd, c, dy), g.OutC, cols, kc, beta, dst, ldd)
 		} else {
 			// Blocks of rows of whole blocks of k of the products, so that
 			// the sums run in the order of one product over all rows.
@@ -381,7 +364,8 @@ func convWeightGrad[T float](fwd *convOp, x, dy, dw []T) {
 				if r0 == 0 && !c.fullWidth(g.Kernel) {
 					beta = 0
 				}
-				gemm.Gemm(true, false, g.OutC, kc, n, 1, dyc[r0*g.OutC:], g.OutC, cols, kc, beta, dst, ldd)
+				dyc := classRowsRange(fwd, c, dy, r0, r0+n)
+				gemm.Gemm(true, false, g.OutC, kc, n, 1, dyc, g.OutC, cols, kc, beta, dst, ldd)
 			}
 		}
 		if !c.fullWidth(g.Kernel) {
@@ -391,22 +375,26 @@ func convWeightGrad[T float](fwd *convOp, x, dy, dw []T) {
 }
 
 // classRows returns the rows of full (one per output position) of class
-// ci's positions: full itself if the class is every position, else a
-// gathered copy. The weight gradient and the input gradient both gather
-// the output gradient: the second takes the copy the first made, when
-// full is the same tensor and no forward pass ran since.
-func classRows[T float](op *convOp, ci int, c tapClass, full []T) []T {
+// c's positions: full itself if c is every position, else a gathered copy.
+func classRows[T float](op *convOp, c tapClass, full []T) []T {
 	if c.whole {
 		return full
 	}
 	g := op.geom
-	rows := keep[T](&op.gathered[ci].rows, g.Batch*c.positions()*g.OutC)
-	from := unsafe.Pointer(&full[0])
-	if op.gathered[ci].run == op.runs && op.gathered[ci].from == from {
-		return rows
-	}
+	rows := scratch[T](op.ws, slotRows, g.Batch*c.positions()*g.OutC)
 	parallel(g.Batch, 1, func(lo, hi int) { gatherRows(g, c, full, rows, g.OutC, lo, hi) })
-	op.gathered[ci].run, op.gathered[ci].from = op.runs, from
+	return rows
+}
+
+// classRowsRange returns the rows [r0, r1) of class c's positions in full:
+// a view of full if c is every position, else a gathered copy.
+func classRowsRange[T float](op *convOp, c tapClass, full []T, r0, r1 int) []T {
+	n := op.geom.OutC
+	if c.whole {
+		return full[r0*n : r1*n]
+	}
+	rows := scratch[T](op.ws, slotRows, (r1-r0)*n)
+	parallel(r1-r0, 16, func(lo, hi int) { gatherRowsRange(op.geom, c, full, rows[lo*n:], n, r0+lo, r0+hi) })
 	return rows
 }
 
@@ -474,16 +462,15 @@ func convInputGrad[T float](fwd *convOp, dy, w, dx []T) {
 	}
 	clear(dx)
 	add := adder[T]()
-	for ci, c := range fwd.classes {
+	for _, c := range fwd.classes {
 		rows, kc := g.Batch*c.positions(), c.k(g.InC)
 		if kc == 0 {
 			continue
 		}
-		dyc := classRows(fwd, ci, c, dy)
 		wc, ldw := weightsOf(fwd, c, w)
 		if gemm.Backend != "go" {
 			dcols := scratch[T](fwd.ws, slotGrad, rows*kc)
-			gemm.Gemm(false, false, rows, kc, g.OutC, 1, dyc, g.OutC, wc, ldw, 0, dcols, kc)
+			gemm.Gemm(false, false, rows, kc, g.OutC, 1, classRows(fwd, c, dy), g.OutC, wc, ldw, 0, dcols, kc)
 			parallel(g.Batch, 1, func(lo, hi int) { classColsAdjoint(g, c, dcols, dx, 0, lo, hi, add) })
 			continue
 		}
@@ -497,7 +484,8 @@ func convInputGrad[T float](fwd *convOp, dy, w, dx []T) {
 		for b0 := 0; b0 < g.Batch; b0 += chunk {
 			b1 := min(g.Batch, b0+chunk)
 			n := (b1 - b0) * per
-			gemm.GemmPacked(false, n, kc, g.OutC, 1, dyc[b0*per*g.OutC:], g.OutC, pb, 0, dcols[:n*kc], kc)
+			dyc := classRowsRange(fwd, c, dy, b0*per, b1*per)
+			gemm.GemmPacked(false, n, kc, g.OutC, 1, dyc, g.OutC, pb, 0, dcols[:n*kc], kc)
 			parallel(b1-b0, 1, func(lo, hi int) { classColsAdjoint(g, c, dcols, dx, b0, b0+lo, b0+hi, add) })
 		}
 	}

@@ -220,6 +220,16 @@ func gatherRows[T float](g convGeom, c tapClass, full, rows []T, n, b0, b1 int) 
 	}
 }
 
+// gatherRowsRange copies the rows (of n values) of class c's positions
+// [r0, r1) (by image, then by position in the class) from full into rows.
+func gatherRowsRange[T float](g convGeom, c tapClass, full, rows []T, n, r0, r1 int) {
+	per := c.positions()
+	for r := r0; r < r1; r++ {
+		o := c.row(g, r/per, r%per)
+		copy(rows[(r-r0)*n:(r-r0+1)*n], full[o*n:(o+1)*n])
+	}
+}
+
 // scatterRowsRange copies the rows [r0, r1) of class c (by image, then by
 // position in the class), which rows holds from its start, to their places
 // in full.
