@@ -100,17 +100,26 @@ func classColsRows[T float](g convGeom, c tapClass, x, cols []T, r0, r1 int) {
 	kc := c.k(g.InC)
 	run := (c.x.k1 - c.x.k0) * g.InC
 	rowLen := g.InW * g.InC
+	imgLen := g.InH * rowLen
 	per := c.positions()
 	width := c.x.o1 - c.x.o0
+	// The position of row r0, then step by step.
+	b, i := r0/per, r0%per
+	oy, ox := c.y.o0+i/width, c.x.o0+i%width
 	for r := r0; r < r1; r++ {
-		b, i := r/per, r%per
-		oy, ox := c.y.o0+i/width, c.x.o0+i%width
-		img := x[b*g.InH*rowLen : (b+1)*g.InH*rowLen]
+		img := x[b*imgLen : (b+1)*imgLen]
 		dst := cols[(r-r0)*kc : (r-r0+1)*kc]
-		ix := (ox*g.Stride - g.Pad + c.x.k0) * g.InC
-		for ky := c.y.k0; ky < c.y.k1; ky++ {
-			iy := oy*g.Stride - g.Pad + ky
-			copyRun(dst[(ky-c.y.k0)*run:(ky-c.y.k0+1)*run], img[iy*rowLen+ix:iy*rowLen+ix+run])
+		at := (oy*g.Stride-g.Pad+c.y.k0)*rowLen + (ox*g.Stride-g.Pad+c.x.k0)*g.InC
+		for off := 0; off < kc; off += run {
+			copyRun(dst[off:off+run], img[at:at+run])
+			at += rowLen
+		}
+		if ox++; ox == c.x.o1 {
+			ox = c.x.o0
+			if oy++; oy == c.y.o1 {
+				oy = c.y.o0
+				b++
+			}
 		}
 	}
 }
