@@ -138,6 +138,29 @@ func convForward[T float](op *convOp, x, w, b, y []T) {
 		// im2col rows again for the weight gradient rather than keep them:
 		// writing them to memory and reading them back cost more.
 		rowsPer := chunkRows(max(kc, g.OutC), 1)
+		blocks := (rows + rowsPer - 1) / rowsPer
+		if workers := blockWorkers(blocks); workers > 0 {
+			// Each goroutine makes, multiplies and scatters blocks of its own.
+			cols := scratch[T](op.ws, slotCols, workers*rowsPer*kc)
+			var out []T
+			if !c.whole {
+				out = scratch[T](op.ws, slotRows, workers*rowsPer*g.OutC)
+			}
+			parallelBlocks(blocks, workers, func(wk, blk int) {
+				r0 := blk * rowsPer
+				n := min(rowsPer, rows-r0)
+				a := cols[wk*rowsPer*kc:]
+				classColsRows(g, c, x, a, r0, r0+n)
+				if c.whole {
+					gemm.GemmPackedSerial(false, n, g.OutC, kc, 1, a, kc, wc, 0, y[r0*g.OutC:], g.OutC)
+					return
+				}
+				o := out[wk*rowsPer*g.OutC:]
+				gemm.GemmPackedSerial(false, n, g.OutC, kc, 1, a, kc, wc, 0, o, g.OutC)
+				scatterRowsRange(g, c, o, y, g.OutC, r0, r0+n)
+			})
+			continue
+		}
 		cols := scratch[T](op.ws, slotCols, min(rows, rowsPer)*kc)
 		var out []T
 		if !c.whole {
@@ -355,7 +378,9 @@ func convWeightGrad[T float](fwd *convOp, x, dy, dw []T) {
 		} else {
 			// Blocks of rows of whole blocks of k of the products, so that
 			// the sums run in the order of one product over all rows.
-			rowsPer := chunkRows(kc, gemm.BlockK)
+			// Blocks four times the usual size: each one waits for both
+			// cores twice.
+			rowsPer := chunkRows(max(1, kc/4), gemm.BlockK)
 			cols := scratch[T](fwd.ws, slotCols, min(rows, rowsPer)*kc)
 			for r0 := 0; r0 < rows; r0 += rowsPer {
 				n := min(rowsPer, rows-r0)
@@ -480,6 +505,30 @@ func convInputGrad[T float](fwd *convOp, dy, w, dx []T) {
 		gemm.PackB(pb, false, g.OutC, kc, wc, ldw)
 		per := c.positions()
 		chunk := chunkImages(per * kc)
+		blocks := (g.Batch + chunk - 1) / chunk
+		if workers := blockWorkers(blocks); workers > 0 {
+			// Each goroutine gathers, multiplies and adds back blocks of
+			// images of its own: the blocks touch distinct images of dx.
+			dcols := scratch[T](fwd.ws, slotGrad, workers*chunk*per*kc)
+			var dyRows []T
+			if !c.whole {
+				dyRows = scratch[T](fwd.ws, slotRows, workers*chunk*per*g.OutC)
+			}
+			parallelBlocks(blocks, workers, func(wk, blk int) {
+				b0 := blk * chunk
+				b1 := min(g.Batch, b0+chunk)
+				n := (b1 - b0) * per
+				a := dy[b0*per*g.OutC:]
+				if !c.whole {
+					a = dyRows[wk*chunk*per*g.OutC:]
+					gatherRowsRange(g, c, dy, a, g.OutC, b0*per, b1*per)
+				}
+				d := dcols[wk*chunk*per*kc:]
+				gemm.GemmPackedSerial(false, n, kc, g.OutC, 1, a, g.OutC, pb, 0, d[:n*kc], kc)
+				classColsAdjoint(g, c, d, dx, b0, b0, b1, add)
+			})
+			continue
+		}
 		dcols := scratch[T](fwd.ws, slotGrad, min(g.Batch, chunk)*per*kc)
 		for b0 := 0; b0 < g.Batch; b0 += chunk {
 			b1 := min(g.Batch, b0+chunk)

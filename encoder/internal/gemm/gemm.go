@@ -73,7 +73,7 @@ func (p *problem[T]) solve(m, n int, beta T) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	if m*n*k < minParallelWork {
+	if m*n*k < minParallelWork || p.serial {
 		workers = 1
 	}
 	// Split the larger side of C, in whole tiles, so that each goroutine
@@ -166,6 +166,7 @@ func scale[T Float](m, n int, beta T, c []T, ldc int) {
 
 type problem[T Float] struct {
 	kern           kernel[T]
+	serial         bool        // on the calling goroutine alone
 	packed         *PackedB[T] // op(B) packed in advance, or nil
 	transA, transB bool
 	overwrite      bool // the first block of k stores rather than adds

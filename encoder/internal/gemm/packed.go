@@ -74,6 +74,16 @@ func (pb *PackedB[T]) SelectRows(dst *PackedB[T], runs [][2]int) {
 // GemmPacked panics if a slice is too short for its dimensions, if b is
 // not k×n, or if b was packed for another kernel than the one in use.
 func GemmPacked[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, b *PackedB[T], beta T, c []T, ldc int) {
+	gemmPacked(false, transA, m, n, k, alpha, a, lda, b, beta, c, ldc)
+}
+
+// GemmPackedSerial is GemmPacked on the calling goroutine alone, for
+// callers that split their work between goroutines themselves.
+func GemmPackedSerial[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, b *PackedB[T], beta T, c []T, ldc int) {
+	gemmPacked(true, transA, m, n, k, alpha, a, lda, b, beta, c, ldc)
+}
+
+func gemmPacked[T Float](serial, transA bool, m, n, k int, alpha T, a []T, lda int, b *PackedB[T], beta T, c []T, ldc int) {
 	if b.k != k || b.n != n {
 		panic(fmt.Sprintf("gemm: packed operand of %d×%d for a product of k=%d, n=%d", b.k, b.n, k, n))
 	}
@@ -89,6 +99,6 @@ func GemmPacked[T Float](transA bool, m, n, k int, alpha T, a []T, lda int, b *P
 	if kern.name != b.kernel {
 		panic(fmt.Sprintf("gemm: operand packed for kernel %s, products use %s", b.kernel, kern.name))
 	}
-	p := problem[T]{kern: kern, packed: b, transA: transA, k: k, alpha: alpha, a: a, lda: lda, c: c, ldc: ldc}
+	p := problem[T]{kern: kern, serial: serial, packed: b, transA: transA, k: k, alpha: alpha, a: a, lda: lda, c: c, ldc: ldc}
 	p.solve(m, n, beta)
 }
