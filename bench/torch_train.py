@@ -7,12 +7,15 @@ normalisation; the autoencoder's decoder made of 3x3 convolutions to 4C
 channels followed by depth-to-space) on the same batch sizes, with Adam, and
 reports training throughput: pairs/s for InfoNCE, images/s for the
 autoencoder and for supervised cross-entropy on 8 classes. Images are random tensors: this measures forward + backward +
-Adam only, as the Go benchmarks do.
+Adam only, as the Go benchmarks do. The objective "embed" measures
+embedding instead (the encoder and the L2 normalisation under no_grad,
+images/s), as the Go BenchmarkEmbed does.
 
 Run with Debian's python3-torch:
 
     /usr/bin/python3 bench/torch_train.py            # all sizes
     /usr/bin/python3 bench/torch_train.py --res 32 --batch 64 --objective contrastive
+    /usr/bin/python3 bench/torch_train.py --objective embed --res 32 --batch 64
 
 It is a peer for comparison and is never run by CI.
 """
@@ -62,7 +65,29 @@ class Decoder(nn.Module):
         return x
 
 
+def measure_embed(res, batch, width, latent, seconds):
+    torch.manual_seed(1)
+    enc = Encoder(res, width, latent).eval()
+    x = torch.rand(batch, 3, res, res)
+
+    def step():
+        with torch.no_grad():
+            return F.normalize(enc(x), dim=1)
+
+    for _ in range(3):
+        step()
+    steps = 0
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        step()
+        steps += 1
+    elapsed = time.perf_counter() - start
+    return steps * batch / elapsed
+
+
 def measure(objective, res, batch, width, latent, seconds, tau):
+    if objective == "embed":
+        return measure_embed(res, batch, width, latent, seconds)
     torch.manual_seed(1)
     enc = Encoder(res, width, latent)
     params = list(enc.parameters())
@@ -106,7 +131,7 @@ def measure(objective, res, batch, width, latent, seconds, tau):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--objective", choices=["contrastive", "autoencoder", "supervised"], action="append")
+    p.add_argument("--objective", choices=["contrastive", "autoencoder", "supervised", "embed"], action="append")
     p.add_argument("--res", type=int, action="append")
     p.add_argument("--batch", type=int, action="append")
     p.add_argument("--width", type=int, default=32)

@@ -5,6 +5,8 @@ import (
 	"math"
 
 	G "gorgonia.org/gorgonia"
+
+	"simsearch/encoder/internal/simd"
 )
 
 // adam is the Adam optimizer as PyTorch's torch.optim.Adam computes it, as
@@ -50,18 +52,8 @@ func (a *adam) Step(model []G.ValueGrad) error {
 		}
 		v := a.v[value]
 		parallel(len(w), 1<<15, func(lo, hi int) {
-			adamUpdate(w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], b1, b2, eps, stepSize, invSqrtC2)
+			simd.AdamUpdate(w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], b1, b2, eps, stepSize, invSqrtC2)
 		})
 	}
 	return nil
-}
-
-func adamUpdate(w, g, m, v []float32, b1, b2, eps, stepSize, invSqrtC2 float32) {
-	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
-	for i, gi := range g {
-		mi := b1*m[i] + (1-b1)*gi
-		vi := b2*v[i] + (1-b2)*gi*gi
-		m[i], v[i] = mi, vi
-		w[i] -= stepSize * mi / (float32(math.Sqrt(float64(vi)))*invSqrtC2 + eps)
-	}
 }

@@ -24,7 +24,8 @@ func cpuTime() time.Duration {
 
 // BenchmarkTrainStep measures one step of training (forward, backward and
 // Adam) on random images, as bench/torch_train.py does in PyTorch, with
-// width 32 and latent 128. images/s counts training images (pairs, for
+// width 32 and latent 128, on the matrix-product kernel in use
+// (SIMSEARCH_GEMM_KERNEL=avx2 selects another, see package gemm). images/s counts training images (pairs, for
 // contrastive); images/cpu-s the same per second of CPU time, which other
 // work on the machine disturbs less.
 func BenchmarkTrainStep(b *testing.B) {
@@ -80,37 +81,44 @@ func benchmarkTrainStep(b *testing.B, objective Objective, res, batch int) {
 }
 
 // BenchmarkEmbed measures embedding with an untrained network of width 32
-// and latent 128, 64 images per run of the network.
+// and latent 128, 256 images per call, 64 (the default) or 256 images per
+// run of the network.
 func BenchmarkEmbed(b *testing.B) {
 	for _, res := range []int{32, 64} {
-		b.Run(fmt.Sprintf("res%d", res), func(b *testing.B) {
-			m, err := NewBaseline(BaselineOptions{Objective: Random, Res: res, Seed: 1})
-			if err != nil {
-				b.Fatal(err)
-			}
-			images := make([]*image.RGBA, 256)
-			rng := rand.New(rand.NewPCG(2, 2))
-			for i := range images {
-				images[i] = image.NewRGBA(image.Rect(0, 0, res, res))
-				for j := range images[i].Pix {
-					images[i].Pix[j] = uint8(rng.IntN(256))
-				}
-			}
-			e := m.NewEmbedder(EmbedOptions{})
-			if _, err := e.Embed(context.Background(), images); err != nil {
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			cpu := cpuTime()
-			for b.Loop() {
-				if _, err := e.Embed(context.Background(), images); err != nil {
-					b.Fatal(err)
-				}
-			}
-			n := float64(len(images) * b.N)
-			b.ReportMetric(n/b.Elapsed().Seconds(), "images/s")
-			b.ReportMetric(n/(cpuTime()-cpu).Seconds(), "images/cpu-s")
-		})
+		for _, batch := range []int{DefaultEmbedBatch, 256} {
+			b.Run(fmt.Sprintf("res%d/batch%d", res, batch), func(b *testing.B) {
+				benchmarkEmbed(b, res, batch)
+			})
+		}
 	}
+}
+
+func benchmarkEmbed(b *testing.B, res, batch int) {
+	m, err := NewBaseline(BaselineOptions{Objective: Random, Res: res, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	images := make([]*image.RGBA, 256)
+	rng := rand.New(rand.NewPCG(2, 2))
+	for i := range images {
+		images[i] = image.NewRGBA(image.Rect(0, 0, res, res))
+		for j := range images[i].Pix {
+			images[i].Pix[j] = uint8(rng.IntN(256))
+		}
+	}
+	e := m.NewEmbedder(EmbedOptions{Batch: batch})
+	if _, err := e.Embed(context.Background(), images); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := cpuTime()
+	for b.Loop() {
+		if _, err := e.Embed(context.Background(), images); err != nil {
+			b.Fatal(err)
+		}
+	}
+	n := float64(len(images) * b.N)
+	b.ReportMetric(n/b.Elapsed().Seconds(), "images/s")
+	b.ReportMetric(n/(cpuTime()-cpu).Seconds(), "images/cpu-s")
 }

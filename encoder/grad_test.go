@@ -7,6 +7,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"simsearch/encoder/internal/gemm"
 )
 
 // gradCheck compares the gradient gorgonia computes through a graph with
@@ -152,4 +154,119 @@ func TestWholeNetworkGradients(t *testing.T) {
 			gradCheck(t, gr.vm, gr.cost, gr.params, 1e-5)
 		})
 	}
+}
+
+// eachKernel runs f once with each float32 matrix-product kernel this
+// machine has selected, as a subtest named after it.
+func eachKernel(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	defer func(old string) {
+		if err := gemm.UseKernel(old); err != nil {
+			t.Fatal(err)
+		}
+	}(gemm.Kernel())
+	for _, name := range gemm.Kernels() {
+		if err := gemm.UseKernel(name); err != nil {
+			t.Fatal(err)
+		}
+		t.Run(name, f)
+	}
+}
+
+// TestFloat32GradientsOnEachKernel checks the gradients that each float32
+// kernel computes through whole networks against the float64 gradients
+// (which run on the portable kernel and which TestWholeNetworkGradients
+// checks with finite differences). The network is large enough that its
+// products have whole tiles of every kernel as well as edge tiles.
+func TestFloat32GradientsOnEachKernel(t *testing.T) {
+	const seed = 13
+	t.Logf("seed %d", seed)
+	arch := Arch{Res: 16, Width: 8, Latent: 16}
+	const batch, classes = 7, 3
+	gradients := func(t *testing.T, objective Objective, dt tensor.Dtype) [][]float64 {
+		rng := rand.New(rand.NewPCG(seed, 3))
+		w := newWeights(arch, objective, classes, dt)
+		w.init(rng)
+		gr, err := buildGraph(graphConfig{arch: arch, objective: objective, classes: classes, tau: 0.5, batch: batch}, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer gr.close()
+		input := gr.input.Value()
+		for i := range input.Shape().TotalSize() {
+			setFloat(input, i, rng.Float64())
+		}
+		if objective == Supervised {
+			for i := range batch {
+				setFloat(gr.targets.Value(), i, float64(i%classes))
+			}
+		}
+		if err := gr.run(); err != nil {
+			t.Fatal(err)
+		}
+		var out [][]float64
+		for _, p := range gr.params {
+			g, err := p.Grad()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, floats(g))
+		}
+		return out
+	}
+	for _, objective := range Objectives {
+		t.Run(string(objective), func(t *testing.T) {
+			want := gradients(t, objective, tensor.Float64)
+			eachKernel(t, func(t *testing.T) {
+				got := gradients(t, objective, tensor.Float32)
+				// Cutting the batch into blocks of one image does not
+				// change a bit.
+				defer func(old int) { chunkValues = old }(chunkValues)
+				chunkValues = 1
+				for i, g := range gradients(t, objective, tensor.Float32) {
+					for j := range g {
+						if g[j] != got[i][j] {
+							t.Fatalf("parameter %d, gradient[%d] = %v one image at a time, %v at once", i, j, g[j], got[i][j])
+						}
+					}
+				}
+				for i := range want {
+					var scale float64
+					for _, v := range want[i] {
+						scale = math.Max(scale, math.Abs(v))
+					}
+					for j, v := range got[i] {
+						if math.Abs(v-want[i][j]) > 1e-4*scale+1e-7 {
+							t.Fatalf("parameter %d, gradient[%d] = %.7g in float32, %.7g in float64", i, j, v, want[i][j])
+						}
+					}
+				}
+			})
+		})
+	}
+}
+
+// setFloat sets element i of a float32 or float64 value.
+func setFloat(v G.Value, i int, x float64) {
+	switch d := v.Data().(type) {
+	case []float32:
+		d[i] = float32(x)
+	case []float64:
+		d[i] = x
+	}
+}
+
+// floats returns the elements of a float32 or float64 value as float64.
+func floats(v G.Value) []float64 {
+	switch d := v.Data().(type) {
+	case []float32:
+		out := make([]float64, len(d))
+		for i, x := range d {
+			out[i] = float64(x)
+		}
+		return out
+	case []float64:
+		return append([]float64(nil), d...)
+	}
+	panic("encoder: not a float tensor")
 }

@@ -76,6 +76,11 @@ func buildGraph(c graphConfig, w *weights) (*graph, error) {
 	}
 	layer := func(prefix string, x *G.Node, geom convGeom, relu, inputGrad bool) *G.Node {
 		op := newConvOp(prefix, geom, relu, inputGrad, train, gr.ws)
+		if !train {
+			// Only a Model's embedding graphs are built without an
+			// objective, over weights that never change.
+			op.packs = &w.packs
+		}
 		return apply(op, x, param(prefix+".weight"), param(prefix+".bias"))
 	}
 

@@ -6,6 +6,7 @@ import (
 	"github.com/viterin/vek/vek32"
 
 	"simsearch/encoder/internal/gemm"
+	"simsearch/encoder/internal/simd"
 )
 
 // float is the element type of tensors: float32 for training and
@@ -48,8 +49,13 @@ func addTo[T float](dst, src []T) {
 }
 
 // biasActivate adds bias to every row of y (rows of len(bias)) and, if
-// relu, replaces negative values with 0.
+// relu, replaces negative values with 0. For float32 it does both with SIMD
+// instructions, row by row while the row is in the L1 cache.
 func biasActivate[T float](y, bias []T, relu bool) {
+	if y32, ok := any(y).([]float32); ok {
+		biasActivate32(y32, any(bias).([]float32), relu)
+		return
+	}
 	n := len(bias)
 	for off := 0; off < len(y); off += n {
 		row := y[off : off+n]
@@ -60,13 +66,20 @@ func biasActivate[T float](y, bias []T, relu bool) {
 	if !relu {
 		return
 	}
-	if y32, ok := any(y).([]float32); ok {
-		vek32.MaximumNumber_Inplace(y32, 0)
-		return
-	}
 	for i, v := range y {
 		if v < 0 {
 			y[i] = 0
+		}
+	}
+}
+
+func biasActivate32(y, bias []float32, relu bool) {
+	n := len(bias)
+	for off := 0; off+n <= len(y); off += n {
+		row := y[off : off+n]
+		vek32.Add_Inplace(row, bias)
+		if relu {
+			vek32.MaximumNumber_Inplace(row, 0)
 		}
 	}
 }
@@ -75,7 +88,9 @@ func biasActivate[T float](y, bias []T, relu bool) {
 // of a ReLU, so never negative.
 func reluGrad[T float](y, dy, dx []T) {
 	if y32, ok := any(y).([]float32); ok {
-		reluGrad32(y32, any(dy).([]float32), any(dx).([]float32))
+		// Without branches, which the signs of activations would make
+		// unpredictable, and with SIMD instructions.
+		simd.ReLUGrad(y32, any(dy).([]float32), any(dx).([]float32))
 		return
 	}
 	dy = dy[:len(y)]
@@ -86,20 +101,6 @@ func reluGrad[T float](y, dy, dx []T) {
 		} else {
 			dx[i] = 0
 		}
-	}
-}
-
-// reluGrad32 is reluGrad without branches, which the signs of activations
-// would make unpredictable: it masks the bits of dy with those of y ≠ ±0.
-func reluGrad32(y, dy, dx []float32) {
-	dy = dy[:len(y)]
-	dx = dx[:len(y)]
-	for i, v := range y {
-		var m uint32
-		if math.Float32bits(v)<<1 != 0 {
-			m = 0xffffffff
-		}
-		dx[i] = math.Float32frombits(math.Float32bits(dy[i]) & m)
 	}
 }
 
@@ -137,25 +138,29 @@ func columnSums[T float](g, sums, partial []T) {
 // input channel 4·ch + 2·dy + dx becomes channel ch of output pixel
 // (2y+dy, 2x+dx). With inverse it undoes that (space to depth).
 func depthToSpace[T float](batch, h, w, c int, in, out []T, inverse bool) {
+	// Each deep pixel's 4c values are read (or written) in order, four
+	// at a time, and go to (or come from) the four wide pixels at once.
 	for b := range batch {
 		for y := range h {
 			for x := range w {
-				deep := in[((b*h+y)*w+x)*4*c:]
+				deepAt := ((b*h+y)*w + x) * 4 * c
+				top := ((b*2*h+2*y)*2*w + 2*x) * c
+				bottom := top + 2*w*c
+				var deep, p0, p1, p2, p3 []T
 				if inverse {
-					deep = out[((b*h+y)*w+x)*4*c:]
+					deep = out[deepAt : deepAt+4*c]
+					p0, p1, p2, p3 = in[top:top+c], in[top+c:top+2*c], in[bottom:bottom+c], in[bottom+c:bottom+2*c]
+				} else {
+					deep = in[deepAt : deepAt+4*c]
+					p0, p1, p2, p3 = out[top:top+c], out[top+c:top+2*c], out[bottom:bottom+c], out[bottom+c:bottom+2*c]
 				}
-				for dy := range 2 {
-					for dx := range 2 {
-						wide := ((b*2*h+2*y+dy)*2*w + 2*x + dx) * c
-						if inverse {
-							for ch := range c {
-								deep[4*ch+2*dy+dx] = in[wide+ch]
-							}
-						} else {
-							for ch := range c {
-								out[wide+ch] = deep[4*ch+2*dy+dx]
-							}
-						}
+				p1, p2, p3 = p1[:len(p0)], p2[:len(p0)], p3[:len(p0)]
+				for ch := range p0 {
+					d := deep[4*ch : 4*ch+4 : 4*ch+4]
+					if inverse {
+						d[0], d[1], d[2], d[3] = p0[ch], p1[ch], p2[ch], p3[ch]
+					} else {
+						p0[ch], p1[ch], p2[ch], p3[ch] = d[0], d[1], d[2], d[3]
 					}
 				}
 			}

@@ -215,52 +215,63 @@ func TestEmbedderAnyBatchAndConcurrently(t *testing.T) {
 	for _, kind := range allKinds {
 		t.Run(string(kind), func(t *testing.T) {
 			m := tinyModel(t, kind)
-			ref, err := m.NewEmbedder(EmbedOptions{Batch: 1}).Embed(context.Background(), images[:37])
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, v := range ref {
-				if len(v) != m.Dim() {
-					t.Fatalf("embedding %d has %d values, want %d", i, len(v), m.Dim())
-				}
-				var ss float64
-				for _, x := range v {
-					ss += float64(x) * float64(x)
-				}
-				if math.Abs(ss-1) > 1e-5 {
-					t.Fatalf("embedding %d has squared norm %v", i, ss)
-				}
-			}
-			e := m.NewEmbedder(EmbedOptions{Batch: 16})
-			var wg sync.WaitGroup
-			for g := range 4 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for _, n := range []int{0, 1, 5, 16, 37} {
-						got, err := e.Embed(context.Background(), images[:n])
-						if err != nil {
-							t.Error(err)
-							return
-						}
-						if len(got) != n {
-							t.Errorf("goroutine %d: %d embeddings of %d images", g, len(got), n)
-							return
-						}
-						for i := range got {
-							for j := range got[i] {
-								if math.Abs(float64(got[i][j]-ref[i][j])) > tol {
-									t.Errorf("goroutine %d, %d images: embedding %d[%d] = %v, alone %v", g, n, i, j, got[i][j], ref[i][j])
-									return
-								}
-							}
-						}
-					}
-				}()
-			}
-			wg.Wait()
+			eachKernel(t, func(t *testing.T) { testEmbedderAnyBatch(t, m, images, tol) })
+			t.Run("one image per block", func(t *testing.T) {
+				defer func(old int) { chunkValues = old }(chunkValues)
+				chunkValues = 1
+				testEmbedderAnyBatch(t, m, images, tol)
+			})
 		})
 	}
+}
+
+// testEmbedderAnyBatch checks that images embed to the same vectors (within
+// tol) alone as in batches, from several goroutines at once.
+func testEmbedderAnyBatch(t *testing.T, m *Model, images []*image.RGBA, tol float64) {
+	ref, err := m.NewEmbedder(EmbedOptions{Batch: 1}).Embed(context.Background(), images[:37])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range ref {
+		if len(v) != m.Dim() {
+			t.Fatalf("embedding %d has %d values, want %d", i, len(v), m.Dim())
+		}
+		var ss float64
+		for _, x := range v {
+			ss += float64(x) * float64(x)
+		}
+		if math.Abs(ss-1) > 1e-5 {
+			t.Fatalf("embedding %d has squared norm %v", i, ss)
+		}
+	}
+	e := m.NewEmbedder(EmbedOptions{Batch: 16})
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, n := range []int{0, 1, 5, 16, 37} {
+				got, err := e.Embed(context.Background(), images[:n])
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(got) != n {
+					t.Errorf("goroutine %d: %d embeddings of %d images", g, len(got), n)
+					return
+				}
+				for i := range got {
+					for j := range got[i] {
+						if math.Abs(float64(got[i][j]-ref[i][j])) > tol {
+							t.Errorf("goroutine %d, %d images: embedding %d[%d] = %v, alone %v", g, n, i, j, got[i][j], ref[i][j])
+							return
+						}
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 func TestEmbedRejectsOtherResolution(t *testing.T) {

@@ -2,6 +2,8 @@ package encoder
 
 import (
 	"fmt"
+	"sync"
+
 	"github.com/chewxy/hm"
 
 	G "gorgonia.org/gorgonia"
@@ -32,6 +34,12 @@ type convOp struct {
 	train bool
 	ws    *workspace
 	cols  []any // per class, []T kept from the forward pass
+	// packedW and classW hold the weights packed for the forward products:
+	// all of them, and those of one tap class (*gemm.PackedB[T]).
+	packedW, classW any
+	// packs, for an inference graph, holds the packings for good: its
+	// weights do not change.
+	packs *packCache
 	out   buffer
 }
 
@@ -82,32 +90,178 @@ func convForward[T float](op *convOp, x, w, b, y []T) {
 	if g.Identity() {
 		gemm.Gemm(false, true, g.Rows(), g.OutC, g.K(), 1, x, g.K(), w, g.K(), 0, y, g.OutC)
 	}
+	// The weights are packed for the products once, and each class takes
+	// its taps' rows from that packing: packing them for each class's
+	// product (and on each core) cost as much as the products of a small
+	// batch.
+	var packed *gemm.PackedB[T]
+	if len(op.classes) > 0 && gemm.Backend == "go" {
+		packAll := func(p *gemm.PackedB[T]) { gemm.PackB(p, true, g.K(), g.OutC, w, g.K()) }
+		if op.packs != nil {
+			packed = cachedPacking(op.packs, packKey{op.name, -1}, packAll)
+		} else {
+			packed = packedOf[T](&op.packedW)
+			packAll(packed)
+		}
+	}
 	for ci, c := range op.classes {
 		rows, kc := g.Batch*c.positions(), c.k(g.InC)
-		out := y
-		if !c.whole {
-			out = scratch[T](op.ws, slotRows, rows*g.OutC)
-		}
 		if kc == 0 {
-			clear(out) // windows entirely in the padding
-		} else {
-			var cols []T
-			if op.train {
-				cols = keep[T](&op.cols[ci], rows*kc)
+			// Windows entirely in the padding.
+			out := y
+			if !c.whole {
+				out = scratch[T](op.ws, slotRows, rows*g.OutC)
+				clear(out)
+				parallel(g.Batch, 1, func(lo, hi int) { scatterRows(g, c, out, y, g.OutC, 0, lo, hi) })
 			} else {
-				cols = scratch[T](op.ws, slotCols, rows*kc)
+				clear(out)
 			}
-			parallel(g.Batch, 1, func(lo, hi int) { classCols(g, c, x, cols, lo, hi) })
-			wc, ldw := weightsOf(op, c, w)
-			gemm.Gemm(false, true, rows, g.OutC, kc, 1, cols, kc, wc, ldw, 0, out, g.OutC)
+			continue
 		}
+		if packed == nil {
+			convClassForward(op, ci, c, x, w, y)
+			continue
+		}
+		wc := packed
+		if kc != g.K() {
+			selectTaps := func(p *gemm.PackedB[T]) { packed.SelectRows(p, classTapRows(g, c)) }
+			if op.packs != nil {
+				wc = cachedPacking(op.packs, packKey{op.name, ci}, selectTaps)
+			} else {
+				wc = packedOf[T](&op.classW)
+				selectTaps(wc)
+			}
+		}
+		// A block of rows at a time, so that the im2col rows and the
+		// class's output rows are still in the cache when the product
+		// reads them and when they are scattered. Training makes the
+		// im2col rows again for the weight gradient rather than keep them:
+		// writing them to memory and reading them back cost more.
+		rowsPer := chunkRows(max(kc, g.OutC), 1)
+		blocks := (rows + rowsPer - 1) / rowsPer
+		if workers := blockWorkers(blocks); workers > 0 {
+			// Each goroutine makes, multiplies and scatters blocks of its own.
+			cols := scratch[T](op.ws, slotCols, workers*rowsPer*kc)
+			var out []T
+			if !c.whole {
+				out = scratch[T](op.ws, slotRows, workers*rowsPer*g.OutC)
+			}
+			parallelBlocks(blocks, workers, func(wk, blk int) {
+				r0 := blk * rowsPer
+				n := min(rowsPer, rows-r0)
+				a := cols[wk*rowsPer*kc:]
+				classColsRows(g, c, x, a, r0, r0+n)
+				if c.whole {
+					gemm.GemmPackedSerial(false, n, g.OutC, kc, 1, a, kc, wc, 0, y[r0*g.OutC:], g.OutC)
+					return
+				}
+				o := out[wk*rowsPer*g.OutC:]
+				gemm.GemmPackedSerial(false, n, g.OutC, kc, 1, a, kc, wc, 0, o, g.OutC)
+				scatterRowsRange(g, c, o, y, g.OutC, r0, r0+n)
+			})
+			continue
+		}
+		cols := scratch[T](op.ws, slotCols, min(rows, rowsPer)*kc)
+		var out []T
 		if !c.whole {
-			parallel(g.Batch, 1, func(lo, hi int) { scatterRows(g, c, out, y, g.OutC, lo, hi) })
+			out = scratch[T](op.ws, slotRows, min(rows, rowsPer)*g.OutC)
+		}
+		for r0 := 0; r0 < rows; r0 += rowsPer {
+			n := min(rowsPer, rows-r0)
+			parallel(n, 16, func(lo, hi int) { classColsRows(g, c, x, cols[lo*kc:], r0+lo, r0+hi) })
+			if c.whole {
+				gemm.GemmPacked(false, n, g.OutC, kc, 1, cols, kc, wc, 0, y[r0*g.OutC:], g.OutC)
+				continue
+			}
+			gemm.GemmPacked(false, n, g.OutC, kc, 1, cols, kc, wc, 0, out, g.OutC)
+			parallel(n, 16, func(lo, hi int) { scatterRowsRange(g, c, out[lo*g.OutC:], y, g.OutC, r0+lo, r0+hi) })
 		}
 	}
 	parallel(g.Rows(), 1<<14/g.OutC+1, func(lo, hi int) {
 		biasActivate(y[lo*g.OutC:hi*g.OutC], b, op.relu)
 	})
+}
+
+// chunkValues is the size of the blocks of rows that convolutions pass
+// over several times, in values: 1 MiB of float32, which stays in the L2
+// cache between the passes. Tests make it small to cut batches finely.
+var chunkValues = 1 << 18
+
+// chunkImages returns how many images of perImage values make a block of
+// chunkValues.
+func chunkImages(perImage int) int { return max(1, chunkValues/max(1, perImage)) }
+
+// chunkRows returns how many rows of perRow values make a block of
+// chunkValues, a multiple of unit.
+func chunkRows(perRow, unit int) int { return max(1, chunkValues/max(1, perRow)/unit) * unit }
+
+// convClassForward is the forward pass of class ci when the products go to
+// an outside library: the whole batch at once.
+func convClassForward[T float](op *convOp, ci int, c tapClass, x, w, y []T) {
+	g := op.geom
+	rows, kc := g.Batch*c.positions(), c.k(g.InC)
+	out := y
+	if !c.whole {
+		out = scratch[T](op.ws, slotRows, rows*g.OutC)
+	}
+	var cols []T
+	if op.train {
+		cols = keep[T](&op.cols[ci], rows*kc)
+	} else {
+		cols = scratch[T](op.ws, slotCols, rows*kc)
+	}
+	parallel(g.Batch, 1, func(lo, hi int) { classCols(g, c, x, cols, 0, lo, hi) })
+	wc, ldw := weightsOf(op, c, w)
+	gemm.Gemm(false, true, rows, g.OutC, kc, 1, cols, kc, wc, ldw, 0, out, g.OutC)
+	if !c.whole {
+		parallel(g.Batch, 1, func(lo, hi int) { scatterRows(g, c, out, y, g.OutC, 0, lo, hi) })
+	}
+}
+
+// packedOf returns the packed operand held in *store, making it the first
+// time.
+func packedOf[T float](store *any) *gemm.PackedB[T] {
+	if p, ok := (*store).(*gemm.PackedB[T]); ok {
+		return p
+	}
+	p := new(gemm.PackedB[T])
+	*store = p
+	return p
+}
+
+// packCache holds weights packed for the forward products of inference
+// graphs, shared by all the graphs over the same weights. It is safe for
+// concurrent use.
+type packCache struct {
+	mu sync.Mutex
+	m  map[packKey]any // *gemm.PackedB[T]
+}
+
+// packKey names a packing: the weights of a layer (class -1) or of one of
+// its tap classes.
+type packKey struct {
+	layer string
+	class int
+}
+
+// cachedPacking returns the packing of key in pc, making it with pack if
+// there is none yet for the kernel in use.
+func cachedPacking[T float](pc *packCache, key packKey, pack func(*gemm.PackedB[T])) *gemm.PackedB[T] {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	p, ok := pc.m[key].(*gemm.PackedB[T])
+	if ok && p.Current() {
+		return p
+	}
+	if !ok {
+		p = new(gemm.PackedB[T])
+		if pc.m == nil {
+			pc.m = map[packKey]any{}
+		}
+		pc.m[key] = p
+	}
+	pack(p)
+	return p
 }
 
 // weightsOf returns the weights of class c and their row stride.
@@ -210,19 +364,38 @@ func convWeightGrad[T float](fwd *convOp, x, dy, dw []T) {
 		if kc == 0 {
 			continue
 		}
-		cols, ok := fwd.cols[ci].([]T)
-		if !ok || len(cols) != rows*kc {
-			panic("encoder: weight gradient of " + fwd.name + " without its forward pass")
+		dst, ldd := dw[c.y.k0*span:], g.K() // the class's weights are consecutive columns of every row
+		if !c.fullWidth(g.Kernel) {
+			dst, ldd = scratch[T](fwd.ws, slotGrad, g.OutC*kc), kc
 		}
-		dyc := classRows(fwd, c, dy)
-		if c.fullWidth(g.Kernel) {
-			// The class's weights are consecutive columns of every row.
-			gemm.Gemm(true, false, g.OutC, kc, rows, 1, dyc, g.OutC, cols, kc, 1, dw[c.y.k0*span:], g.K())
-			continue
+		if cols, ok := fwd.cols[ci].([]T); ok && len(cols) == rows*kc {
+			// Kept by the forward pass (products by an outside library).
+			beta := T(1)
+			if !c.fullWidth(g.Kernel) {
+				beta = 0
+			}
+			gemm.Gemm(true, false, g.OutC, kc, rows, 1, classRows(fwd, c, dy), g.OutC, cols, kc, beta, dst, ldd)
+		} else {
+			// Blocks of rows of whole blocks of k of the products, so that
+			// the sums run in the order of one product over all rows.
+			// Blocks four times the usual size: each one waits for both
+			// cores twice.
+			rowsPer := chunkRows(max(1, kc/4), gemm.BlockK)
+			cols := scratch[T](fwd.ws, slotCols, min(rows, rowsPer)*kc)
+			for r0 := 0; r0 < rows; r0 += rowsPer {
+				n := min(rowsPer, rows-r0)
+				parallel(n, 16, func(lo, hi int) { classColsRows(g, c, x, cols[lo*kc:], r0+lo, r0+hi) })
+				beta := T(1)
+				if r0 == 0 && !c.fullWidth(g.Kernel) {
+					beta = 0
+				}
+				dyc := classRowsRange(fwd, c, dy, r0, r0+n)
+				gemm.Gemm(true, false, g.OutC, kc, n, 1, dyc, g.OutC, cols, kc, beta, dst, ldd)
+			}
 		}
-		dwc := scratch[T](fwd.ws, slotGrad, g.OutC*kc)
-		gemm.Gemm(true, false, g.OutC, kc, rows, 1, dyc, g.OutC, cols, kc, 0, dwc, kc)
-		addClassWeights(g, c, dwc, dw, adder[T]())
+		if !c.fullWidth(g.Kernel) {
+			addClassWeights(g, c, dst, dw, adder[T]())
+		}
 	}
 }
 
@@ -235,6 +408,18 @@ func classRows[T float](op *convOp, c tapClass, full []T) []T {
 	g := op.geom
 	rows := scratch[T](op.ws, slotRows, g.Batch*c.positions()*g.OutC)
 	parallel(g.Batch, 1, func(lo, hi int) { gatherRows(g, c, full, rows, g.OutC, lo, hi) })
+	return rows
+}
+
+// classRowsRange returns the rows [r0, r1) of class c's positions in full:
+// a view of full if c is every position, else a gathered copy.
+func classRowsRange[T float](op *convOp, c tapClass, full []T, r0, r1 int) []T {
+	n := op.geom.OutC
+	if c.whole {
+		return full[r0*n : r1*n]
+	}
+	rows := scratch[T](op.ws, slotRows, (r1-r0)*n)
+	parallel(r1-r0, 16, func(lo, hi int) { gatherRowsRange(op.geom, c, full, rows[lo*n:], n, r0+lo, r0+hi) })
 	return rows
 }
 
@@ -307,10 +492,50 @@ func convInputGrad[T float](fwd *convOp, dy, w, dx []T) {
 		if kc == 0 {
 			continue
 		}
-		dyc := classRows(fwd, c, dy)
 		wc, ldw := weightsOf(fwd, c, w)
-		dcols := scratch[T](fwd.ws, slotGrad, rows*kc)
-		gemm.Gemm(false, false, rows, kc, g.OutC, 1, dyc, g.OutC, wc, ldw, 0, dcols, kc)
-		parallel(g.Batch, 1, func(lo, hi int) { classColsAdjoint(g, c, dcols, dx, lo, hi, add) })
+		if gemm.Backend != "go" {
+			dcols := scratch[T](fwd.ws, slotGrad, rows*kc)
+			gemm.Gemm(false, false, rows, kc, g.OutC, 1, classRows(fwd, c, dy), g.OutC, wc, ldw, 0, dcols, kc)
+			parallel(g.Batch, 1, func(lo, hi int) { classColsAdjoint(g, c, dcols, dx, 0, lo, hi, add) })
+			continue
+		}
+		// A few images at a time, so that their im2col gradient is still
+		// in the cache when it is added back into dx.
+		pb := packedOf[T](&fwd.classW)
+		gemm.PackB(pb, false, g.OutC, kc, wc, ldw)
+		per := c.positions()
+		chunk := chunkImages(per * kc)
+		blocks := (g.Batch + chunk - 1) / chunk
+		if workers := blockWorkers(blocks); workers > 0 {
+			// Each goroutine gathers, multiplies and adds back blocks of
+			// images of its own: the blocks touch distinct images of dx.
+			dcols := scratch[T](fwd.ws, slotGrad, workers*chunk*per*kc)
+			var dyRows []T
+			if !c.whole {
+				dyRows = scratch[T](fwd.ws, slotRows, workers*chunk*per*g.OutC)
+			}
+			parallelBlocks(blocks, workers, func(wk, blk int) {
+				b0 := blk * chunk
+				b1 := min(g.Batch, b0+chunk)
+				n := (b1 - b0) * per
+				a := dy[b0*per*g.OutC:]
+				if !c.whole {
+					a = dyRows[wk*chunk*per*g.OutC:]
+					gatherRowsRange(g, c, dy, a, g.OutC, b0*per, b1*per)
+				}
+				d := dcols[wk*chunk*per*kc:]
+				gemm.GemmPackedSerial(false, n, kc, g.OutC, 1, a, g.OutC, pb, 0, d[:n*kc], kc)
+				classColsAdjoint(g, c, d, dx, b0, b0, b1, add)
+			})
+			continue
+		}
+		dcols := scratch[T](fwd.ws, slotGrad, min(g.Batch, chunk)*per*kc)
+		for b0 := 0; b0 < g.Batch; b0 += chunk {
+			b1 := min(g.Batch, b0+chunk)
+			n := (b1 - b0) * per
+			dyc := classRowsRange(fwd, c, dy, b0*per, b1*per)
+			gemm.GemmPacked(false, n, kc, g.OutC, 1, dyc, g.OutC, pb, 0, dcols[:n*kc], kc)
+			parallel(b1-b0, 1, func(lo, hi int) { classColsAdjoint(g, c, dcols, dx, b0, b0+lo, b0+hi, add) })
+		}
 	}
 }

@@ -3,6 +3,7 @@ package encoder
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // parallel calls fn on consecutive ranges [lo, hi) covering [0, n), on up to
@@ -32,5 +33,48 @@ func parallel(n, minChunk int, fn func(lo, hi int)) {
 		}()
 	}
 	fn(0, n/workers)
+	wg.Wait()
+}
+
+// blockWorkers returns the number of goroutines parallelBlocks would use
+// for blocks, or 0 if there are too few blocks to share them out well: then
+// the caller should rather split each block's work.
+func blockWorkers(blocks int) int {
+	workers := runtime.GOMAXPROCS(0)
+	if workers <= 1 {
+		return 1
+	}
+	if blocks < 2*workers {
+		return 0
+	}
+	return workers
+}
+
+// parallelBlocks calls fn(worker, block) for every block in [0, blocks),
+// on workers goroutines (worker in [0, workers)) that take the next block
+// as they finish one, and returns when all calls have. A worker's calls run
+// one at a time, so fn may use memory of its own per worker. Waiting once
+// for the whole set, rather than once per block, is what matters when the
+// cores are shared with other work.
+func parallelBlocks(blocks, workers int, fn func(worker, block int)) {
+	var next atomic.Int64
+	work := func(w int) {
+		for {
+			b := int(next.Add(1) - 1)
+			if b >= blocks {
+				return
+			}
+			fn(w, b)
+		}
+	}
+	var wg sync.WaitGroup
+	for w := 1; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			work(w)
+		}()
+	}
+	work(0)
 	wg.Wait()
 }

@@ -90,6 +90,9 @@ func (p *param) fromTorch(src []float32) {
 type weights struct {
 	params []*param
 	byName map[string]*param
+	// packs holds the weights packed for the forward products of the
+	// inference graphs over these weights, which never change them.
+	packs packCache
 }
 
 // layout returns the parameters (without values) of the networks that

@@ -8,16 +8,24 @@
 // several times slower than the hardware allows. The algorithm is the
 // classic one of GotoBLAS and BLIS: the shared dimension is cut into blocks,
 // blocks of both operands are packed into contiguous panels, and a
-// micro-kernel computes a 6×16 tile of C from a panel of each.
+// micro-kernel computes a tile of C (12×32 or 6×16) from a panel of each.
 //
 // # Kernels
 //
-// On amd64 with AVX2 and FMA the float32 micro-kernel is written in
-// assembly; elsewhere, for float64, or when built with the purego tag, a Go
-// kernel computes the same tiles. Each element of C is summed in the same
-// order whatever the number of goroutines, so results do not depend on how
-// the work was split (the assembly kernel fuses multiply and add, so it may
-// differ from the Go kernel in the last bits).
+// The float32 micro-kernel is chosen at run time: on amd64 with AVX-512F
+// one in assembly that computes 12×32 tiles in the 32 vector registers of
+// AVX-512, else with AVX2 and FMA one that computes 6×16 tiles; elsewhere,
+// for float64, or when built with the purego tag, a Go kernel computes 6×16
+// tiles. Kernels lists those this machine has, and UseKernel (or the
+// SIMSEARCH_GEMM_KERNEL environment variable at start) picks another, as
+// tests and benchmarks do.
+//
+// A kernel sums each element of C in the same order whatever the shapes,
+// the place of the element in C and the number of goroutines, so a row of
+// C does not depend on the other rows of the product: an image embeds to
+// the same bits alone or in a batch. Two kernels may differ in the last
+// bits (the assembly kernels fuse multiply and add, the Go kernel does
+// not).
 //
 // # OpenBLAS
 //

@@ -9,16 +9,22 @@ import (
 // Float is the element type of the matrices: float32 or float64.
 type Float interface{ ~float32 | ~float64 }
 
-// Tile and block sizes. A packed panel of A (mr rows) and one of B (nr
-// columns) over kc steps fit in the 32 KiB L1 cache of the target cores; a
-// packed mc×kc block of A fits in L2.
+// Block sizes. A packed panel of A (mr rows) and one of B (nr columns)
+// over kc steps fit in the L1 cache of the target cores (32 to 48 KiB); a
+// packed mc×kc block of A fits in L2. mc is a multiple of every kernel's
+// mr. The sums of C run over kc steps at a time, so kc is part of the order
+// of the sums and does not change with the kernel's tile.
 const (
-	mr = 6
-	nr = 16
 	kc = 256
 	mc = 144
 	nc = 2048
 )
+
+// BlockK is the number of steps of k that a product sums at a time before
+// adding them to C. A product cut along k into products of multiples of
+// BlockK steps, each added to C in turn (beta 1), sums in the same order as
+// the whole product, so it has the same bits.
+const BlockK = kc
 
 // Threads is the largest number of goroutines one product is split
 // between; 0 means runtime.GOMAXPROCS(0). Set it before use, not while
@@ -49,23 +55,33 @@ func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 	if external(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
 		return
 	}
+	p := problem[T]{kern: kernelFor[T](), transA: transA, transB: transB, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
+	p.solve(m, n, beta)
+}
+
+// solve computes the product of p, m×n, with beta.
+func (p *problem[T]) solve(m, n int, beta T) {
 	// With beta 0 the first block of k stores its tiles instead of adding
 	// them, so C is neither cleared nor read.
 	if beta != 0 {
-		scale(m, n, beta, c, ldc)
+		scale(m, n, beta, p.c, p.ldc)
 	}
-	p := problem[T]{transA: transA, transB: transB, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, overwrite: beta == 0}
+	p.overwrite = beta == 0
+	mr, nr := p.kern.mr, p.kern.nr
+	k := p.k
 	workers := Threads
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	if m*n*k < minParallelWork {
+	if m*n*k < minParallelWork || p.serial {
 		workers = 1
 	}
 	// Split the larger side of C, in whole tiles, so that each goroutine
-	// packs as little of the shared operand again as possible.
+	// packs as little of the shared operand again as possible; with B
+	// packed in advance, split the rows, so that no goroutine packs anything
+	// again.
 	var parts [][4]int
-	if m/mr >= n/nr {
+	if m/mr >= n/nr || (p.packed != nil && m/mr >= workers) {
 		parts = split(m, mr, workers, func(lo, hi int) [4]int { return [4]int{lo, hi, 0, n} })
 	} else {
 		parts = split(n, nr, workers, func(lo, hi int) [4]int { return [4]int{0, m, lo, hi} })
@@ -149,6 +165,9 @@ func scale[T Float](m, n int, beta T, c []T, ldc int) {
 }
 
 type problem[T Float] struct {
+	kern           kernel[T]
+	serial         bool        // on the calling goroutine alone
+	packed         *PackedB[T] // op(B) packed in advance, or nil
 	transA, transB bool
 	overwrite      bool // the first block of k stores rather than adds
 	k              int
@@ -160,7 +179,7 @@ type problem[T Float] struct {
 // buffers holds the packed panels of one goroutine.
 type buffers[T Float] struct {
 	a, b []T
-	tile [mr * nr]T
+	tile [maxMR * maxNR]T
 }
 
 var (
@@ -193,36 +212,50 @@ func (p *problem[T]) run(r [4]int) {
 	if pool != nil {
 		defer pool.Put(buf)
 	}
-	kern := kernelFor[T]()
 	// A is read in place, not packed, when it is stored by rows and needs
 	// no scaling: packing it would cost about as much as the products when
 	// C has few columns, as in a convolution's forward pass.
-	direct := directKernelFor[T]()
-	if p.transA || p.alpha != 1 {
-		direct = nil
-	}
+	direct := p.kern.direct != nil && !p.transA && p.alpha == 1
+	mr, nr := p.kern.mr, p.kern.nr
 	m0, m1, n0, n1 := r[0], r[1], r[2], r[3]
 	for jc := n0; jc < n1; jc += nc {
 		ncur := min(nc, n1-jc)
 		nPanels := (ncur + nr - 1) / nr
 		for pc := 0; pc < p.k; pc += kc {
 			kcur := min(kc, p.k-pc)
-			buf.b = grow(buf.b, nPanels*nr*kcur)
-			p.packB(buf.b, pc, kcur, jc, ncur)
+			// The panels of B for this block: packed now, or rows [pc,
+			// pc+kcur) of the panels packed in advance over all of k.
+			bp := panels[T]{stride: kcur * nr, n: kcur * nr}
+			if p.packed != nil {
+				bp.b, bp.stride = p.packed.data[jc*p.k+pc*nr:], p.k*nr
+			} else {
+				buf.b = grow(buf.b, nPanels*nr*kcur)
+				p.packB(buf.b, pc, kcur, jc, ncur)
+				bp.b = buf.b
+			}
 			for ic := m0; ic < m1; ic += mc {
 				mcur := min(mc, m1-ic)
-				if direct != nil {
-					p.macroDirect(buf, kern, direct, ic, mcur, jc, ncur, pc, kcur, !(pc == 0 && p.overwrite))
+				if direct {
+					p.macroDirect(buf, bp, ic, mcur, jc, ncur, pc, kcur, !(pc == 0 && p.overwrite))
 					continue
 				}
 				mPanels := (mcur + mr - 1) / mr
 				buf.a = grow(buf.a, mPanels*mr*kcur)
 				p.packA(buf.a, ic, mcur, pc, kcur)
-				p.macro(buf, kern, ic, mcur, jc, ncur, kcur, !(pc == 0 && p.overwrite))
+				p.macro(buf, bp, ic, mcur, jc, ncur, kcur, !(pc == 0 && p.overwrite))
 			}
 		}
 	}
 }
+
+// panels locates the packed panels of B of one block of k: panel i (columns
+// i·nr …) is b[i·stride : i·stride+n].
+type panels[T Float] struct {
+	b         []T
+	stride, n int
+}
+
+func (bp panels[T]) panel(i int) []T { return bp.b[i*bp.stride : i*bp.stride+bp.n] }
 
 func grow[T Float](s []T, n int) []T {
 	if cap(s) < n {
@@ -233,10 +266,15 @@ func grow[T Float](s []T, n int) []T {
 
 // macro multiplies the packed block of A (mcur×kcur) by the packed block of
 // B (kcur×ncur) into C at (ic, jc).
-func (p *problem[T]) macro(buf *buffers[T], kern func(k int, a, b, c []T, ldc int, accumulate bool), ic, mcur, jc, ncur, kcur int, accumulate bool) {
+func (p *problem[T]) macro(buf *buffers[T], bps panels[T], ic, mcur, jc, ncur, kcur int, accumulate bool) {
+	kern, mr, nr := p.kern.tile, p.kern.mr, p.kern.nr
 	for jr := 0; jr < ncur; jr += nr {
 		cols := min(nr, ncur-jr)
-		bp := buf.b[jr*kcur : (jr+nr)*kcur]
+		bp := bps.panel(jr / nr)
+		edge := kern
+		if cols <= nr/2 && p.kern.narrow != nil {
+			edge = p.kern.narrow
+		}
 		for ir := 0; ir < mcur; ir += mr {
 			rows := min(mr, mcur-ir)
 			ap := buf.a[ir*kcur : (ir+mr)*kcur]
@@ -245,18 +283,18 @@ func (p *problem[T]) macro(buf *buffers[T], kern func(k int, a, b, c []T, ldc in
 				kern(kcur, ap, bp, p.c[off:], p.ldc, accumulate)
 				continue
 			}
-			tile := buf.tile[:]
-			kern(kcur, ap, bp, tile, nr, false)
+			tile := buf.tile[:mr*nr]
+			edge(kcur, ap, bp, tile, nr, false)
 			p.storeTile(tile, off, rows, cols, accumulate)
 		}
 	}
 }
 
-// macroDirect is macro with A read in place: for each panel of six rows of
+// macroDirect is macro with A read in place: for each panel of mr rows of
 // A, which stays in the L1 cache, it runs along the panels of B. A last
 // panel of fewer rows is packed.
-func (p *problem[T]) macroDirect(buf *buffers[T], kern func(k int, a, b, c []T, ldc int, accumulate bool),
-	direct func(k int, a []T, lda int, b, c []T, ldc int, accumulate bool), ic, mcur, jc, ncur, pc, kcur int, accumulate bool) {
+func (p *problem[T]) macroDirect(buf *buffers[T], bps panels[T], ic, mcur, jc, ncur, pc, kcur int, accumulate bool) {
+	kern, direct, mr, nr := p.kern.tile, p.kern.direct, p.kern.mr, p.kern.nr
 	for ir := 0; ir < mcur; ir += mr {
 		rows := min(mr, mcur-ir)
 		var ap []T
@@ -268,16 +306,22 @@ func (p *problem[T]) macroDirect(buf *buffers[T], kern func(k int, a, b, c []T, 
 		aoff := (ic+ir)*p.lda + pc
 		for jr := 0; jr < ncur; jr += nr {
 			cols := min(nr, ncur-jr)
-			bp := buf.b[jr*kcur : (jr+nr)*kcur]
+			bp := bps.panel(jr / nr)
 			off := (ic+ir)*p.ldc + jc + jr
 			if rows == mr && cols == nr {
 				direct(kcur, p.a[aoff:], p.lda, bp, p.c[off:], p.ldc, accumulate)
 				continue
 			}
-			tile := buf.tile[:]
-			if rows == mr {
+			tile := buf.tile[:mr*nr]
+			narrow := cols <= nr/2 && p.kern.narrow != nil
+			switch {
+			case rows == mr && narrow:
+				p.kern.narrowDirect(kcur, p.a[aoff:], p.lda, bp, tile, nr, false)
+			case rows == mr:
 				direct(kcur, p.a[aoff:], p.lda, bp, tile, nr, false)
-			} else {
+			case narrow:
+				p.kern.narrow(kcur, ap, bp, tile, nr, false)
+			default:
 				kern(kcur, ap, bp, tile, nr, false)
 			}
 			p.storeTile(tile, off, rows, cols, accumulate)
@@ -286,9 +330,10 @@ func (p *problem[T]) macroDirect(buf *buffers[T], kern func(k int, a, b, c []T, 
 }
 
 // storeTile writes (or adds, when accumulate is set) the top-left rows×cols
-// of tile, a 6×16 tile computed apart because it lies on the edge of C, to
-// C at offset off.
+// of tile, an mr×nr tile computed apart because it lies on the edge of C,
+// to C at offset off.
 func (p *problem[T]) storeTile(tile []T, off, rows, cols int, accumulate bool) {
+	nr := p.kern.nr
 	for i := range rows {
 		dst := p.c[off+i*p.ldc : off+i*p.ldc+cols]
 		src := tile[i*nr : i*nr+cols]

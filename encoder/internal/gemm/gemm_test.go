@@ -124,41 +124,110 @@ func testGemm[T Float](t *testing.T, tol float64) {
 	}
 }
 
-func TestGemmFloat32(t *testing.T) { testGemm[float32](t, 1e-5) }
+// eachKernel runs f once with each float32 kernel this machine has
+// selected, as a subtest named after it.
+func eachKernel(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	defer func(old string) {
+		if err := UseKernel(old); err != nil {
+			t.Fatal(err)
+		}
+	}(Kernel())
+	for _, name := range Kernels() {
+		if err := UseKernel(name); err != nil {
+			t.Fatal(err)
+		}
+		t.Run(name, f)
+	}
+}
+
+func TestGemmFloat32(t *testing.T) {
+	eachKernel(t, func(t *testing.T) { testGemm[float32](t, 1e-5) })
+}
+
 func TestGemmFloat64(t *testing.T) { testGemm[float64](t, 1e-12) }
 
-func TestGemmGoKernelFloat32(t *testing.T) {
-	if !useAsm {
-		t.Skip("the Go kernel is already the one under test")
+func TestUseKernel(t *testing.T) {
+	defer func(old string) { _ = UseKernel(old) }(Kernel())
+	names := Kernels()
+	if len(names) == 0 || names[len(names)-1] != KernelGo {
+		t.Fatalf("Kernels() = %v, want the portable kernel last", names)
 	}
-	useAsm = false
-	defer func() { useAsm = true }()
-	testGemm[float32](t, 1e-5)
+	if err := UseKernel("no-such-kernel"); err == nil {
+		t.Fatal("no error for an unknown kernel")
+	}
+	if err := UseKernel(""); err != nil || Kernel() != names[0] {
+		t.Fatalf("UseKernel(\"\") = %v, kernel %s, want %s", err, Kernel(), names[0])
+	}
 }
 
 // TestGemmSameResultWithAnyThreads checks that splitting the work does not
 // change a single bit of the result.
 func TestGemmSameResultWithAnyThreads(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	m, n, k := 301, 77, 700
-	a := randomMatrix[float32](rng, m*k)
-	b := randomMatrix[float32](rng, k*n)
-	defer func(old int) { Threads = old }(Threads)
-	var first []float32
-	for _, threads := range []int{1, 2, 3, 8} {
-		Threads = threads
-		c := make([]float32, m*n)
-		Gemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n)
-		if first == nil {
-			first = c
-			continue
-		}
-		for i := range c {
-			if c[i] != first[i] {
-				t.Fatalf("threads=%d: C[%d] = %v, with 1 thread %v", threads, i, c[i], first[i])
+	eachKernel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(3, 4))
+		m, n, k := 301, 77, 700
+		a := randomMatrix[float32](rng, m*k)
+		b := randomMatrix[float32](rng, k*n)
+		defer func(old int) { Threads = old }(Threads)
+		var first []float32
+		for _, threads := range []int{1, 2, 3, 8} {
+			Threads = threads
+			c := make([]float32, m*n)
+			Gemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n)
+			if first == nil {
+				first = c
+				continue
+			}
+			for i := range c {
+				if c[i] != first[i] {
+					t.Fatalf("threads=%d: C[%d] = %v, with 1 thread %v", threads, i, c[i], first[i])
+				}
 			}
 		}
-	}
+	})
+}
+
+// TestGemmRowsDoNotDependOnTheirNeighbours checks that a row of C has the
+// same bits whether it is computed alone, among a few rows or in a large
+// product, with A read in place or packed (transposed): an image embeds to
+// the same vector alone or in a batch.
+func TestGemmRowsDoNotDependOnTheirNeighbours(t *testing.T) {
+	eachKernel(t, func(t *testing.T) {
+		const seed = 5
+		t.Logf("seed %d", seed)
+		rng := rand.New(rand.NewPCG(seed, 6))
+		for _, s := range []struct{ m, n, k int }{{257, 48, 36}, {100, 128, 1024}, {64, 300, 600}} {
+			a := randomMatrix[float32](rng, s.m*s.k)
+			at := make([]float32, s.k*s.m)
+			for i := range s.m {
+				for p := range s.k {
+					at[p*s.m+i] = a[i*s.k+p]
+				}
+			}
+			b := randomMatrix[float32](rng, s.n*s.k)
+			full := make([]float32, s.m*s.n)
+			Gemm(false, true, s.m, s.n, s.k, 1, a, s.k, b, s.k, 0, full, s.n)
+			packed := make([]float32, s.m*s.n)
+			Gemm(true, true, s.m, s.n, s.k, 1, at, s.m, b, s.k, 0, packed, s.n)
+			for i := range full {
+				if full[i] != packed[i] {
+					t.Fatalf("%v: C[%d] = %v read in place, %v packed", s, i, full[i], packed[i])
+				}
+			}
+			for _, rows := range []int{1, 5, 13} {
+				for _, i0 := range []int{0, 7, s.m - rows} {
+					c := make([]float32, rows*s.n)
+					Gemm(false, true, rows, s.n, s.k, 1, a[i0*s.k:], s.k, b, s.k, 0, c, s.n)
+					for i := range c {
+						if c[i] != full[i0*s.n+i] {
+							t.Fatalf("%v: rows %d from %d: C[%d] = %v, in the whole product %v", s, rows, i0, i, c[i], full[i0*s.n+i])
+						}
+					}
+				}
+			}
+		}
+	})
 }
 
 func TestGemmPanicsOnShortSlices(t *testing.T) {
@@ -195,7 +264,21 @@ var benchShapes = []struct {
 	{"conv5_input_grad", 128, 4096, 128, false, false},
 }
 
+// BenchmarkGemm times the products of benchShapes with each float32 kernel.
 func BenchmarkGemm(b *testing.B) {
+	defer func(old string) { _ = UseKernel(old) }(Kernel())
+	for _, kernel := range Kernels() {
+		if kernel == KernelGo && len(Kernels()) > 1 {
+			continue // ten times slower; -tags purego measures it
+		}
+		if err := UseKernel(kernel); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(kernel, benchmarkGemm)
+	}
+}
+
+func benchmarkGemm(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	for _, s := range benchShapes {
 		b.Run(s.name, func(b *testing.B) {
@@ -221,4 +304,43 @@ func BenchmarkGemm(b *testing.B) {
 			b.ReportMetric(flop/(cpuTime()-cpu).Seconds()/1e9, "GFLOP/cpu-s")
 		})
 	}
+}
+
+// TestGemmColumnsDoNotDependOnTheWidth checks that a column of C has the
+// same bits whatever the number of columns of the product, so whether its
+// tile was on the edge of C (computed apart, maybe by a narrower kernel)
+// or not.
+func TestGemmColumnsDoNotDependOnTheWidth(t *testing.T) {
+	eachKernel(t, func(t *testing.T) {
+		const seed = 15
+		t.Logf("seed %d", seed)
+		rng := rand.New(rand.NewPCG(seed, 16))
+		m, k, wide := 50, 300, 96
+		a := randomMatrix[float32](rng, m*k)
+		b := randomMatrix[float32](rng, k*wide)
+		want := make([]float32, m*wide)
+		Gemm(false, false, m, wide, k, 1, a, k, b, wide, 0, want, wide)
+		for _, n := range []int{1, 12, 16, 17, 40, 48, 70} {
+			for _, transA := range []bool{false, true} {
+				aa, lda := a, k
+				if transA {
+					aa, lda = make([]float32, k*m), m
+					for i := range m {
+						for p := range k {
+							aa[p*m+i] = a[i*k+p]
+						}
+					}
+				}
+				c := make([]float32, m*n)
+				Gemm(transA, false, m, n, k, 1, aa, lda, b, wide, 0, c, n)
+				for i := range m {
+					for j := range n {
+						if c[i*n+j] != want[i*wide+j] {
+							t.Fatalf("n=%d transA=%v: C[%d][%d] = %v, %v in a product of %d columns", n, transA, i, j, c[i*n+j], want[i*wide+j], wide)
+						}
+					}
+				}
+			}
+		}
+	})
 }

@@ -1,40 +1,55 @@
 package gemm
 
-// kernelFor returns the micro-kernel for T: it adds (or, unless
-// accumulate, stores) the product of an mr×k packed panel of A and a k×nr
-// packed panel of B to the mr×nr tile of C.
-func kernelFor[T Float]() func(k int, a, b, c []T, ldc int, accumulate bool) {
-	var zero T
-	if _, ok := any(zero).(float32); ok && useAsm {
-		return any(kernelF32).(func(k int, a, b, c []T, ldc int, accumulate bool))
-	}
-	return kernelGo[T]
+// kernel is a micro-kernel with the packing it needs.
+type kernel[T Float] struct {
+	name string
+	// mr×nr is the tile of C the kernel computes: panels of A hold mr rows,
+	// panels of B nr columns.
+	mr, nr int
+	// tile adds (or, unless accumulate, stores) the product of an mr×k
+	// packed panel of A and a k×nr packed panel of B to the mr×nr tile of C.
+	tile func(k int, a, b, c []T, ldc int, accumulate bool)
+	// direct is tile with A read in place from mr rows lda apart, or nil.
+	direct func(k int, a []T, lda int, b, c []T, ldc int, accumulate bool)
+	// packRow packs one row of B into panels, stride elements apart, or
+	// is nil (then Go code copies).
+	packRow func(dst []T, stride int, src []T, panels int)
+	// narrow and narrowDirect, if not nil, are tile and direct for tiles
+	// of at most nr/2 columns (of a panel still nr wide), on the right edge
+	// of C, with the same bits as tile and direct.
+	narrow       func(k int, a, b, c []T, ldc int, accumulate bool)
+	narrowDirect func(k int, a []T, lda int, b, c []T, ldc int, accumulate bool)
+	// packPanelT packs nr rows of B, ldb apart, as one panel of Bᵀ over kk
+	// steps, or is nil (then Go code copies).
+	packPanelT func(dst, src []T, ldb, kk int)
 }
 
-// directKernelFor returns the micro-kernel that reads A in place, or nil if
-// there is none for T here.
-func directKernelFor[T Float]() func(k int, a []T, lda int, b, c []T, ldc int, accumulate bool) {
-	var zero T
-	if _, ok := any(zero).(float32); ok && useAsm {
-		return any(kernelDirectF32).(func(k int, a []T, lda int, b, c []T, ldc int, accumulate bool))
-	}
-	return nil
+// Largest tile of any kernel, for the buffer of edge tiles.
+const (
+	maxMR = 12
+	maxNR = 32
+)
+
+// goKernel is the portable kernel.
+func goKernel[T Float]() kernel[T] {
+	return kernel[T]{name: KernelGo, mr: 6, nr: 16, tile: kernelGo[T]}
 }
 
-// packRowFor returns the assembly routine that packs one row of B into
-// panels, or nil if there is none for T here.
-func packRowFor[T Float]() func(dst []T, stride int, src []T, panels int) {
+// kernelFor returns the kernel Gemm uses for T: the selected one for
+// float32 (see UseKernel), the portable one otherwise.
+func kernelFor[T Float]() kernel[T] {
 	var zero T
-	if _, ok := any(zero).(float32); ok && useAsm {
-		return any(packRowF32).(func(dst []T, stride int, src []T, panels int))
+	if _, ok := any(zero).(float32); ok {
+		return any(float32Kernels[selected.Load()]).(kernel[T])
 	}
-	return nil
+	return goKernel[T]()
 }
 
-// kernelGo is the portable micro-kernel: 2×8 sub-tiles keep their sums in
-// registers, and the panels are walked by reslicing so that the compiler
-// drops the bounds checks of the inner loop.
+// kernelGo is the portable micro-kernel for 6×16 tiles: 2×8 sub-tiles
+// keep their sums in registers, and the panels are walked by reslicing so
+// that the compiler drops the bounds checks of the inner loop.
 func kernelGo[T Float](k int, a, b, c []T, ldc int, accumulate bool) {
+	const mr, nr = 6, 16
 	a = a[:k*mr]
 	b = b[:k*nr]
 	_ = c[(mr-1)*ldc+nr-1]

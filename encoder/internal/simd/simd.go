@@ -1,0 +1,54 @@
+package simd
+
+import "math"
+
+// AdamUpdate applies one step of Adam to the parameters w from their
+// gradients g, updating the moments m and v, as PyTorch's torch.optim.Adam
+// computes it with the bias corrections folded into stepSize (lr / (1 −
+// β1ᵗ)) and invSqrtC2 (1 / √(1 − β2ᵗ)):
+//
+//	m = β1·m + (1 − β1)·g
+//	v = β2·v + (1 − β2)·g·g
+//	w = w − stepSize·m / (√v·invSqrtC2 + ε)
+//
+// It panics if g, m or v is shorter than w.
+func AdamUpdate(w, g, m, v []float32, b1, b2, eps, stepSize, invSqrtC2 float32) {
+	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
+	done := adamAsm(w, g, m, v, b1, b2, eps, stepSize, invSqrtC2)
+	adamGo(w[done:], g[done:], m[done:], v[done:], b1, b2, eps, stepSize, invSqrtC2)
+}
+
+// adamGo is AdamUpdate in Go. The conversions round every product, so
+// that no compiler fuses a multiply and an add (which the assembly does
+// not either).
+func adamGo(w, g, m, v []float32, b1, b2, eps, stepSize, invSqrtC2 float32) {
+	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
+	for i, gi := range g {
+		mi := float32(b1*m[i]) + float32((1-b1)*gi)
+		vi := float32(b2*v[i]) + float32(float32((1-b2)*gi)*gi)
+		m[i], v[i] = mi, vi
+		w[i] -= float32(stepSize*mi) / (float32(float32(math.Sqrt(float64(vi)))*invSqrtC2) + eps)
+	}
+}
+
+// ReLUGrad sets dx to dy where y, the output of a ReLU, is not ±0, and to
+// 0 where it is. It masks bits rather than branching, which the signs of
+// activations would make unpredictable. It panics if dy or dx is shorter
+// than y.
+func ReLUGrad(y, dy, dx []float32) {
+	dy, dx = dy[:len(y)], dx[:len(y)]
+	done := reluGradAsm(y, dy, dx)
+	reluGradGo(y[done:], dy[done:], dx[done:])
+}
+
+func reluGradGo(y, dy, dx []float32) {
+	dy = dy[:len(y)]
+	dx = dx[:len(y)]
+	for i, v := range y {
+		var m uint32
+		if math.Float32bits(v)<<1 != 0 {
+			m = 0xffffffff
+		}
+		dx[i] = math.Float32frombits(math.Float32bits(dy[i]) & m)
+	}
+}

@@ -1,0 +1,43 @@
+//go:build amd64 && !purego
+
+package simd
+
+import "golang.org/x/sys/cpu"
+
+// useAVX2 tells whether the assembly can run here.
+var useAVX2 = cpu.X86.HasAVX2
+
+// adam8 updates n·8 elements; c holds β1, 1 − β1, β2, 1 − β2, ε, stepSize
+// and invSqrtC2.
+//
+//go:noescape
+func adam8(w, grad, m, v *float32, n int, c *[8]float32)
+
+// reluGrad8 handles n·8 elements.
+//
+//go:noescape
+func reluGrad8(y, dy, dx *float32, n int)
+
+// adamAsm updates the leading multiple of 8 elements and returns how many.
+func adamAsm(w, g, m, v []float32, b1, b2, eps, stepSize, invSqrtC2 float32) int {
+	n := len(w) / 8
+	if !useAVX2 || n == 0 {
+		return 0
+	}
+	_, _, _ = g[n*8-1], m[n*8-1], v[n*8-1]
+	c := [8]float32{b1, 1 - b1, b2, 1 - b2, eps, stepSize, invSqrtC2}
+	adam8(&w[0], &g[0], &m[0], &v[0], n, &c)
+	return n * 8
+}
+
+// reluGradAsm handles the leading multiple of 8 elements and returns how
+// many.
+func reluGradAsm(y, dy, dx []float32) int {
+	n := len(y) / 8
+	if !useAVX2 || n == 0 {
+		return 0
+	}
+	_, _ = dy[n*8-1], dx[n*8-1]
+	reluGrad8(&y[0], &dy[0], &dx[0], n)
+	return n * 8
+}
