@@ -480,7 +480,7 @@ func unit(v []float32) []float32 {
 }
 
 func testHNSW(t *testing.T, st index.Store) {
-	const dim, n = 32, 4000
+	const dim, n = 32, 3000
 	ctx := context.Background()
 	items := Items("h", n, 100, 7)
 	sp := space(t, st, "hnsw", dim, index.Cosine)
@@ -488,8 +488,8 @@ func testHNSW(t *testing.T, st index.Store) {
 	if !sp.Info().Stored.UpToDate {
 		t.Fatal("index not up to date after SaveGraph")
 	}
-	if m, _, err := sp.Plan(ctx, index.SearchOptions{}); err != nil || m != index.HNSW {
-		t.Fatalf("Plan on %d vectors: %v, %v; want hnsw", n, m, err)
+	if m, _, err := sp.Plan(ctx, index.SearchOptions{Ef: 16}); err != nil || m != index.HNSW {
+		t.Fatalf("Plan on %d vectors at ef 16: %v, %v; want hnsw", n, m, err)
 	}
 	if m, matching, err := sp.Plan(ctx, index.SearchOptions{Filter: index.Filter{Sets: []uint32{2}}}); err != nil || m != index.Exact || matching != 5 {
 		t.Fatalf("Plan for one probe set: %v, %d, %v; want exact, 5", m, matching, err)
