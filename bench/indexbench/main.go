@@ -68,6 +68,7 @@ func main() {
 	efs := fs.String("efs", "10,16,24,32,48,64,96,128,256", "search breadths to measure")
 	db := fs.String("db", "", "first-query: database file")
 	target := fs.String("target", "", "store: a database file or a PostgreSQL target (postgres://..., host=... dbname=...)")
+	searchOnly := fs.Bool("search-only", false, "store: search the space a previous run stored")
 	batch := fs.Int("batch", 10000, "store: items and vectors per transaction")
 	populate := fs.Bool("populate", false, "first-query: map the file with MAP_POPULATE")
 	fs.Parse(args)
@@ -82,7 +83,7 @@ func main() {
 	case "search":
 		searchBench(*dir, *workers, parseInts(*efs))
 	case "store":
-		storeBench(*dir, *target, *workers, parseInts(*efs), *batch)
+		storeBench(*dir, *target, *workers, parseInts(*efs), *batch, *searchOnly)
 	case "first-query":
 		firstQuery(*db, *populate)
 	default:

@@ -18,12 +18,16 @@ import (
 // built (SaveGraph), then HNSW searches at each ef and a few exact ones.
 // target is a database file (made anew) or a PostgreSQL target (its
 // simsearch schema is dropped first).
-func storeBench(dir, target string, workers int, efs []int, batch int) {
+func storeBench(dir, target string, workers int, efs []int, batch int, searchOnly bool) {
 	base, dim := readVectors(filepath.Join(dir, "base.f32"), "F32V")
 	query, _ := readVectors(filepath.Join(dir, "query.f32"), "F32V")
 	truth := readTruth(filepath.Join(dir, "truth.i32"))
 	n := len(base) / dim
 	ctx := context.Background()
+	if searchOnly {
+		storeSearch(ctx, target, workers, efs, query, truth, dim)
+		return
+	}
 	if postgres.Claims(target) {
 		st, err := postgres.Open(ctx, target, index.Options{})
 		check(err)
@@ -92,15 +96,20 @@ func storeBench(dir, target string, workers int, efs []int, batch int) {
 	fmt.Printf("build index: %.1f s (%.0f inserts/s); SaveGraph in all %.1f s; index %.0f MiB; load %s\n",
 		building.Seconds(), float64(n)/building.Seconds(), save.Seconds(), float64(info.Stored.Bytes)/(1<<20), loadAverage())
 	check(st.Close())
+	storeSearch(ctx, target, workers, efs, query, truth, dim)
+}
 
-	st, err = index.Connect(ctx, target, index.Options{ReadOnly: true, Workers: workers})
+// storeSearch measures HNSW searches at each ef and a few exact ones on
+// the space storeBench filled.
+func storeSearch(ctx context.Context, target string, workers int, efs []int, query []float32, truth [][]int32, dim int) {
+	st, err := index.Connect(ctx, target, index.Options{ReadOnly: true, Workers: workers})
 	check(err)
 	defer st.Close()
-	sp, err = st.Space("bench")
+	sp, err := st.Space("bench")
 	check(err)
-	start = time.Now()
+	start := time.Now()
 	check(sp.Load(ctx))
-	fmt.Printf("# search: load %.2f s, %d workers, load average %s\n", time.Since(start).Seconds(), workers, loadAverage())
+	fmt.Printf("# search %s: load %.2f s, %d workers, load average %s\n", target, time.Since(start).Seconds(), workers, loadAverage())
 	fmt.Printf("%-6s %10s %10s %10s\n", "ef", "recall@10", "q/s", "q/cpu-s")
 	nq := len(query) / dim
 	for _, ef := range efs {
