@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"simsearch/cli"
+	_ "simsearch/index/postgres" // --db postgres://… opens a PostgreSQL store
 )
 
 func main() {

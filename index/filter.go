@@ -52,6 +52,14 @@ type LabelIs struct {
 	Value int    `json:"value"`
 }
 
+// Validate checks the filter's fields: label names and split names must
+// not be empty. Searches and Select call it; the error wraps ErrInvalid.
+func (f *Filter) Validate() error { return f.validate() }
+
+// ProbesAllowed reports whether probe items may pass the filter: it names
+// a group or sets, or sets IncludeProbes.
+func (f *Filter) ProbesAllowed() bool { return f.probesAllowed() }
+
 // validate checks the filter's fields.
 func (f *Filter) validate() error {
 	for _, l := range f.Labels {

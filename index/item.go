@@ -74,6 +74,11 @@ const (
 	maxSplits       = 255
 )
 
+// Validate checks an item's fields against the limits every store keeps
+// (AddItems calls it): a non-empty split, names and sizes within bounds,
+// finite factors, labels that fit an int32.
+func (it *Item) Validate() error { return it.validate() }
+
 // validate checks an item before it is stored.
 func (it *Item) validate() error {
 	switch {

@@ -19,24 +19,9 @@ func (db *DB) CreateSpace(ctx context.Context, cfg SpaceConfig) (*Space, error) 
 	if err := db.checkWritable(); err != nil {
 		return nil, fmt.Errorf("create space: %w", err)
 	}
-	if err := checkSpaceName(cfg.Name); err != nil {
+	cfg, err := cfg.Validate()
+	if err != nil {
 		return nil, err
-	}
-	cfg.Metric = cmp.Or(cfg.Metric, Cosine)
-	cfg.Graph = cfg.Graph.withDefaults()
-	switch {
-	case cfg.Dim < 1 || cfg.Dim > maxDim:
-		return nil, fmt.Errorf("create space %q: %w: dimension %d, want 1 to %d", cfg.Name, ErrInvalid, cfg.Dim, maxDim)
-	case cfg.Metric != Cosine && cfg.Metric != Euclidean:
-		return nil, fmt.Errorf("create space %q: %w: unknown metric %d", cfg.Name, ErrInvalid, cfg.Metric)
-	case cfg.Graph.M < 2 || cfg.Graph.M > 1024 || cfg.Graph.EfConstruction < 1 || cfg.Graph.EfSearch < 1:
-		return nil, fmt.Errorf("create space %q: %w: graph parameters %+v", cfg.Name, ErrInvalid, cfg.Graph)
-	case cfg.Encoder.ID == "" || len(cfg.Encoder.ID) > 1024:
-		return nil, fmt.Errorf("create space %q: %w: the encoder needs an ID", cfg.Name, ErrInvalid)
-	case len(cfg.Encoder.Description) > 4096 || cfg.Encoder.Resolution < 0:
-		return nil, fmt.Errorf("create space %q: %w: encoder description or resolution", cfg.Name, ErrInvalid)
-	case int64(len(cfg.Encoder.Checkpoint)) >= maxEncoderLen:
-		return nil, fmt.Errorf("create space %q: %w: checkpoint of %d bytes", cfg.Name, ErrInvalid, len(cfg.Encoder.Checkpoint))
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -60,7 +45,7 @@ func (db *DB) CreateSpace(ctx context.Context, cfg SpaceConfig) (*Space, error) 
 		encoderID: cfg.Encoder.ID, description: cfg.Encoder.Description,
 		resolution: cfg.Encoder.Resolution, encoderSize: int64(len(cfg.Encoder.Checkpoint)),
 	}
-	err := db.update(func(tx *bolt.Tx) error {
+	err = db.update(func(tx *bolt.Tx) error {
 		b, err := tx.Bucket(bucketSpaces).CreateBucket([]byte(cfg.Name))
 		if err != nil {
 			return err
@@ -81,6 +66,32 @@ func (db *DB) CreateSpace(ctx context.Context, cfg SpaceConfig) (*Space, error) 
 	db.spaces[cfg.Name] = s
 	db.mu.Unlock()
 	return s, nil
+}
+
+// Validate returns cfg with its defaults filled in (Cosine, the graph
+// defaults), or an error wrapping ErrInvalid that says which field is
+// wrong. CreateSpace calls it; other stores use it to keep the same rules.
+func (cfg SpaceConfig) Validate() (SpaceConfig, error) {
+	if err := checkSpaceName(cfg.Name); err != nil {
+		return SpaceConfig{}, err
+	}
+	cfg.Metric = cmp.Or(cfg.Metric, Cosine)
+	cfg.Graph = cfg.Graph.withDefaults()
+	switch {
+	case cfg.Dim < 1 || cfg.Dim > maxDim:
+		return SpaceConfig{}, fmt.Errorf("create space %q: %w: dimension %d, want 1 to %d", cfg.Name, ErrInvalid, cfg.Dim, maxDim)
+	case cfg.Metric != Cosine && cfg.Metric != Euclidean:
+		return SpaceConfig{}, fmt.Errorf("create space %q: %w: unknown metric %d", cfg.Name, ErrInvalid, cfg.Metric)
+	case cfg.Graph.M < 2 || cfg.Graph.M > 1024 || cfg.Graph.EfConstruction < 1 || cfg.Graph.EfSearch < 1:
+		return SpaceConfig{}, fmt.Errorf("create space %q: %w: graph parameters %+v", cfg.Name, ErrInvalid, cfg.Graph)
+	case cfg.Encoder.ID == "" || len(cfg.Encoder.ID) > 1024:
+		return SpaceConfig{}, fmt.Errorf("create space %q: %w: the encoder needs an ID", cfg.Name, ErrInvalid)
+	case len(cfg.Encoder.Description) > 4096 || cfg.Encoder.Resolution < 0:
+		return SpaceConfig{}, fmt.Errorf("create space %q: %w: encoder description or resolution", cfg.Name, ErrInvalid)
+	case int64(len(cfg.Encoder.Checkpoint)) >= maxEncoderLen:
+		return SpaceConfig{}, fmt.Errorf("create space %q: %w: checkpoint of %d bytes", cfg.Name, ErrInvalid, len(cfg.Encoder.Checkpoint))
+	}
+	return cfg, nil
 }
 
 func checkSpaceName(name string) error {

@@ -9,6 +9,8 @@
 //	go run ./bench/indexbench db -dir /tmp/idx100k -workers 2     # index file: store, build, save, load, search
 //	go run ./bench/indexbench search -dir /tmp/idx100k -workers 2 # search the index file db wrote
 //	go run ./bench/indexbench first-query -db /tmp/idx100k/index.db
+//	go run ./bench/indexbench store -dir /tmp/idx100k -target /tmp/idx100k/store.db  # any store, through index.Connect
+//	go run ./bench/indexbench store -dir /tmp/idx100k -target 'host=/tmp/pg dbname=bench'
 //	/usr/bin/python3 bench/index_peers.py /tmp/idx100k
 //
 // Files (all little-endian): base.f32 and query.f32 hold a 16-byte header
@@ -53,7 +55,7 @@ import (
 func main() {
 	log.SetFlags(0)
 	if len(os.Args) < 2 {
-		log.Fatal("usage: indexbench gen|graph|db|first-query [flags]")
+		log.Fatal("usage: indexbench gen|graph|db|search|store|first-query [flags]")
 	}
 	cmd, args := os.Args[1], os.Args[2:]
 	fs := flag.NewFlagSet(cmd, flag.ExitOnError)
@@ -65,6 +67,9 @@ func main() {
 	workers := fs.Int("workers", 2, "goroutines for building and searching")
 	efs := fs.String("efs", "10,16,24,32,48,64,96,128,256", "search breadths to measure")
 	db := fs.String("db", "", "first-query: database file")
+	target := fs.String("target", "", "store: a database file or a PostgreSQL target (postgres://..., host=... dbname=...)")
+	searchOnly := fs.Bool("search-only", false, "store: search the space a previous run stored")
+	batch := fs.Int("batch", 10000, "store: items and vectors per transaction")
 	populate := fs.Bool("populate", false, "first-query: map the file with MAP_POPULATE")
 	fs.Parse(args)
 
@@ -77,6 +82,8 @@ func main() {
 		dbBench(*dir, *workers, parseInts(*efs))
 	case "search":
 		searchBench(*dir, *workers, parseInts(*efs))
+	case "store":
+		storeBench(*dir, *target, *workers, parseInts(*efs), *batch, *searchOnly)
 	case "first-query":
 		firstQuery(*db, *populate)
 	default:
