@@ -49,13 +49,17 @@ func runInfo(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	return o.result("info", info, func(w io.Writer) error { return writeInfo(w, info) })
+	return o.result("info", info, func(w io.Writer) error { return writeInfo(w, info, index.File(db.Store) == nil) })
 }
 
 // writeInfo writes info as text.
-func writeInfo(w io.Writer, info index.Info) error {
+func writeInfo(w io.Writer, info index.Info, server bool) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "file\t%s (%s, format %d)\n", info.Path, index.FormatBytes(info.FileSize), info.FormatVersion)
+	if server {
+		fmt.Fprintf(tw, "database\t%s (%s, schema %d)\n", info.Path, index.FormatBytes(info.FileSize), info.FormatVersion)
+	} else {
+		fmt.Fprintf(tw, "file\t%s (%s, format %d)\n", info.Path, index.FormatBytes(info.FileSize), info.FormatVersion)
+	}
 	fmt.Fprintf(tw, "items\t%s\n", itemSummary(info))
 	if len(info.Spaces) == 0 {
 		fmt.Fprintf(tw, "spaces\tnone\n")
