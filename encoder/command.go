@@ -517,15 +517,36 @@ func appendImageFrame(b []byte, images []*image.RGBA) []byte {
 	k := 0
 	for _, img := range images {
 		for y := range res {
-			row := img.Pix[y*img.Stride : y*img.Stride+4*res]
-			for x := 0; x < 4*res; x += 4 {
-				pix[k], pix[k+1], pix[k+2] = row[x], row[x+1], row[x+2]
-				k += 3
-			}
+			rgbRow(pix[k:k+3*res], img.Pix[y*img.Stride:y*img.Stride+4*res])
+			k += 3 * res
 		}
 	}
 	binary.LittleEndian.PutUint64(b[start:], uint64(len(b)-start-8))
 	return b
+}
+
+// rgbRow copies the red, green and blue bytes of a row of RGBA pixels to
+// dst, eight pixels at a time through 64-bit words.
+func rgbRow(dst, src []byte) {
+	for len(src) >= 32 && len(dst) >= 24 {
+		a := binary.LittleEndian.Uint64(src[0:8])
+		b := binary.LittleEndian.Uint64(src[8:16])
+		c := binary.LittleEndian.Uint64(src[16:24])
+		d := binary.LittleEndian.Uint64(src[24:32])
+		// Each word holds two pixels R G B A R G B A: keep six bytes.
+		p := a&0xffffff | (a>>8)&0xffffff000000
+		q := b&0xffffff | (b>>8)&0xffffff000000
+		r := c&0xffffff | (c>>8)&0xffffff000000
+		s := d&0xffffff | (d>>8)&0xffffff000000
+		binary.LittleEndian.PutUint64(dst[0:8], p|q<<48)
+		binary.LittleEndian.PutUint64(dst[8:16], q>>16|r<<32)
+		binary.LittleEndian.PutUint64(dst[16:24], r>>32|s<<16)
+		src, dst = src[32:], dst[24:]
+	}
+	for len(src) >= 4 && len(dst) >= 3 {
+		dst[0], dst[1], dst[2] = src[0], src[1], src[2]
+		src, dst = src[4:], dst[3:]
+	}
 }
 
 // growBytes extends b by n bytes.

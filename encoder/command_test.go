@@ -217,3 +217,20 @@ func TestCommandFailures(t *testing.T) {
 		}
 	})
 }
+
+func TestCommandFrameHoldsTheRGBBytes(t *testing.T) {
+	// Odd sizes take the word loop and the byte loop of the conversion.
+	for _, res := range []int{1, 7, 8, 33} {
+		images := testImages(2, res)
+		got := encoder.ImageFrameForTest(images)
+		var want []byte
+		for _, img := range images {
+			for i := 0; i < len(img.Pix); i += 4 {
+				want = append(want, img.Pix[i:i+3]...)
+			}
+		}
+		if !bytes.HasSuffix(got, want) || (len(got)-8-len(want))%64 != 0 {
+			t.Errorf("res %d: the frame does not end with the images' RGB bytes", res)
+		}
+	}
+}
