@@ -44,7 +44,7 @@ Example:
 			&cli.IntFlag{Name: "classes", Usage: "classes of a supervised head (default: from head.weight)"},
 			&cli.StringFlag{Name: "label", Usage: "label a supervised network classifies (for reports)"},
 			&cli.StringFlag{Name: "aug", Usage: "augmentation a contrastive network was trained with (for reports, and the report's orbits)"},
-			&cli.Float64Flag{Name: "tau", Usage: "InfoNCE temperature of a contrastive network (for reports)"},
+			&cli.Float64Flag{Name: "tau", Usage: "InfoNCE temperature of a contrastive network, for reports (default: 0.07)"},
 			&cli.StringFlag{Name: "data", Usage: "what the network was trained on (for reports)"},
 			&cli.StringFlag{Name: "input", Value: "unit", Usage: "the network's input: unit (RGB in [0, 1], channels first, as ToTensor gives)"},
 		},

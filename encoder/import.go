@@ -28,8 +28,9 @@ type ImportOptions struct {
 	// number of rows of head.weight.
 	Classes int
 	// Label is the factor a supervised network classifies; Augmentation
-	// and Tau those of a contrastive one; Data what it was trained on. They
-	// are recorded for reports and change no vector.
+	// and Tau (0 means 0.07, the seed's) those of a contrastive one; Data
+	// what it was trained on. They are recorded for reports and change no
+	// vector.
 	Label, Augmentation, Data string
 	Tau                       float64
 	// Input is how the network's input was made from the pixels: "unit"
@@ -102,6 +103,8 @@ func ImportTorch(b []byte, opts ImportOptions) (m *Model, err error) {
 	}
 	if opts.Objective != Contrastive {
 		info.Augmentation, info.Tau = "", 0
+	} else if info.Tau == 0 {
+		info.Tau = 0.07
 	}
 	if err := info.check(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrOptions, err)
