@@ -136,7 +136,7 @@ func ImportTorch(b []byte, opts ImportOptions) (m *Model, err error) {
 	}
 	w := newWeights(arch, opts.Objective, info.Classes, tensor.Float32)
 	for _, p := range w.params {
-		values, err := floats(tensors[p.name])
+		values, err := tensorFloats(tensors[p.name])
 		if err != nil {
 			return nil, fmt.Errorf("%w: tensor %q: %w", ErrBadCheckpoint, p.name, err)
 		}
@@ -158,9 +158,9 @@ func someNames(names []string) string {
 	return list
 }
 
-// floats returns the values of a tensor as float32, checking that they
+// tensorFloats returns the values of a tensor as float32, checking that they
 // are finite.
-func floats(view safetensors.TensorView) ([]float32, error) {
+func tensorFloats(view safetensors.TensorView) ([]float32, error) {
 	data := view.Data()
 	var size int
 	switch view.DType() {
