@@ -37,6 +37,7 @@ to stderr.
 			newGenerateCommand(),
 			newAugmentCommand(),
 			newTrainCommand(),
+			newImportCommand(), // issue 13: PyTorch weights of the seed's network
 			newIngestCommand(),
 			newQueryCommand(),
 			newReportCommand(),

@@ -75,6 +75,11 @@ var exitCodes = []struct {
 	{dataset.ErrNotEmpty, ExitUsage},
 	{encoder.ErrBadCheckpoint, ExitBadInput},
 	{encoder.ErrArchitecture, ExitBadInput},
+	// Encoders from outside (issue 13): a changed command and bad vectors
+	// are bad input, images for a space without an encoder a usage error.
+	{encoder.ErrCommandChanged, ExitBadInput},
+	{encoder.ErrNoEncoder, ExitUsage},
+	{ingest.ErrBadVectors, ExitBadInput},
 	{report.ErrOptions, ExitUsage},
 	{encoder.ErrOptions, ExitUsage},
 	{ingest.ErrBadSource, ExitUsage},

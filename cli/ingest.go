@@ -13,12 +13,13 @@ import (
 	"simsearch/dataset"
 	"simsearch/encoder"
 	"simsearch/ingest"
+	"simsearch/spaces"
 )
 
 func newIngestCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "ingest",
-		Usage:     "embed images into a space of a database file",
+		Usage:     "embed images into a space of a database file (or add vectors computed elsewhere)",
 		ArgsUsage: "[SOURCE]",
 		Description: `Embeds the images of SOURCE with an encoder and stores them in the space
 --space of the database file --db (created if missing). SOURCE is one of:
@@ -47,15 +48,44 @@ Files that cannot be read (corrupt, not an image, or declaring more than
 stops at the first one instead (exit code 3). What was stored is kept
 either way. Stored file paths are as written on the command line.
 
+The encoder is one of:
+
+   --encoder FILE     a simsearch checkpoint (trained by "train", or a
+                      PyTorch state_dict of the same network brought in by
+                      "import"): everything the report measures
+   --encoder-cmd CMD  any model, of any framework and architecture, behind
+                      a program that speaks the encoder command protocol
+                      (see the README: batches of images as .npy on its
+                      stdin, vectors as .npy on its stdout), with --res:
+                      everything the report measures. The space stores the
+                      command and a fingerprint (its vectors of 16 generated
+                      images); later runs, query and report use the stored
+                      command and refuse one whose fingerprint moved, unless
+                      --reembed rebuilds the space
+   --vectors FILE     no encoder: vectors computed elsewhere, an .npy file
+                      (N×D float32) with --items, a CSV naming the item of
+                      each row (row, item id, hash, source, split, labels:
+                      the layout "export" writes). A report on such a space
+                      measures k-NN only: interventions and orbits need an
+                      encoder to embed new images
+
 Examples:
    simsearch ingest --db shapes.db --encoder enc-A.safetensors shapes32
    simsearch ingest --db shapes.db --encoder enc-B.safetensors          # same items, space enc-B
    simsearch ingest --db shapes.db --space pixels --encoder pixels.safetensors shapes:n=2000,res=32
-   simsearch ingest --db photos.db --encoder enc-A.safetensors --split val ~/photos`,
+   simsearch ingest --db photos.db --encoder enc-A.safetensors --split val ~/photos
+   simsearch ingest --db shapes.db --space mine --encoder-cmd "python3 examples/embed_torch.py --model model.pt" --res 64 shapes64
+   simsearch ingest --db shapes.db --space outside --vectors emb.npy --items emb.items.csv`,
 		Flags: []cli.Flag{
 			dbFlag("to write, created if missing"),
 			&cli.StringFlag{Name: "space", Usage: "space to fill (default: the --encoder file's name without its extension)"},
 			&cli.StringFlag{Name: "encoder", Aliases: []string{"e"}, Usage: "checkpoint to embed with (may be left out when --space exists: its stored encoder is used)"},
+			encoderCommandFlag("encoder command line to embed with, run by the shell (needs --res and --space): see the README for its protocol"),
+			&cli.IntFlag{Name: "res", Usage: "side of the square images the --encoder-cmd takes, in pixels"},
+			encoderTimeoutFlag(),
+			&cli.BoolFlag{Name: "reembed", Usage: "rebuild --space with this encoder: its vectors and graph are dropped, its items kept and embedded again (those of SOURCE, or with none the ones it held)"},
+			&cli.StringFlag{Name: "vectors", Usage: "`FILE`.npy of vectors computed elsewhere (N×D) to add to a space without an encoder, with --items"},
+			&cli.StringFlag{Name: "items", Usage: "CSV `FILE` naming the item of each row of --vectors"},
 			&cli.StringFlag{Name: "split", Usage: "split of new items (default: from factors.csv or the spec, or train for plain images)"},
 			&cli.BoolFlag{Name: "strict", Usage: "stop at the first image that cannot be read instead of skipping it"},
 			&cli.IntFlag{Name: "batch", Value: ingest.DefaultBatchSize, Usage: "images per transaction: larger spreads the cost of a sync over more images, smaller redoes less after an interruption"},
@@ -83,21 +113,50 @@ func runIngest(c *cli.Context) error {
 	case c.Int("max-pixels") < 1:
 		return usagef("--max-pixels must be at least 1, not %d", c.Int("max-pixels"))
 	}
+	if c.String("vectors") != "" || c.String("items") != "" {
+		return runIngestVectors(c, o)
+	}
 	space := c.String("space")
 	checkpoint := c.String("encoder")
+	command := c.String("encoder-cmd")
+	switch {
+	case checkpoint != "" && command != "":
+		return usagef("ingest takes --encoder or --encoder-cmd, not both")
+	case command != "" && space == "":
+		return usagef("--encoder-cmd needs --space, the name of the space to fill")
+	case command != "" && !c.IsSet("res"):
+		return usagef("--encoder-cmd needs --res, the side of the square images the command takes")
+	case c.IsSet("res") && command == "":
+		return usagef("--res is the resolution of an --encoder-cmd; a checkpoint knows its own")
+	case c.Bool("reembed") && checkpoint == "" && command == "":
+		return usagef("--reembed needs the encoder to rebuild the space with (--encoder or --encoder-cmd)")
+	}
 	if space == "" {
 		if checkpoint == "" {
-			return usagef("ingest needs --encoder (a checkpoint), or --space naming a space of the file")
+			return usagef("ingest needs --encoder (a checkpoint), --encoder-cmd with --space, or --space naming a space of the file")
 		}
 		space = strings.TrimSuffix(filepath.Base(checkpoint), filepath.Ext(checkpoint))
 	}
+	co, err := commandOptions(c, o)
+	if err != nil {
+		return err
+	}
 	var enc encoder.Encoder
-	if checkpoint != "" {
+	switch {
+	case checkpoint != "":
 		model, err := encoder.Load(checkpoint)
 		if err != nil {
 			return err
 		}
 		enc = model
+	case command != "":
+		o.logf("starting the encoder command and taking its fingerprint: %s", command)
+		cmd, err := encoder.StartCommand(c.Context, co)
+		if err != nil {
+			return err
+		}
+		defer cmd.Close()
+		enc = cmd
 	}
 
 	bars := indexProgress(o)
@@ -132,8 +191,14 @@ func ingestInto(c *cli.Context, o *output, db *store, space string, enc encoder.
 		}
 	}
 	defer endBar()
+	co, err := commandOptions(c, o)
+	if err != nil {
+		return ingest.Summary{}, err
+	}
+	co.Command, co.Res = "", 0
 	opts := ingest.Options{
 		Source: c.Args().First(), Space: space, Encoder: enc, Split: c.String("split"),
+		StoredEncoder: spaces.EncoderOptions{Command: co}, Reembed: c.Bool("reembed"),
 		Strict: c.Bool("strict"), BatchSize: c.Int("batch"), Workers: c.Int("workers"), MaxPixels: c.Int("max-pixels"),
 		Progress: func(p ingest.Progress) {
 			mu.Lock()

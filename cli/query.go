@@ -53,7 +53,9 @@ Examples:
 		Flags: []cli.Flag{
 			dbFlag("to read"),
 			&cli.StringFlag{Name: "space", Usage: "space to search (may be left out when the file holds one)"},
-			&cli.StringFlag{Name: "image", Aliases: []string{"i"}, Usage: "image `FILE` to query with"},
+			&cli.StringFlag{Name: "image", Aliases: []string{"i"}, Usage: "image `FILE` to query with (embedded by the space's encoder: not for a space of precomputed vectors)"},
+			encoderCommandFlag("for a space made by an encoder command: run this command line instead of the stored one (it must give the space's fingerprint)"),
+			encoderTimeoutFlag(),
 			&cli.IntFlag{Name: "id", Usage: "stored item to query with"},
 			&cli.IntFlag{Name: "k", Value: 10, Usage: "number of neighbours"},
 			&cli.BoolFlag{Name: "exact", Usage: "scan every vector instead of walking the HNSW graph"},
@@ -129,6 +131,11 @@ func runQuery(c *cli.Context) error {
 		return err
 	}
 	defer sp.Close()
+	eo, err := storedEncoderOptions(c, o)
+	if err != nil {
+		return err
+	}
+	sp.SetEncoderOptions(eo)
 	if err := sp.Index().Load(c.Context); err != nil {
 		return err
 	}

@@ -41,11 +41,18 @@ of the colored-shapes factors (shape, color, location, size, rotation):
                          brute force and shows the largest difference.
 
 The probe images of interventions and orbits are generated at each space's
-resolution, embedded with the encoder stored in the space, and kept in the
+resolution, embedded with the encoder stored in the space (a checkpoint, or
+an encoder command, started for it: --encoder-cmd runs another command line
+in its place, which must give the space's fingerprint), and kept in the
 file (left out of ordinary queries), so a second report reuses them. The
 file must therefore be writable: the report holds it for writing only while
 it stores new probes, then measures with the file opened read-only, beside
 queries and other reports.
+
+A space of precomputed vectors (ingest --vectors) has no encoder to embed
+probes with: its report has k-NN and trust, and says that interventions,
+orbits and verdicts need an encoder and how to give one. An encoder command
+trained without a known augmentation gets orbits with --aug.
 
 Writes report.md, report.json and, per space, <space>-neighbours.png (8
 validation queries and their nearest training items) and
@@ -72,6 +79,8 @@ Example:
 			&cli.Float64Flag{Name: "sensitive-sensitivity", Value: t.SensitiveSensitivity, Usage: "sensitive needs a sensitivity above this"},
 			&cli.Float64Flag{Name: "invariant-score", Value: t.InvariantScore, Usage: "invariant needs a normalized k-NN score below this"},
 			&cli.Float64Flag{Name: "sensitive-score", Value: t.SensitiveScore, Usage: "sensitive needs a normalized k-NN score above this"},
+			encoderCommandFlag("for spaces made by an encoder command: run this command line instead of the stored one (it must give the space's fingerprint)"),
+			encoderTimeoutFlag(),
 			timeoutFlag(),
 		},
 		Action: runReport,
@@ -114,6 +123,11 @@ func runReport(c *cli.Context) error {
 	if err := opts.Thresholds.Validate(); err != nil {
 		return usagef("%v", err)
 	}
+	eo, err := storedEncoderOptions(c, o)
+	if err != nil {
+		return err
+	}
+	opts.Encoders = storedEncoders(eo)
 
 	start := time.Now()
 	r, reader, err := measureStore(c, o, opts)

@@ -47,6 +47,12 @@ type Info struct {
 	Layers int `json:"layers,omitempty"`
 	// Dim is the size of the embeddings.
 	Dim int `json:"dim"`
+	// Command is the command line of an encoder that runs in another
+	// program (see Command); Vectors names the file a space's precomputed
+	// vectors came from (see Precomputed). Both are empty for simsearch's
+	// own models.
+	Command string `json:"command,omitempty"`
+	Vectors string `json:"vectors,omitempty"`
 	// Pool is the side of the grid the pixels baseline averages the image
 	// to (Dim = 3·Pool²).
 	Pool int `json:"pool,omitempty"`

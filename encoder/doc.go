@@ -27,7 +27,18 @@
 // encoder weights), so that a model retrained to the same weights keeps it.
 //
 // Every Model is an Encoder, the interface the rest of simsearch embeds
-// with; encoders whose weights are not simsearch's implement it too.
+// with; encoders whose weights are not simsearch's implement it too:
+//
+//   - Command runs any model in another program (PyTorch, any
+//     architecture) behind a small protocol over its stdin and stdout:
+//     length-prefixed .npy frames of uint8 images in, float32 vectors out.
+//     Its identity is a fingerprint, its vectors of a fixed set of
+//     generated images, compared within FingerprintTolerance; a space stores
+//     its spec (IsCommandSpec, OpenCommand) instead of a checkpoint.
+//   - ImportTorch turns a PyTorch state_dict of the seed's network into a
+//     Model.
+//   - Precomputed stands for vectors made elsewhere: it embeds nothing
+//     (ErrNoEncoder).
 //
 // # Speed
 //

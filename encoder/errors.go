@@ -17,6 +17,20 @@ var (
 	// loss.
 	ErrNonFiniteLoss = errors.New("loss is not finite")
 
+	// ErrCommand is returned when an encoder command fails: it cannot be
+	// started, exits, does not answer in time, or answers with something
+	// other than the vectors of the images it was sent.
+	ErrCommand = errors.New("encoder command failed")
+
+	// ErrCommandChanged is returned when an encoder command no longer gives
+	// the vectors of the encoder a space was built with (its fingerprint
+	// moved).
+	ErrCommandChanged = errors.New("the encoder behind this command is not the one this space was built with")
+
+	// ErrNoEncoder is returned when images must be embedded for a space
+	// that holds precomputed vectors: it has no encoder.
+	ErrNoEncoder = errors.New("the space has no encoder")
+
 	// ErrOptions is returned for training or baseline options out of their
 	// range, or that contradict each other or the data.
 	ErrOptions = errors.New("bad encoder options")

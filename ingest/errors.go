@@ -18,6 +18,10 @@ var (
 	// ingested from.
 	ErrSourceChanged = errors.New("image changed since it was ingested")
 
+	// ErrBadVectors is returned for a precomputed-vectors file or items
+	// CSV that cannot be read, or that do not agree with each other.
+	ErrBadVectors = errors.New("bad precomputed vectors")
+
 	// ErrStrict is wrapped, beside the image's own reason, by the error
 	// that stops a Strict run at an image that cannot be ingested.
 	ErrStrict = errors.New("stopped at an image that cannot be ingested")

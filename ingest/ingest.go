@@ -56,6 +56,16 @@ type Options struct {
 	// the space must exist.
 	Encoder encoder.Encoder
 
+	// StoredEncoder says how to run the space's stored encoder when
+	// Encoder is nil and it is an encoder command.
+	StoredEncoder spaces.EncoderOptions
+
+	// Reembed rebuilds an existing space with Encoder (required): its
+	// vectors and graph are dropped, its items kept, and the images are
+	// embedded again — those of Source, or with no Source the items the
+	// space held. It is how a space follows an encoder that changed.
+	Reembed bool
+
 	// Split is the split of new items. Empty means the split the source
 	// gives (factors.csv, the spec), or "train" for plain images. Items
 	// already stored keep theirs.
@@ -189,18 +199,28 @@ func Run(ctx context.Context, db index.Store, opts Options) (Summary, error) {
 			return Summary{}, err
 		}
 	}
+	var held []index.ItemID // the items of a space rebuilt
+	if opts.Reembed {
+		if held, err = dropSpace(ctx, db, opts.Space, opts.Encoder); err != nil {
+			return Summary{}, err
+		}
+	}
 	sp, created, err := openSpace(ctx, db, opts.Space, opts.Encoder)
 	if err != nil {
 		return Summary{}, err
 	}
 	defer sp.Close()
+	sp.SetEncoderOptions(opts.StoredEncoder)
 	model, err := sp.Encoder()
 	if err != nil {
 		return Summary{}, err
 	}
+	if model.Res() == 0 {
+		return Summary{}, fmt.Errorf("%w: space %q: %w", ErrOptions, opts.Space, errPrecomputed)
+	}
 	space := sp.Index()
 	if src == nil {
-		if src, err = storedSource(db, space); err != nil {
+		if src, err = storedSource(db, space, held); err != nil {
 			return Summary{}, err
 		}
 	}
@@ -228,6 +248,30 @@ func Run(ctx context.Context, db index.Store, opts Options) (Summary, error) {
 	}
 	sum.Items, sum.Vectors = db.Len(), space.Len()
 	return sum, err
+}
+
+// errPrecomputed is why images cannot go into a space of precomputed
+// vectors.
+var errPrecomputed = errors.New("it holds precomputed vectors and has no encoder to embed images with; add vectors with --vectors, or ingest the images into another space with --encoder or --encoder-cmd")
+
+// dropSpace deletes the space called name, if it exists, so that it is made
+// again for enc, and returns the items it held.
+func dropSpace(ctx context.Context, db index.Store, name string, enc encoder.Encoder) ([]index.ItemID, error) {
+	if enc == nil {
+		return nil, fmt.Errorf("%w: rebuilding space %q needs the encoder to rebuild it with", ErrOptions, name)
+	}
+	sp, err := db.Space(name)
+	if errors.Is(err, index.ErrNoSpace) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	held := sp.Items()
+	if err := db.DeleteSpace(ctx, name); err != nil {
+		return nil, err
+	}
+	return held, nil
 }
 
 // openSpace returns the space called name, created for enc if it does not
@@ -303,8 +347,12 @@ type batch struct {
 	itemsStored chan struct{}
 	vectors     []float32
 	embedded    chan struct{}
-	// handled and skipped count the batch's images for progress.
-	handled, skipped int
+	// embedErr, set before embedded is closed, is the encoder's failure
+	// on this batch or an earlier one: it is not stored.
+	embedErr error
+	// handled and skipped count the batch's images for progress; first is
+	// the position of its first image in the source.
+	handled, skipped, first int
 }
 
 // queue is the number of batches waiting before a stage: enough to keep
@@ -373,6 +421,9 @@ func (p *pipeline) run(ctx context.Context) error {
 			stopInput(err)
 			return nil
 		}
+		if err != nil && input.Err() != nil && ctx.Err() == nil {
+			return nil // the input was stopped by a failing encoder, reported by the vectors stage
+		}
 		return err
 	})
 	goStage(func() error { // items
@@ -388,19 +439,29 @@ func (p *pipeline) run(ctx context.Context) error {
 		return nil
 	})
 	goStage(func() error { // embeddings
+		// An encoder that fails stops the input; the batches embedded
+		// before are still stored, then the vectors stage reports the
+		// failure.
+		var failed error
 		for b := range toEmbed {
-			if len(b.todo) > 0 {
+			if failed == nil && len(b.todo) > 0 {
 				start := time.Now()
 				vectors, err := embedTodo(ctx, p.emb, b.images, b.todo)
 				p.embedTime += time.Since(start)
-				if err != nil {
+				switch {
+				case err != nil && ctx.Err() != nil:
 					return err
-				}
-				b.todo, b.vectors, err = p.dropZeroVectors(b, vectors)
-				if err != nil {
-					return err
+				case err != nil:
+					failed = fmt.Errorf("embedding images %d to %d of the source (%s …): %w", b.first+1, b.first+b.handled, b.items[b.todo[0]].Source, err)
+					stopInput(failed)
+				default:
+					b.todo, b.vectors, err = p.dropZeroVectors(b, vectors)
+					if err != nil {
+						return err
+					}
 				}
 			}
+			b.embedErr = failed
 			b.images = nil
 			close(b.embedded)
 		}
@@ -414,6 +475,9 @@ func (p *pipeline) run(ctx context.Context) error {
 			}
 			if err := wait(b.embedded); err != nil {
 				return err
+			}
+			if b.embedErr != nil {
+				return b.embedErr
 			}
 			n, err := storeVectors(ctx, p.space, b.ids, b.todo, b.vectors)
 			if err != nil {
@@ -534,6 +598,7 @@ func (p *pipeline) produce(ctx context.Context, jobs chan<- *job, work chan<- fu
 // collect takes the prepared jobs in order, reports their skips and sends
 // what is left to store and embed to the three stages.
 func (p *pipeline) collect(ctx, input context.Context, jobs <-chan *job, toItems, toEmbed, toStore chan<- *batch) error {
+	first := 0
 	for j := range jobs {
 		select {
 		case <-j.done:
@@ -542,7 +607,8 @@ func (p *pipeline) collect(ctx, input context.Context, jobs <-chan *job, toItems
 		if input.Err() != nil {
 			return context.Cause(input)
 		}
-		b := &batch{handled: len(j.results), itemsStored: make(chan struct{}), embedded: make(chan struct{})}
+		b := &batch{handled: len(j.results), first: first, itemsStored: make(chan struct{}), embedded: make(chan struct{})}
+		first += len(j.results)
 		for i, r := range j.results {
 			switch {
 			case r.fatal:

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -189,11 +190,19 @@ func datasetSource(dir, split string) (*source, error) {
 }
 
 // storedSource re-reads, from their stored sources, the ordinary items of
-// the database that have no vector in space yet.
-func storedSource(db index.Store, space index.SpaceStore) (*source, error) {
+// the database that have no vector in space yet; when only is not nil,
+// those of them that only holds.
+func storedSource(db index.Store, space index.SpaceStore, only []index.ItemID) (*source, error) {
 	all, err := db.Select(index.Filter{})
 	if err != nil {
 		return nil, err
+	}
+	if only != nil {
+		keep := make(map[index.ItemID]bool, len(only))
+		for _, id := range only {
+			keep[id] = true
+		}
+		all = slices.DeleteFunc(all, func(id index.ItemID) bool { return !keep[id] })
 	}
 	missing := space.Missing(all)
 	return &source{kind: kindStored, total: len(missing), each: func(ctx context.Context, send func(task) error) error {

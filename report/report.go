@@ -79,6 +79,10 @@ type SpaceReport struct {
 	// Distances holds, per probe group, the distribution of distances
 	// within and between its sets.
 	Distances []DistanceDistribution `json:"distances,omitempty"`
+	// Unavailable lists the sections that could not be measured for the
+	// space, with why and how to get them (a space of precomputed vectors
+	// has no encoder to embed probe images with).
+	Unavailable []Unavailable `json:"unavailable,omitempty"`
 	// Seconds is the time the space's measurements took, StageSeconds its
 	// parts by stage ("k-NN", "interventions", ...).
 	Seconds      float64            `json:"seconds"`
@@ -97,6 +101,32 @@ func (sr *SpaceReport) Agreement() (agree, predicted int) {
 		}
 	}
 	return agree, predicted
+}
+
+// Unavailable is a section of a space's report that was not measured.
+type Unavailable struct {
+	// Section is "interventions", "orbits" or "verdicts".
+	Section string `json:"section"`
+	// Reason says why; How what gives it.
+	Reason string `json:"reason"`
+	How    string `json:"how"`
+}
+
+// withoutEncoder reports whether enc cannot embed new images: it stands
+// for precomputed vectors (encoder.Precomputed, whose resolution is 0).
+// Such a space is measured on its stored vectors alone: k-NN and the
+// label-based measures, no interventions, orbits or verdicts.
+func withoutEncoder(enc encoder.Encoder) bool { return enc.Res() == 0 }
+
+// unavailableWithoutEncoder lists what a space without an encoder misses.
+func unavailableWithoutEncoder(info encoder.Info) []Unavailable {
+	why := fmt.Sprintf("the space holds precomputed vectors (%s) and no encoder to embed the generated probe images with", info.Vectors)
+	how := "ingest the images into another space with an encoder: --encoder-cmd \"python3 embed.py\" --res N (any model behind the encoder command protocol, see the README) or --encoder CHECKPOINT, then report on that space"
+	return []Unavailable{
+		{Section: "interventions", Reason: why, How: how},
+		{Section: "orbits", Reason: why, How: how},
+		{Section: "verdicts", Reason: "a verdict weighs the intervention sensitivity with the k-NN score", How: how},
+	}
 }
 
 // Groups is the geometry of a collection of probe sets with its summary
@@ -234,6 +264,9 @@ func prepareSpace(ctx context.Context, st index.Store, w *probeWriter, name stri
 		return err
 	}
 	defer enc.Close()
+	if withoutEncoder(enc) {
+		return nil // no probes: nothing to embed them with
+	}
 	progress := func(done, total int) {
 		if opts.Progress != nil {
 			opts.Progress(Progress{Space: name, Stage: "probes", Done: done, Total: total})
@@ -340,6 +373,7 @@ func measureSpace(ctx context.Context, st index.Store, name string, items *itemL
 	if err != nil {
 		return nil, err
 	}
+	noEncoder := res == 0 // see withoutEncoder
 	clock := &stageClock{space: name, opts: opts, seconds: map[string]float64{}}
 	clock.progress("load vectors and graph", 0, 0)
 	if err := space.Load(ctx); err != nil {
@@ -356,11 +390,16 @@ func measureSpace(ctx context.Context, st index.Store, name string, items *itemL
 
 	exactDiffs := knn.exactDiffs
 	var marginSets, marginAgree int
-	for i, factor := range dataset.AllFactors {
+	factors := dataset.AllFactors
+	if noEncoder {
+		factors = nil
+		sr.Unavailable = unavailableWithoutEncoder(info)
+	}
+	for i, factor := range factors {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		clock.progress("interventions", i, len(dataset.AllFactors))
+		clock.progress("interventions", i, len(factors))
 		group, err := findGroup(st, space, interventionImages(factor, res, opts).name)
 		if err != nil {
 			return nil, err
@@ -377,9 +416,11 @@ func measureSpace(ctx context.Context, st index.Store, name string, items *itemL
 			marginAgree += m.marginAgreement
 		}
 	}
-	clock.progress("interventions", len(dataset.AllFactors), len(dataset.AllFactors))
+	if len(factors) > 0 {
+		clock.progress("interventions", len(factors), len(factors))
+	}
 
-	if aug := opts.orbitAugmentation(info); aug != "" {
+	if aug := opts.orbitAugmentation(info); aug != "" && !noEncoder {
 		clock.progress("orbits", 0, 0)
 		p, err := orbitImages(aug, res, opts)
 		if err != nil {

@@ -67,6 +67,11 @@ func (s *Space) QueryImage(ctx context.Context, path string, opts index.SearchOp
 	if err != nil {
 		return Result{}, err
 	}
+	if enc.Res() == 0 {
+		// Precomputed vectors: Embed says why no image can be embedded.
+		_, err := enc.Embed(ctx, nil)
+		return Result{}, fmt.Errorf("space %q: %w; query it with --id or --sample", s.Name(), err)
+	}
 	img, err := readImageFile(path)
 	if err != nil {
 		return Result{}, err

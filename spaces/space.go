@@ -25,6 +25,27 @@ type Space struct {
 	// Space decoded it (and so closes it).
 	enc   encoder.Encoder
 	owned bool
+	// encOpts run the stored encoder (see SetEncoderOptions).
+	encOpts EncoderOptions
+}
+
+// EncoderOptions say how to run the encoder a space stores, when it is an
+// encoder command (see encoder.Command). The zero value runs the stored
+// command line with the defaults.
+type EncoderOptions struct {
+	// Command configures the command: its Timeout, Batch, Stderr and Dir;
+	// a non-empty Command.Command runs instead of the stored command line
+	// (its fingerprint must still match). Res must be 0 or the stored
+	// resolution.
+	Command encoder.CommandOptions
+}
+
+// SetEncoderOptions sets how Encoder runs the stored encoder. It has no
+// effect on an encoder already opened.
+func (s *Space) SetEncoderOptions(o EncoderOptions) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.encOpts = o
 }
 
 // Open returns the space called name of st; when name is empty, st's only
@@ -98,6 +119,13 @@ func (s *Space) Use(enc encoder.Encoder) error {
 	if err := SameEncoder(stored, enc); err != nil {
 		return fmt.Errorf("space %q: %w", s.Name(), err)
 	}
+	// A command that gives the space's fingerprint embeds under the
+	// space's identity.
+	if c, ok := enc.(*encoder.Command); ok && c.ID() != stored.ID {
+		if err := c.Adopt(stored.Checkpoint); err != nil {
+			return fmt.Errorf("space %q: %w", s.Name(), err)
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closeOwned()
@@ -113,7 +141,7 @@ func (s *Space) Encoder() (encoder.Encoder, error) {
 	if s.enc != nil {
 		return s.enc, nil
 	}
-	enc, err := OpenEncoder(s.index)
+	enc, err := OpenEncoderWith(s.index, s.encOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -139,13 +167,50 @@ func (s *Space) closeOwned() error {
 }
 
 // OpenEncoder decodes the encoder a space stores and checks that it is the
-// one the space records (its identity). Errors wrap the encoder package's
-// (a checkpoint this build cannot read) or index.ErrCorrupt.
+// one the space records (its identity); it is OpenEncoderWith with the
+// zero options.
 func OpenEncoder(sp index.SpaceStore) (encoder.Encoder, error) {
+	return OpenEncoderWith(sp, EncoderOptions{})
+}
+
+// OpenEncoderWith decodes the encoder a space stores and checks that it
+// is the one the space records (its identity). What a space stores is one
+// of:
+//   - a simsearch checkpoint (a safetensors file): the *encoder.Model;
+//   - an encoder command's spec (encoder.IsCommandSpec): an
+//     *encoder.Command run with opts.Command, started on its first Embed,
+//     which checks its fingerprint then;
+//   - a precomputed-vectors spec (encoder.IsPrecomputedSpec): an
+//     *encoder.Precomputed, whose Embed fails with encoder.ErrNoEncoder.
+//
+// Errors wrap the encoder package's (bytes this build cannot read) or
+// index.ErrCorrupt.
+func OpenEncoderWith(sp index.SpaceStore, opts EncoderOptions) (encoder.Encoder, error) {
 	stored, err := sp.Encoder()
 	if err != nil {
 		return nil, err
 	}
+	var enc encoder.Encoder
+	switch b := stored.Checkpoint; {
+	case encoder.IsCommandSpec(b):
+		enc, err = encoder.OpenCommand(b, opts.Command)
+	case encoder.IsPrecomputedSpec(b):
+		enc, err = encoder.OpenPrecomputed(b)
+	default:
+		return openModel(sp, stored)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("space %q: the encoder stored in it: %w", sp.Name(), err)
+	}
+	if stored.ID != enc.ID() {
+		enc.Close()
+		return nil, fmt.Errorf("space %q: %w: the stored encoder has identity %.20s, the space records %.20s", sp.Name(), index.ErrCorrupt, enc.ID(), stored.ID)
+	}
+	return enc, nil
+}
+
+// openModel decodes a space's stored checkpoint.
+func openModel(sp index.SpaceStore, stored index.Encoder) (encoder.Encoder, error) {
 	m, err := encoder.Decode(stored.Checkpoint)
 	if err != nil {
 		return nil, fmt.Errorf("space %q: the encoder stored in it: %w", sp.Name(), err)
@@ -167,6 +232,14 @@ func SameEncoder(stored index.Encoder, enc encoder.Encoder) error {
 	if stored.ID == enc.ID() {
 		return nil
 	}
+	// A command is the space's encoder when it gives the stored
+	// fingerprint, within its tolerance.
+	if c, ok := enc.(*encoder.Command); ok && encoder.IsCommandSpec(stored.Checkpoint) {
+		if err := c.Matches(stored.Checkpoint); err != nil {
+			return commandMismatch{fmt.Errorf("%w; use the command the space was made with, another space, or --reembed to rebuild this one", err)}
+		}
+		return nil
+	}
 	if m, err := encoder.Decode(stored.Checkpoint); err == nil && m.ID() == enc.ID() {
 		return nil
 	}
@@ -177,3 +250,10 @@ func SameEncoder(stored index.Encoder, enc encoder.Encoder) error {
 	return fmt.Errorf("%w (%s, id %.12s), not %s (id %.12s); use another space, or the space's own encoder",
 		index.ErrEncoderMismatch, what, stored.ID, enc, enc.ID())
 }
+
+// commandMismatch is an encoder command that is not a space's encoder: its
+// message is the command's, and it wraps index.ErrEncoderMismatch too.
+type commandMismatch struct{ err error }
+
+func (e commandMismatch) Error() string   { return e.err.Error() }
+func (e commandMismatch) Unwrap() []error { return []error{e.err, index.ErrEncoderMismatch} }

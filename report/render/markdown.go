@@ -35,6 +35,12 @@ func cell(sr *report.SpaceReport, factor string) string {
 		}
 	}
 	if v == nil {
+		// A space without an encoder has k-NN accuracies but no verdicts.
+		for _, a := range sr.KNN {
+			if a.Label == factor {
+				return fmt.Sprintf("%.2f", a.Accuracy)
+			}
+		}
 		return "—"
 	}
 	for _, a := range sr.KNN {
@@ -48,7 +54,14 @@ func cell(sr *report.SpaceReport, factor string) string {
 // describe says in a line what the encoder of a space is.
 func describe(info encoder.Info) string {
 	var b strings.Builder
+	switch {
+	case info.Command != "":
+		fmt.Fprintf(&b, "encoder command `%s`", info.Command)
+	case info.Vectors != "":
+		fmt.Fprintf(&b, "precomputed vectors (%s)", info.Vectors)
+	}
 	switch info.Objective {
+	case "":
 	case encoder.Contrastive:
 		fmt.Fprintf(&b, "contrastive, augmentation %s", info.Augmentation)
 	case encoder.Supervised:
@@ -61,6 +74,12 @@ func describe(info encoder.Info) string {
 
 // details describes the architecture and training of an encoder.
 func details(info encoder.Info) string {
+	if info.Vectors != "" {
+		return fmt.Sprintf("%d dimensions, computed outside simsearch", info.Dim)
+	}
+	if info.Command != "" {
+		return fmt.Sprintf("%d px, %d dimensions, run outside simsearch", info.Res, info.Dim)
+	}
 	parts := []string{fmt.Sprintf("%d px", info.Res)}
 	if info.Width > 0 {
 		parts = append(parts, fmt.Sprintf("width %d", info.Width))
@@ -187,6 +206,24 @@ func writeSpace(b *strings.Builder, sr *report.SpaceReport, s report.Settings) {
 		p("\n")
 	}
 
+	unavailable := map[string]report.Unavailable{}
+	for _, u := range sr.Unavailable {
+		unavailable[u.Section] = u
+	}
+	notMeasured := func(title, section string) bool {
+		u, ok := unavailable[section]
+		if ok {
+			p("### %s\n\nNot measured: %s. To measure it: %s.\n\n", title, u.Reason, u.How)
+		}
+		return ok
+	}
+
+	if notMeasured("Factor interventions", "interventions") {
+		notMeasured("Augmentation orbits", "orbits")
+		notMeasured("Verdicts", "verdicts")
+		writeTrust(b, sr)
+		return
+	}
 	p("### Factor interventions\n\n")
 	p("Each set is one base image varied in one factor alone. Sensitivity = mean distance within a set / mean distance between sets: 0 when the factor is ignored. A set is separated when its diameter is below its margin (the distance to the nearest member of another set); \"all\" says whether diameter_i < margin_i→j holds for every pair of sets.\n\n")
 	p("| factor | sets | within | between | sensitivity | mean diameter | mean margin | separated | all |\n|---|---|---|---|---|---|---|---|---|\n")
@@ -218,7 +255,12 @@ func writeSpace(b *strings.Builder, sr *report.SpaceReport, s report.Settings) {
 		p("| %s | %.3f | %s | **%s** | %s |\n", v.Factor, v.Sensitivity, score, v.Verdict, theory)
 	}
 	p("\n")
+	writeTrust(b, sr)
+}
 
+// writeTrust writes the trust section of a space and links its pictures.
+func writeTrust(b *strings.Builder, sr *report.SpaceReport) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
 	p("### Trust\n\n")
 	t := sr.Trust
 	if t.Queries > 0 {
