@@ -10,6 +10,7 @@ import (
 	"image"
 	"io"
 	"math"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -347,6 +348,8 @@ func (c *Command) killLocked() {
 	}
 	c.proc.kill()
 	<-c.proc.exited
+	c.proc.stdin.Close()
+	c.proc.stdoutFile.Close()
 	c.proc = nil
 	c.checked = false
 }
@@ -389,7 +392,9 @@ type process struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
 	stdout *bufio.Reader
-	stderr *tailWriter
+	// stdoutFile is the pipe stdout reads, closed by close.
+	stdoutFile *os.File
+	stderr     *tailWriter
 	// exited is closed once the process has exited; waitErr is then its
 	// exit status.
 	exited  chan struct{}
@@ -410,12 +415,20 @@ func startProcess(opts CommandOptions) (*process, error) {
 	if p.stdin, err = cmd.StdinPipe(); err != nil {
 		return nil, err
 	}
-	stdout, err := cmd.StdoutPipe()
+	// A pipe of our own, not StdoutPipe: Wait, which runs beside the
+	// reads, closes the pipes it made, and a read would then fail with
+	// "file already closed" instead of seeing the command's end.
+	stdout, childStdout, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
+	cmd.Stdout = childStdout
 	p.stdout = bufio.NewReaderSize(stdout, 256<<10)
-	if err := cmd.Start(); err != nil {
+	p.stdoutFile = stdout
+	err = cmd.Start()
+	childStdout.Close()
+	if err != nil {
+		stdout.Close()
 		return nil, fmt.Errorf("cannot start it: %w", err)
 	}
 	go func() {
@@ -435,6 +448,7 @@ func (p *process) close() error {
 		killProcess(p.cmd)
 		<-p.exited
 	}
+	p.stdoutFile.Close()
 	return nil
 }
 
