@@ -286,31 +286,33 @@ type LabelUpdate struct {
 
 // SetLabels merges schema into the store's label schema (see
 // LabelSchema.Merge) and applies updates to stored items, all in one
-// transaction: either everything is stored or, on error, nothing. An
-// update of an unknown item is an error wrapping ErrNoItem; invalid
-// values one wrapping ErrInvalid.
-func (db *DB) SetLabels(ctx context.Context, schema LabelSchema, updates []LabelUpdate) error {
+// transaction: either everything is stored or, on error, nothing. It
+// returns how many items changed (an update that sets the values an item
+// has already changes nothing). An update of an unknown item is an error
+// wrapping ErrNoItem; invalid values one wrapping ErrInvalid.
+func (db *DB) SetLabels(ctx context.Context, schema LabelSchema, updates []LabelUpdate) (changed int, err error) {
 	if err := db.checkWritable(); err != nil {
-		return fmt.Errorf("set labels: %w", err)
+		return 0, fmt.Errorf("set labels: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return 0, err
 	}
 	if err := schema.validate(); err != nil {
-		return fmt.Errorf("set labels: %w", err)
+		return 0, fmt.Errorf("set labels: %w", err)
 	}
 	for _, u := range updates {
 		probe := Item{Split: "x", Labels: u.Labels, Factors: u.Factors}
 		if err := probe.validate(); err != nil {
-			return fmt.Errorf("set labels of item %d: %w: %v", u.ID, ErrInvalid, err)
+			return 0, fmt.Errorf("set labels of item %d: %w: %v", u.ID, ErrInvalid, err)
 		}
 	}
 	db.writeMu.Lock()
 	defer db.writeMu.Unlock()
 	if err := db.checkOpen(); err != nil {
-		return err
+		return 0, err
 	}
-	err := db.update(func(tx *bolt.Tx) error {
+	err = db.update(func(tx *bolt.Tx) error {
+		changed = 0
 		meta := tx.Bucket(bucketMeta)
 		if len(schema.Labels) > 0 {
 			var stored LabelSchema
@@ -339,6 +341,10 @@ func (db *DB) SetLabels(ctx context.Context, schema LabelSchema, updates []Label
 			if err := decodeItemRecord(v, &it); err != nil {
 				return fmt.Errorf("item %d: %w", u.ID, err)
 			}
+			if sameValues(it.Labels, u.Labels) && sameValues(it.Factors, u.Factors) {
+				continue
+			}
+			changed++
 			if len(u.Labels) > 0 {
 				it.Labels = maps.Clone(it.Labels)
 				if it.Labels == nil {
@@ -360,19 +366,29 @@ func (db *DB) SetLabels(ctx context.Context, schema LabelSchema, updates []Label
 				return err
 			}
 		}
-		if len(updates) > 0 {
+		if changed > 0 {
 			inTransaction("labels")
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("set labels in %s: %w", db.path, err)
+		return 0, fmt.Errorf("set labels in %s: %w", db.path, err)
 	}
-	if len(updates) > 0 {
+	if changed > 0 {
 		// The catalog holds labels by item: rebuild it on next use.
 		db.catalogMu.Lock()
 		db.catalog.Store(nil)
 		db.catalogMu.Unlock()
 	}
-	return nil
+	return changed, nil
+}
+
+// sameValues reports whether have already holds every value of set.
+func sameValues[V comparable](have, set map[string]V) bool {
+	for k, v := range set {
+		if w, ok := have[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
 }

@@ -56,8 +56,11 @@ func TestSetLabelsUpdatesItemsAndFilters(t *testing.T) {
 		{ID: ids[3], Labels: map[string]int{"species": 1, "age": 0}, Factors: map[string]float64{"age": 1.5}},
 		{ID: ids[7], Labels: map[string]int{"species": 1}},
 	}
-	if err := db.SetLabels(ctx, testSchema, updates); err != nil {
-		t.Fatal(err)
+	if n, err := db.SetLabels(ctx, testSchema, updates); err != nil || n != 2 {
+		t.Fatalf("SetLabels: %d changed, %v; want 2", n, err)
+	}
+	if n, err := db.SetLabels(ctx, LabelSchema{}, updates); err != nil || n != 0 {
+		t.Fatalf("SetLabels again: %d changed, %v; want 0", n, err)
 	}
 	it, err := db.Item(ids[3])
 	if err != nil {
@@ -81,7 +84,7 @@ func TestSetLabelsUpdatesItemsAndFilters(t *testing.T) {
 		t.Fatalf("search among species=1 found %d items, want 2", len(res))
 	}
 	// An unknown item: nothing of the batch is stored.
-	err = db.SetLabels(ctx, LabelSchema{}, []LabelUpdate{{ID: ids[1], Labels: map[string]int{"species": 0}}, {ID: 1 << 30, Labels: map[string]int{"species": 0}}})
+	_, err = db.SetLabels(ctx, LabelSchema{}, []LabelUpdate{{ID: ids[1], Labels: map[string]int{"species": 0}}, {ID: 1 << 30, Labels: map[string]int{"species": 0}}})
 	if !errors.Is(err, ErrNoItem) {
 		t.Fatalf("update of an unknown item: error %v, want ErrNoItem", err)
 	}

@@ -47,7 +47,7 @@ type Store interface {
 	// SetLabels merges a schema into it and sets labels of stored items,
 	// in one transaction (see DB.SetLabels).
 	LabelSchema() (LabelSchema, error)
-	SetLabels(ctx context.Context, schema LabelSchema, updates []LabelUpdate) error
+	SetLabels(ctx context.Context, schema LabelSchema, updates []LabelUpdate) (changed int, err error)
 
 	// SpaceNames returns the spaces' names, sorted.
 	SpaceNames() ([]string, error)
