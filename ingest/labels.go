@@ -205,7 +205,9 @@ func readLabels(path, dir string, opts LabelOptions, stored index.LabelSchema, w
 }
 
 // missing reports whether a cell holds no value.
-func missing(v string) bool { return v == "" || strings.EqualFold(v, "nan") || strings.EqualFold(v, "na") }
+func missing(v string) bool {
+	return v == "" || strings.EqualFold(v, "nan") || strings.EqualFold(v, "na")
+}
 
 // addColumn decides the kind of a column, numbers its classes and sets
 // the rows' labels.
