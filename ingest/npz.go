@@ -82,21 +82,7 @@ func openNpyArray(path string, f *zip.File) (a *npyArray, err error) {
 		}
 	}()
 	buf := bufio.NewReaderSize(rc, 1<<16)
-	prefix, err := buf.Peek(12)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %s is not an npy array: %v", ErrBadNpz, path, f.Name, err)
-	}
-	var length int
-	switch prefix[6] {
-	case 1:
-		length = int(binary.LittleEndian.Uint16(prefix[8:10]))
-	case 2, 3:
-		length = int(binary.LittleEndian.Uint32(prefix[8:12]))
-	}
-	if string(prefix[:6]) != string(npy.Magic[:]) || length <= 0 || length > maxNpyHeader {
-		return nil, fmt.Errorf("%w: %s: %s is not an npy array this build reads", ErrBadNpz, path, f.Name)
-	}
-	hdr, err := readNpyHeader(buf)
+	hdr, err := parseNpyHeader(buf)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %s: %v", ErrBadNpz, path, f.Name, err)
 	}
@@ -106,6 +92,26 @@ func openNpyArray(path string, f *zip.File) (a *npyArray, err error) {
 	a = &npyArray{name: strings.TrimSuffix(f.Name, ".npy"), shape: hdr.Descr.Shape, dtype: strings.Trim(hdr.Descr.Type, `'"`), r: rc, buf: buf}
 	a.size = dtypeSize(a.dtype)
 	return a, nil
+}
+
+// parseNpyHeader reads an npy header from buf, checking its declared
+// length before npyio reads it.
+func parseNpyHeader(buf *bufio.Reader) (npy.Header, error) {
+	prefix, err := buf.Peek(12)
+	if err != nil {
+		return npy.Header{}, fmt.Errorf("not an npy array: %v", err)
+	}
+	var length int
+	switch prefix[6] {
+	case 1:
+		length = int(binary.LittleEndian.Uint16(prefix[8:10]))
+	case 2, 3:
+		length = int(binary.LittleEndian.Uint32(prefix[8:12]))
+	}
+	if string(prefix[:6]) != string(npy.Magic[:]) || length <= 0 || length > maxNpyHeader {
+		return npy.Header{}, errors.New("not an npy array this build reads")
+	}
+	return readNpyHeader(buf)
 }
 
 // readNpyHeader parses an npy header with npyio. npyio indexes into the
