@@ -48,6 +48,9 @@ func cell(sr *report.SpaceReport, factor string) string {
 			return fmt.Sprintf("%.2f %s", a.Accuracy, v.Verdict)
 		}
 	}
+	if v.NoIntervention {
+		return string(v.Verdict)
+	}
 	return fmt.Sprintf("s=%.2f %s", v.Sensitivity, v.Verdict)
 }
 
@@ -129,7 +132,7 @@ func Markdown(w io.Writer, r *report.Report) error {
 
 	p("## What each space is invariant to\n\n")
 	p("Each cell is the k-NN accuracy of the factor's label (rotation has no label: its intervention sensitivity s instead) and the verdict.\n\n")
-	names := factorNames()
+	names := columns(r)
 	p("| space | encoder | %s |\n|---|---|%s\n", strings.Join(names, " | "), strings.Repeat("---|", len(names)))
 	for _, sr := range r.Spaces {
 		cells := make([]string, len(names))
@@ -204,6 +207,7 @@ func writeSpace(b *strings.Builder, sr *report.SpaceReport, s report.Settings) {
 			p("| %s | %d | %.3f | %.3f | %.3f | %.3f |\n", a.Label, a.Classes, a.Accuracy, a.Accuracy1, a.Chance, a.Normalized)
 		}
 		p("\n")
+		writeKNNDetails(b, sr)
 	}
 
 	unavailable := map[string]report.Unavailable{}
@@ -225,13 +229,19 @@ func writeSpace(b *strings.Builder, sr *report.SpaceReport, s report.Settings) {
 		return
 	}
 	p("### Factor interventions\n\n")
-	p("Each set is one base image varied in one factor alone. Sensitivity = mean distance within a set / mean distance between sets: 0 when the factor is ignored. A set is separated when its diameter is below its margin (the distance to the nearest member of another set); \"all\" says whether diameter_i < margin_i→j holds for every pair of sets.\n\n")
-	p("| factor | sets | within | between | sensitivity | mean diameter | mean margin | separated | all |\n|---|---|---|---|---|---|---|---|---|\n")
-	for _, iv := range sr.Interventions {
-		p("| %s | %d | %.3f | %.3f | %.3f | %.3f | %.3f | %.1f%% | %s |\n", iv.Factor, iv.Sets, iv.Within, iv.Between, iv.Sensitivity,
-			iv.MeanDiameter, iv.MeanMargin, 100*iv.SeparatedShare, yesNo(iv.AllSeparated))
+	if sr.FactorGrid != nil { // the space's own labels (issue 12)
+		writeGridIntro(b, sr.FactorGrid)
+	} else {
+		p("Each set is one base image varied in one factor alone. Sensitivity = mean distance within a set / mean distance between sets: 0 when the factor is ignored. A set is separated when its diameter is below its margin (the distance to the nearest member of another set); \"all\" says whether diameter_i < margin_i→j holds for every pair of sets.\n\n")
 	}
-	p("\n")
+	if len(sr.Interventions) > 0 || sr.FactorGrid == nil {
+		p("| factor | sets | within | between | sensitivity | mean diameter | mean margin | separated | all |\n|---|---|---|---|---|---|---|---|---|\n")
+		for _, iv := range sr.Interventions {
+			p("| %s | %d | %.3f | %.3f | %.3f | %.3f | %.3f | %.1f%% | %s |\n", iv.Factor, iv.Sets, iv.Within, iv.Between, iv.Sensitivity,
+				iv.MeanDiameter, iv.MeanMargin, 100*iv.SeparatedShare, yesNo(iv.AllSeparated))
+		}
+		p("\n")
+	}
 
 	if o := sr.Orbit; o != nil {
 		p("### Augmentation orbits\n\n")
@@ -252,7 +262,11 @@ func writeSpace(b *strings.Builder, sr *report.SpaceReport, s report.Settings) {
 		if v.Predicted != report.NoVerdict {
 			theory = string(v.Predicted)
 		}
-		p("| %s | %.3f | %s | **%s** | %s |\n", v.Factor, v.Sensitivity, score, v.Verdict, theory)
+		sensitivity := fmt.Sprintf("%.3f", v.Sensitivity)
+		if v.NoIntervention {
+			sensitivity = "—"
+		}
+		p("| %s | %s | %s | **%s** | %s |\n", v.Factor, sensitivity, score, v.Verdict, theory)
 	}
 	p("\n")
 	writeTrust(b, sr)
@@ -301,7 +315,7 @@ func JSON(w io.Writer, r *report.Report) error {
 // Summary writes the comparison table as aligned plain text.
 func Summary(w io.Writer, r *report.Report) error {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	names := factorNames()
+	names := columns(r)
 	fmt.Fprintf(tw, "space\tencoder\t%s\ttheory agrees\n", strings.Join(names, "\t"))
 	for _, sr := range r.Spaces {
 		cells := make([]string, len(names))
