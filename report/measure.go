@@ -83,11 +83,17 @@ func loadItemLabels(ctx context.Context, db index.Store) (*itemLabels, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read item labels: %w", err)
 	}
-	l.labelNames, l.labels = sortColumns(l.labelNames, l.labels, dataset.LabelNames)
-	l.factorNames, l.factors = sortColumns(l.factorNames, l.factors, dataset.FactorNames)
 	if l.schema, err = db.LabelSchema(); err != nil {
 		return nil, err
 	}
+	// The labels of the schema first, in its order (a labels file's
+	// columns, an npz's factors), then the colored shapes'.
+	var first []string
+	for _, info := range l.schema.Labels {
+		first = append(first, info.Name)
+	}
+	l.labelNames, l.labels = sortColumns(l.labelNames, l.labels, append(first, dataset.LabelNames...))
+	l.factorNames, l.factors = sortColumns(l.factorNames, l.factors, append(first, dataset.FactorNames...))
 	return l, nil
 }
 

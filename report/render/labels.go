@@ -84,3 +84,24 @@ func writeGridIntro(b *strings.Builder, g *report.FactorGrid) {
 		p("\n")
 	}
 }
+
+// ownLabels reports whether every space was measured on labels of its
+// own (not the colored shapes').
+func ownLabels(r *report.Report) bool {
+	for _, sr := range r.Spaces {
+		if sr.FactorGrid == nil {
+			return false
+		}
+	}
+	return len(r.Spaces) > 0
+}
+
+// anyInterventions reports whether some space has interventions.
+func anyInterventions(r *report.Report) bool {
+	for _, sr := range r.Spaces {
+		if len(sr.Interventions) > 0 {
+			return true
+		}
+	}
+	return false
+}

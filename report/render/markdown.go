@@ -124,14 +124,22 @@ func Markdown(w io.Writer, r *report.Report) error {
 	s := r.Settings
 	p("# Invariance report\n\n")
 	p("Database `%s`: %d training and %d validation items; %d space(s).\n", r.Database, r.Items["train"], r.Items["val"], len(r.Spaces))
-	p("k = %d; %d intervention sets per factor of %d variants (shape: the 3 shapes)", s.K, s.Bases, s.Variants)
+	if ownLabels(r) {
+		p("k = %d; up to %d intervention sets per factor of up to %d items, where the items form a factor grid", s.K, s.Bases, s.Variants)
+	} else {
+		p("k = %d; %d intervention sets per factor of %d variants (shape: the 3 shapes)", s.K, s.Bases, s.Variants)
+	}
 	if s.OrbitSets > 0 {
 		p("; orbits of %d augmentations of %d images", s.OrbitSize, s.OrbitSets)
 	}
 	p("; seed %d.\n\n", s.Seed)
 
 	p("## What each space is invariant to\n\n")
-	p("Each cell is the k-NN accuracy of the factor's label (rotation has no label: its intervention sensitivity s instead) and the verdict.\n\n")
+	if ownLabels(r) {
+		p("Each cell is the k-NN accuracy of the label (of its quantile bins, for a continuous one) and the verdict.\n\n")
+	} else {
+		p("Each cell is the k-NN accuracy of the factor's label (rotation has no label: its intervention sensitivity s instead) and the verdict.\n\n")
+	}
 	names := columns(r)
 	p("| space | encoder | %s |\n|---|---|%s\n", strings.Join(names, " | "), strings.Repeat("---|", len(names)))
 	for _, sr := range r.Spaces {
@@ -142,21 +150,9 @@ func Markdown(w io.Writer, r *report.Report) error {
 		p("| %s | %s | %s |\n", sr.Name, describe(sr.Encoder), strings.Join(cells, " | "))
 	}
 	p("\n")
-	p("Intervention sensitivity: the mean distance between images that differ in the factor alone, over the mean distance between unrelated images (0: the factor is ignored; about 1: it moves a vector as far as changing the image altogether).\n\n")
-	p("| space | %s |\n|---|%s\n", strings.Join(names, " | "), strings.Repeat("---|", len(names)))
-	for _, sr := range r.Spaces {
-		cells := make([]string, len(names))
-		for i, f := range names {
-			cells[i] = "—"
-			for _, iv := range sr.Interventions {
-				if iv.Factor == f {
-					cells[i] = fmt.Sprintf("%.2f", iv.Sensitivity)
-				}
-			}
-		}
-		p("| %s | %s |\n", sr.Name, strings.Join(cells, " | "))
+	if anyInterventions(r) {
+		writeSensitivities(&b, r, names)
 	}
-	p("\n")
 	var predicted []*report.SpaceReport
 	for _, sr := range r.Spaces {
 		if _, n := sr.Agreement(); n > 0 {
@@ -395,4 +391,24 @@ func spaceGrid(sr *report.SpaceReport, thumbs Thumbnails) ([]byte, error) {
 		return nil, fmt.Errorf("neighbour grid of %s: %w", sr.Name, err)
 	}
 	return EncodePNG(img)
+}
+
+// writeSensitivities writes the table of intervention sensitivities.
+func writeSensitivities(b *strings.Builder, r *report.Report, names []string) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	p("Intervention sensitivity: the mean distance between images that differ in the factor alone, over the mean distance between unrelated images (0: the factor is ignored; about 1: it moves a vector as far as changing the image altogether).\n\n")
+	p("| space | %s |\n|---|%s\n", strings.Join(names, " | "), strings.Repeat("---|", len(names)))
+	for _, sr := range r.Spaces {
+		cells := make([]string, len(names))
+		for i, f := range names {
+			cells[i] = "—"
+			for _, iv := range sr.Interventions {
+				if iv.Factor == f {
+					cells[i] = fmt.Sprintf("%.2f", iv.Sensitivity)
+				}
+			}
+		}
+		p("| %s | %s |\n", sr.Name, strings.Join(cells, " | "))
+	}
+	p("\n")
 }
