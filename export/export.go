@@ -115,11 +115,10 @@ func Run(ctx context.Context, st index.Store, opts Options) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	cols, err := columnsOf(ctx, st, ids)
+	cols, err := columnsOf(ctx, st, ids, schema)
 	if err != nil {
 		return Summary{}, err
 	}
-	cols.schema = schema
 	sum := Summary{Space: opts.Space, Format: opts.Format, Files: Paths(opts.Out, opts.Format), Rows: len(ids), Dim: space.Dim(),
 		Labels: cols.labels, Factors: cols.factors}
 	w := &writer{ctx: ctx, st: st, space: space, ids: ids, cols: cols, progress: opts.Progress}
@@ -148,10 +147,14 @@ type columns struct {
 	schema       index.LabelSchema
 }
 
-// columnsOf finds the labels and factors that the items carry, the
-// colored shapes' first.
-func columnsOf(ctx context.Context, st index.Store, ids []index.ItemID) (columns, error) {
-	var c columns
+// columnsOf finds the labels and factors that the items carry: those of
+// the schema first, in its order, then the colored shapes', then others.
+func columnsOf(ctx context.Context, st index.Store, ids []index.ItemID, schema index.LabelSchema) (columns, error) {
+	c := columns{schema: schema}
+	var first []string
+	for _, l := range schema.Labels {
+		first = append(first, l.Name)
+	}
 	labels, factors := map[string]bool{}, map[string]bool{}
 	for start := 0; start < len(ids); start += chunk {
 		if err := ctx.Err(); err != nil {
@@ -170,8 +173,8 @@ func columnsOf(ctx context.Context, st index.Store, ids []index.ItemID) (columns
 			}
 		}
 	}
-	c.labels = ordered(labels, dataset.LabelNames)
-	c.factors = ordered(factors, dataset.FactorNames)
+	c.labels = ordered(labels, append(first, dataset.LabelNames...))
+	c.factors = ordered(factors, append(first, dataset.FactorNames...))
 	for _, f := range c.factors {
 		h := f
 		if labels[f] {
@@ -187,7 +190,7 @@ func columnsOf(ctx context.Context, st index.Store, ids []index.ItemID) (columns
 func ordered(set map[string]bool, first []string) []string {
 	var out, rest []string
 	for _, name := range first {
-		if set[name] {
+		if set[name] && !slices.Contains(out, name) {
 			out = append(out, name)
 		}
 	}
