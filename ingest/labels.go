@@ -201,6 +201,11 @@ func readLabels(path, dir string, opts LabelOptions, stored index.LabelSchema, w
 			return nil, err
 		}
 	}
+	// What the store will check: names and classes of UTF-8, kinds that
+	// agree with its own.
+	if _, err := stored.Merge(t.schema); err != nil {
+		return nil, bad(0, "%v", err)
+	}
 	return t, nil
 }
 

@@ -209,3 +209,32 @@ func TestSplitOfIsStable(t *testing.T) {
 		t.Errorf("%d of 3000 hashes in val at 0.25", val)
 	}
 }
+
+func FuzzReadLabels(f *testing.F) {
+	f.Add([]byte("file,species,weight,split\na.png,cat,1.5,train\nb.png,dog,,val\n"))
+	f.Add([]byte("\ufefffile\n\"a\nb\",x\n"))
+	f.Add([]byte("file,x,x\n"))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "l.csv")
+		writeFile(t, path, data)
+		tab, err := readLabels(path, dir, LabelOptions{}, index.LabelSchema{}, func(string) {})
+		if err != nil {
+			if !errors.Is(err, ErrBadLabels) && !errors.Is(err, ErrOptions) {
+				t.Fatalf("error %v wraps neither ErrBadLabels nor ErrOptions", err)
+			}
+			return
+		}
+		if _, err := (index.LabelSchema{}).Merge(tab.schema); err != nil {
+			t.Fatalf("schema %+v the store would refuse: %v", tab.schema, err)
+		}
+		for _, r := range tab.rows {
+			for name, v := range r.labels {
+				l, ok := tab.schema.Label(name)
+				if !ok || v < 0 || v >= len(l.Classes) {
+					t.Fatalf("row %+v: label %s=%d outside the schema %+v", r, name, v, tab.schema)
+				}
+			}
+		}
+	})
+}
