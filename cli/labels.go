@@ -35,17 +35,24 @@ func (n labelNames) value(name string, v int) string {
 }
 
 // format writes labels as "shape=circle color=3 location=4 size=2": the
-// dataset's labels first, in their order, then others by name.
+// schema's labels and the dataset's first, in their order, then others by
+// name.
 func (n labelNames) format(labels map[string]int) string {
 	names := make([]string, 0, len(labels))
 	for name := range labels {
 		names = append(names, name)
 	}
+	// The schema's labels first, in its order, then the colored shapes'.
+	order := make([]string, 0, len(n.schema.Labels)+len(dataset.LabelNames))
+	for _, l := range n.schema.Labels {
+		order = append(order, l.Name)
+	}
+	order = append(order, dataset.LabelNames...)
 	rank := func(name string) int {
-		if i := slices.Index(dataset.LabelNames, name); i >= 0 {
+		if i := slices.Index(order, name); i >= 0 {
 			return i
 		}
-		return len(dataset.LabelNames)
+		return len(order)
 	}
 	sort.Slice(names, func(i, j int) bool {
 		if ri, rj := rank(names[i]), rank(names[j]); ri != rj {
