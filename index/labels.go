@@ -341,24 +341,10 @@ func (db *DB) SetLabels(ctx context.Context, schema LabelSchema, updates []Label
 			if err := decodeItemRecord(v, &it); err != nil {
 				return fmt.Errorf("item %d: %w", u.ID, err)
 			}
-			if sameValues(it.Labels, u.Labels) && sameValues(it.Factors, u.Factors) {
+			if !u.Apply(&it) {
 				continue
 			}
 			changed++
-			if len(u.Labels) > 0 {
-				it.Labels = maps.Clone(it.Labels)
-				if it.Labels == nil {
-					it.Labels = map[string]int{}
-				}
-				maps.Copy(it.Labels, u.Labels)
-			}
-			if len(u.Factors) > 0 {
-				it.Factors = maps.Clone(it.Factors)
-				if it.Factors == nil {
-					it.Factors = map[string]float64{}
-				}
-				maps.Copy(it.Factors, u.Factors)
-			}
 			if err := it.validate(); err != nil {
 				return fmt.Errorf("item %d: %w: %v", u.ID, ErrInvalid, err)
 			}
@@ -389,6 +375,49 @@ func sameValues[V comparable](have, set map[string]V) bool {
 		if w, ok := have[k]; !ok || w != v {
 			return false
 		}
+	}
+	return true
+}
+
+// UnmarshalText reads the kind as String writes it.
+func (k *LabelKind) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "categorical":
+		*k = Categorical
+	case "continuous":
+		*k = Continuous
+	default:
+		return fmt.Errorf("%w: label kind %q", ErrInvalid, b)
+	}
+	return nil
+}
+
+// Validate checks the schema as SetLabels does: names and class names of
+// UTF-8 within the limits, known kinds, increasing finite bin edges. The
+// errors wrap ErrInvalid.
+func (s LabelSchema) Validate() error { return s.validate() }
+
+// Apply sets the values of u on it (see LabelUpdate) and reports whether
+// that changed it. The maps of it are replaced, not modified.
+func (u LabelUpdate) Apply(it *Item) bool {
+	if sameValues(it.Labels, u.Labels) && sameValues(it.Factors, u.Factors) {
+		return false
+	}
+	if len(u.Labels) > 0 {
+		labels := maps.Clone(it.Labels)
+		if labels == nil {
+			labels = map[string]int{}
+		}
+		maps.Copy(labels, u.Labels)
+		it.Labels = labels
+	}
+	if len(u.Factors) > 0 {
+		factors := maps.Clone(it.Factors)
+		if factors == nil {
+			factors = map[string]float64{}
+		}
+		maps.Copy(factors, u.Factors)
+		it.Factors = factors
 	}
 	return true
 }
