@@ -47,7 +47,7 @@ def main():
     t, q = vectors[train].astype(np.float64), vectors[val].astype(np.float64)
     d2 = (q * q).sum(1)[:, None] - 2 * q @ t.T + (t * t).sum(1)[None, :]
     order = np.argsort(d2, axis=1, kind="stable")[:, : args.k]
-    fixed = {"row", "id", "source", "split"}
+    fixed = {"row", "id", "hash", "source", "split"}
     labels = [c for c in rows[0].keys() if c not in fixed and not c.endswith("_value")]
     report = {}
     if args.report:

@@ -20,7 +20,7 @@ func newExportCommand() *cli.Command {
 
    --out emb.npy        the vectors, an N×D float32 matrix (np.load reads it),
                         one row per item in item id order
-   emb.items.csv        beside it: row, id, source, split, then one column per
+   emb.items.csv        beside it: row, id, hash, source, split, then one column per
                         label (its class name) and per factor (its value;
                         NAME_value when a label has the same name)
 

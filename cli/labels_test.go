@@ -72,7 +72,7 @@ func TestIngestLabelsQueryExport(t *testing.T) {
 	}
 	defer f.Close()
 	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil || len(rows) != 61 || strings.Join(rows[0], ",") != "row,id,source,split,kind,radius,radius_value" {
+	if err != nil || len(rows) != 61 || strings.Join(rows[0], ",") != "row,id,hash,source,split,kind,radius,radius_value" {
 		t.Fatalf("items CSV: %v, header %q, %d rows", err, rows[0], len(rows))
 	}
 }

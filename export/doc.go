@@ -8,8 +8,8 @@
 //	sum, err := export.Run(ctx, store, export.Options{Space: "enc-A", Out: "emb.npy"})
 //
 // writes emb.npy (N×D, little-endian float32, C order: np.load reads it)
-// and emb.items.csv (row, id, source, split, then one column per label
-// and per factor). With Format "npz", emb.npz holds vectors.npy, ids.npy
+// and emb.items.csv (row, id, hash, source, split, then one column per
+// label and per factor). With Format "npz", emb.npz holds vectors.npy, ids.npy
 // (int64) and items.csv (np.load(...)["items.csv"] gives its bytes).
 // Rows are in item id order; the CSV's row column is the matrix row.
 //

@@ -324,13 +324,14 @@ func (w *writer) rows(vectors, items io.Writer) error {
 	var cw *csv.Writer
 	if items != nil {
 		cw = csv.NewWriter(items)
-		header := append([]string{"row", "id", "source", "split"}, w.cols.labels...)
+		header := append([]string{"row", "id", "hash", "source", "split"}, w.cols.labels...)
 		if err := cw.Write(append(header, w.cols.factorHeader...)); err != nil {
 			return err
 		}
 	}
 	raw := make([]byte, 0, chunk*dim*4)
-	record := make([]string, 4+len(w.cols.labels)+len(w.cols.factors))
+	const fixed = 5 // row, id, hash, source, split
+	record := make([]string, fixed+len(w.cols.labels)+len(w.cols.factors))
 	for start := 0; start < len(w.ids); start += chunk {
 		if err := w.ctx.Err(); err != nil {
 			return err
@@ -355,15 +356,16 @@ func (w *writer) rows(vectors, items io.Writer) error {
 				return err
 			}
 			for i, it := range list {
-				record[0], record[1], record[2], record[3] = strconv.Itoa(start+i), strconv.FormatUint(uint64(it.ID), 10), it.Source, it.Split
+				record[0], record[1], record[2] = strconv.Itoa(start+i), strconv.FormatUint(uint64(it.ID), 10), it.Hash.String()
+				record[3], record[4] = it.Source, it.Split
 				for j, name := range w.cols.labels {
-					record[4+j] = ""
+					record[fixed+j] = ""
 					if v, ok := it.Labels[name]; ok {
-						record[4+j] = w.cols.className(name, v)
+						record[fixed+j] = w.cols.className(name, v)
 					}
 				}
 				for j, name := range w.cols.factors {
-					k := 4 + len(w.cols.labels) + j
+					k := fixed + len(w.cols.labels) + j
 					record[k] = ""
 					if v, ok := it.Factors[name]; ok {
 						record[k] = strconv.FormatFloat(v, 'g', -1, 64)

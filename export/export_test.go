@@ -89,7 +89,7 @@ func checkRows(t *testing.T, vectors []float32, shape []int, rows [][]string, wa
 	if !slices.Equal(shape, []int{n, 4}) || len(vectors) != n*4 {
 		t.Fatalf("matrix of shape %v with %d values, want %d×4", shape, len(vectors), n)
 	}
-	if got := strings.Join(rows[0], ","); got != "row,id,source,split,species,weight,weight_value" {
+	if got := strings.Join(rows[0], ","); got != "row,id,hash,source,split,species,weight,weight_value" {
 		t.Fatalf("CSV header %q", got)
 	}
 	if len(rows) != n+1 {
@@ -101,7 +101,7 @@ func checkRows(t *testing.T, vectors []float32, shape []int, rows [][]string, wa
 		if rec[0] != fmt.Sprint(r) || !slices.Equal(vectors[4*r:4*r+4], want[id]) {
 			t.Fatalf("row %d (%q): vector %v, want item %d's %v", r, rec, vectors[4*r:4*r+4], id, want[id])
 		}
-		if i := int(id); rec[4] != []string{"cat", "dog", "bird, small"}[i%3] || rec[6] != fmt.Sprint(float64(i)/3) {
+		if i := int(id); rec[5] != []string{"cat", "dog", "bird, small"}[i%3] || rec[7] != fmt.Sprint(float64(i)/3) || rec[2] != fmt.Sprint(index.Hash(sha256.Sum256([]byte{byte(i)}))) {
 			t.Fatalf("row %d: %q", r, rec)
 		}
 	}
