@@ -41,6 +41,7 @@ to stderr.
 			newIngestCommand(),
 			newQueryCommand(),
 			newReportCommand(),
+			newExportCommand(),
 			newInfoCommand(),
 			newCheckCommand(),
 		},

@@ -9,6 +9,7 @@ import (
 	"simsearch/dataset"
 	"simsearch/encoder"
 	"simsearch/experiment"
+	"simsearch/export"
 	"simsearch/index"
 	"simsearch/ingest"
 	"simsearch/report"
@@ -86,11 +87,15 @@ var exitCodes = []struct {
 	{ingest.ErrOptions, ExitUsage},
 	{ingest.ErrSourceChanged, ExitBadInput},
 	{ingest.ErrStrict, ExitBadInput},
+	{ingest.ErrBadLabels, ExitBadInput}, // labels files and npz datasets (issue 12)
+	{ingest.ErrBadNpz, ExitBadInput},
 	{spaces.ErrZeroVector, ExitBadInput},
 	{spaces.ErrNoImageFile, ExitUsage},
 	{spaces.ErrChooseSpace, ExitUsage},
 	{spaces.ErrNoMatch, ExitUsage},
 	{experiment.ErrFolder, ExitUsage},
+	{export.ErrOptions, ExitUsage},
+	{export.ErrNothing, ExitUsage},
 }
 
 // ExitCode maps an error returned by the application to the process exit code.

@@ -49,7 +49,42 @@ func runInfo(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	return o.result("info", info, func(w io.Writer) error { return writeInfo(w, info, index.File(db.Store) == nil) })
+	schema, err := db.LabelSchema()
+	if err != nil {
+		return err
+	}
+	res := infoResult{Info: info, Labels: schema.Labels}
+	return o.result("info", res, func(w io.Writer) error {
+		if err := writeInfo(w, info, index.File(db.Store) == nil); err != nil {
+			return err
+		}
+		return writeLabelSchema(w, schema)
+	})
+}
+
+// infoResult is the JSON result of info: the store's description and the
+// labels of its schema.
+type infoResult struct {
+	index.Info
+	Labels []index.LabelInfo `json:"labels,omitempty"`
+}
+
+// writeLabelSchema lists the labels of a schema: kind and classes.
+func writeLabelSchema(w io.Writer, s index.LabelSchema) error {
+	for _, l := range s.Labels {
+		classes := l.Classes
+		if len(classes) > 8 {
+			classes = append(classes[:8:8], fmt.Sprintf("… (%d in all)", len(l.Classes)))
+		}
+		grid := ""
+		if l.Grid {
+			grid = ", a factor of a grid"
+		}
+		if _, err := fmt.Fprintf(w, "label %s (%s%s): %s\n", l.Name, l.Kind, grid, strings.Join(classes, ", ")); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writeInfo writes info as text.

@@ -31,6 +31,9 @@ func newIngestCommand() *cli.Command {
    an image file
    a generator spec   such as shapes:n=64000,seed=1,res=64: the items are
                       rendered in memory, no file is written
+   a labelled folder  a folder with --labels FILE.csv: the images the CSV
+                      lists, with their labels (see LABELS below)
+   an .npz file       a factorial dataset in the dSprites layout (see NPZ)
    nothing            the items already in the file that have no vector in
                       the space, re-read from their stored sources: how to
                       add a space for another encoder over the same images
@@ -69,13 +72,40 @@ The encoder is one of:
                       measures k-NN only: interventions and orbits need an
                       encoder to embed new images
 
+LABELS: --labels FILE.csv has a header and one row per image: a file column
+(the path, relative to the folder or absolute), an optional split column
+(train or val; otherwise --split, or a split drawn from the image's hash
+with --val-frac), and any other column is a label. A column of integers or
+short strings is categorical (its values are the class names); a column of
+real numbers is continuous (the value is stored, and binned into --bins
+quantile classes for k-NN accuracy); --categorical and --continuous NAME
+override the guess, --ignore NAME leaves a column out. Images of the folder
+the CSV does not list, and rows whose file is missing or unreadable, are
+skipped with the reason. A row for an image already stored sets its labels.
+Problems that leave an image without a label are warnings naming the line;
+a CSV that cannot be used (no file column, two rows for one file that
+disagree, a categorical column of more than 1,000 values) is exit code 3,
+with nothing stored.
+
+NPZ: an .npz with imgs (N×H×W uint8, 0/1 or 0–255; or N×H×W×3),
+latents_classes (N×K integers) and optionally latents_values (N×K numbers),
+as dSprites ships it. The factor names are --factors (default for K = 6:
+color, shape, scale, orientation, posX, posY); each becomes a categorical
+label from latents_classes (a factor with one value is dropped), and its
+latents_values value is kept too unless it is --categorical (color and
+shape by default). Images are streamed; --limit N takes the first N,
+--sample N a random N (--seed). The report finds the factor grid in the
+stored items and draws interventions from it.
+
 Examples:
    simsearch ingest --db shapes.db --encoder enc-A.safetensors shapes32
    simsearch ingest --db shapes.db --encoder enc-B.safetensors          # same items, space enc-B
    simsearch ingest --db shapes.db --space pixels --encoder pixels.safetensors shapes:n=2000,res=32
    simsearch ingest --db photos.db --encoder enc-A.safetensors --split val ~/photos
    simsearch ingest --db shapes.db --space mine --encoder-cmd "python3 examples/embed_torch.py --model model.pt" --res 64 shapes64
-   simsearch ingest --db shapes.db --space outside --vectors emb.npy --items emb.items.csv`,
+   simsearch ingest --db shapes.db --space outside --vectors emb.npy --items emb.items.csv
+   simsearch ingest --db photos.db --encoder enc-A.safetensors --labels labels.csv ~/photos
+   simsearch ingest --db dsprites.db --encoder enc-A.safetensors --sample 20000 dsprites.npz`,
 		Flags: []cli.Flag{
 			dbFlag("to write, created if missing"),
 			&cli.StringFlag{Name: "space", Usage: "space to fill (default: the --encoder file's name without its extension)"},
@@ -91,6 +121,16 @@ Examples:
 			&cli.IntFlag{Name: "batch", Value: ingest.DefaultBatchSize, Usage: "images per transaction: larger spreads the cost of a sync over more images, smaller redoes less after an interruption"},
 			&cli.IntFlag{Name: "workers", Usage: "images decoded at once beside the encoder (default: one per core)"},
 			&cli.IntFlag{Name: "max-pixels", Value: dataset.DefaultMaxPixels, Usage: "largest image decoded, in pixels; larger ones are refused from their header"},
+			&cli.StringFlag{Name: "labels", Usage: "CSV `FILE` of labels for the images of the folder SOURCE"},
+			&cli.IntFlag{Name: "bins", Value: ingest.DefaultBins, Usage: "quantile classes of a continuous label"},
+			&cli.StringSliceFlag{Name: "categorical", Usage: "column (or npz factor) that is categorical (repeat for several)"},
+			&cli.StringSliceFlag{Name: "continuous", Usage: "column that is continuous (repeat for several)"},
+			&cli.StringSliceFlag{Name: "ignore", Usage: "column of the labels file to leave out (repeat for several)"},
+			&cli.Float64Flag{Name: "val-frac", Value: ingest.DefaultValFrac, Usage: "share of labelled images without a split that go to val (drawn from the image's hash)"},
+			&cli.StringFlag{Name: "factors", Usage: "comma-separated names of an npz's latents (default: the dSprites names)"},
+			&cli.IntFlag{Name: "limit", Usage: "take the first N images of an npz"},
+			&cli.IntFlag{Name: "sample", Usage: "take N images of an npz at random"},
+			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of --sample"},
 			timeoutFlag(),
 		},
 		Action: runIngest,
@@ -112,6 +152,12 @@ func runIngest(c *cli.Context) error {
 		return usagef("--workers must be 0 (one per core) or more, not %d", c.Int("workers"))
 	case c.Int("max-pixels") < 1:
 		return usagef("--max-pixels must be at least 1, not %d", c.Int("max-pixels"))
+	case c.Int("bins") < 1 || c.Int("bins") > 100:
+		return usagef("--bins must be 1 to 100, not %d", c.Int("bins"))
+	case c.Float64("val-frac") < 0 || c.Float64("val-frac") >= 1:
+		return usagef("--val-frac must be at least 0 and below 1, not %g", c.Float64("val-frac"))
+	case c.Int("limit") < 0 || c.Int("sample") < 0:
+		return usagef("--limit and --sample must not be negative")
 	}
 	if c.String("vectors") != "" || c.String("items") != "" {
 		return runIngestVectors(c, o)
@@ -200,6 +246,13 @@ func ingestInto(c *cli.Context, o *output, db *store, space string, enc encoder.
 		Source: c.Args().First(), Space: space, Encoder: enc, Split: c.String("split"),
 		StoredEncoder: spaces.EncoderOptions{Command: co}, Reembed: c.Bool("reembed"),
 		Strict: c.Bool("strict"), BatchSize: c.Int("batch"), Workers: c.Int("workers"), MaxPixels: c.Int("max-pixels"),
+		Labels: c.String("labels"),
+		LabelOptions: ingest.LabelOptions{Bins: c.Int("bins"), Categorical: c.StringSlice("categorical"),
+			Continuous: c.StringSlice("continuous"), Ignore: c.StringSlice("ignore")},
+		ValFrac: c.Float64("val-frac"),
+		Npz: ingest.NpzOptions{Factors: splitList(c.String("factors")), Categorical: c.StringSlice("categorical"),
+			Limit: c.Int("limit"), Sample: c.Int("sample"), Seed: c.Uint64("seed")},
+		OnWarning: func(msg string) { fmt.Fprintf(o.stderr, "warning: %s\n", msg) },
 		Progress: func(p ingest.Progress) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -225,6 +278,9 @@ func ingestInto(c *cli.Context, o *output, db *store, space string, enc encoder.
 			}
 			fmt.Fprintf(o.stderr, "%sskipped %s: %s\n", clear, source, reason)
 		},
+	}
+	if opts.ValFrac == 0 {
+		opts.ValFrac = 1e-300 // --val-frac 0: every image without a split trains
 	}
 	if opts.Source == "" {
 		o.logf("re-reading the items of %s that have no vector in space %s", c.String("db"), space)
@@ -254,10 +310,15 @@ func writeIngestSummary(w io.Writer, s ingest.Summary) error {
 		{"added vectors", groupDigits(s.AddedVectors)},
 		{"already present", groupDigits(s.Present)},
 		{"skipped", groupDigits(s.Skipped)},
+		{"relabelled", groupDigits(s.Relabelled)},
+		{"labels", s.Labels},
 		{"graph", "up to date in " + seconds(s.GraphSeconds)},
 		{"space", fmt.Sprintf("%s vectors; the file holds %s items", groupDigits(s.Vectors), groupDigits(s.Items))},
 	}
 	for _, r := range rows {
+		if (r.name == "labels" && r.value == "") || (r.name == "relabelled" && s.Relabelled == 0) {
+			continue
+		}
 		if _, err := fmt.Fprintf(w, "  %-16s %s\n", r.name, r.value); err != nil {
 			return err
 		}
@@ -268,4 +329,15 @@ func writeIngestSummary(w io.Writer, s ingest.Summary) error {
 // seconds formats a duration given in seconds.
 func seconds(s float64) string {
 	return (time.Duration(s * float64(time.Second))).Round(10 * time.Millisecond).String()
+}
+
+// splitList splits a comma-separated flag value, dropping empty parts.
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
 }

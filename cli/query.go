@@ -5,15 +5,11 @@ import (
 	"fmt"
 	"image"
 	"io"
-	"slices"
-	"sort"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
 
-	"simsearch/dataset"
 	"simsearch/index"
 	"simsearch/internal/atomicfile"
 	"simsearch/report/render"
@@ -110,15 +106,6 @@ func runQuery(c *cli.Context) error {
 	case c.IsSet("image") && c.String("image") == "":
 		return usagef("--image needs the path of an image file")
 	}
-	filter, err := parseFilters(c.StringSlice("filter"))
-	if err != nil {
-		return err
-	}
-	opts := index.SearchOptions{K: k, Ef: c.Int("ef"), Filter: filter}
-	if c.Bool("exact") {
-		opts.Method = index.Exact
-	}
-
 	bars := indexProgress(o)
 	st, err := openStore(c, o, true, bars.report)
 	if err != nil {
@@ -126,6 +113,18 @@ func runQuery(c *cli.Context) error {
 	}
 	defer st.Close()
 	defer bars.done()
+	names, err := storeLabels(st)
+	if err != nil {
+		return err
+	}
+	filter, err := names.parseFilters(c.StringSlice("filter"))
+	if err != nil {
+		return err
+	}
+	opts := index.SearchOptions{K: k, Ef: c.Int("ef"), Filter: filter}
+	if c.Bool("exact") {
+		opts.Method = index.Exact
+	}
 	sp, err := openSpace(st, c.String("space"), "query")
 	if err != nil {
 		return err
@@ -144,7 +143,7 @@ func runQuery(c *cli.Context) error {
 		if n, err := sp.Matching(filter); err != nil {
 			return err
 		} else if n == 0 {
-			return usagef("no item of space %s matches --filter %s", sp.Name(), describeFilter(filter))
+			return usagef("no item of space %s matches --filter %s", sp.Name(), names.describeFilter(filter))
 		}
 	}
 
@@ -169,7 +168,7 @@ func runQuery(c *cli.Context) error {
 		}
 	}
 	for i, res := range results {
-		if err := o.result("query", res, func(w io.Writer) error { return writeQueryResult(w, res, i > 0) }); err != nil {
+		if err := o.result("query", res, func(w io.Writer) error { return writeQueryResult(w, res, i > 0, names) }); err != nil {
 			return err
 		}
 	}
@@ -198,58 +197,28 @@ func openSpace(st index.Store, name, command string) (*spaces.Space, error) {
 	return sp, err
 }
 
-// parseFilters reads --filter values: split=NAME or LABEL=VALUE.
-func parseFilters(values []string) (index.Filter, error) {
-	var f index.Filter
-	for _, v := range values {
-		name, value, ok := strings.Cut(v, "=")
-		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
-		if !ok || name == "" || value == "" {
-			return f, usagef("--filter %q: want split=NAME or LABEL=VALUE, such as split=train or color=3", v)
-		}
-		if name == "split" {
-			f.Splits = append(f.Splits, value)
-			continue
-		}
-		classes := dataset.LabelClasses(name)
-		if classes == 0 {
-			return f, usagef("--filter %q: no label %q; the labels are %s (or split)", v, name, strings.Join(dataset.LabelNames, ", "))
-		}
-		n, err := strconv.Atoi(value)
-		if err != nil && name == "shape" {
-			shape, shapeErr := dataset.ParseShape(value)
-			n, err = int(shape), shapeErr
-		}
-		if err != nil || n < 0 || n >= classes {
-			return f, usagef("--filter %q: %s is a class from 0 to %d", v, name, classes-1)
-		}
-		f.Labels = append(f.Labels, index.LabelIs{Name: name, Value: n})
-	}
-	return f, nil
-}
-
 // writeQueryResult writes one query's results as a table.
-func writeQueryResult(w io.Writer, r spaces.Result, blankLine bool) error {
+func writeQueryResult(w io.Writer, r spaces.Result, blankLine bool, names labelNames) error {
 	if blankLine {
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(w, "query %s\n", describeQuery(r.Query))
+	fmt.Fprintf(w, "query %s\n", describeQuery(r.Query, names))
 	within := ""
-	if f := describeFilter(r.Filter); f != "" {
+	if f := names.describeFilter(r.Filter); f != "" {
 		within = " among " + f
 	}
 	fmt.Fprintf(w, "%d nearest in space %s%s (%s)\n", len(r.Neighbours), r.Space, within, r.Method)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "rank\tid\tdistance\tsplit\tlabels\tsource")
 	for _, n := range r.Neighbours {
-		fmt.Fprintf(tw, "%d\t%d\t%.4f\t%s\t%s\t%s\n", n.Rank, n.ID, n.Distance, n.Split, formatLabels(n.Labels), n.Source)
+		fmt.Fprintf(tw, "%d\t%d\t%.4f\t%s\t%s\t%s\n", n.Rank, n.ID, n.Distance, n.Split, names.format(n.Labels), n.Source)
 	}
 	return tw.Flush()
 }
 
 // describeQuery says what a query is: "item 17 (shapes32/000017.png, val,
 // shape=circle color=3 ...)" or "image photo.png".
-func describeQuery(q spaces.Query) string {
+func describeQuery(q spaces.Query, names labelNames) string {
 	var parts []string
 	if q.Image != "" {
 		parts = append(parts, "image "+q.Image)
@@ -259,56 +228,10 @@ func describeQuery(q spaces.Query) string {
 		return strings.Join(parts, ", ")
 	}
 	details := []string{q.Source, q.Split}
-	if l := formatLabels(q.Labels); l != "" {
+	if l := names.format(q.Labels); l != "" {
 		details = append(details, l)
 	}
 	return fmt.Sprintf("item %d (%s)", *q.ID, strings.Join(details, ", "))
-}
-
-// describeFilter writes a filter the way --filter reads it.
-func describeFilter(f index.Filter) string {
-	var parts []string
-	if len(f.Splits) > 0 {
-		parts = append(parts, "split="+strings.Join(f.Splits, "|"))
-	}
-	for _, l := range f.Labels {
-		parts = append(parts, fmt.Sprintf("%s=%s", l.Name, labelValue(l.Name, l.Value)))
-	}
-	return strings.Join(parts, " ")
-}
-
-// formatLabels writes labels as "shape=circle color=3 location=4 size=2":
-// the dataset's labels first, in their order, then others by name.
-func formatLabels(labels map[string]int) string {
-	names := make([]string, 0, len(labels))
-	for name := range labels {
-		names = append(names, name)
-	}
-	rank := func(name string) int {
-		if i := slices.Index(dataset.LabelNames, name); i >= 0 {
-			return i
-		}
-		return len(dataset.LabelNames)
-	}
-	sort.Slice(names, func(i, j int) bool {
-		if ri, rj := rank(names[i]), rank(names[j]); ri != rj {
-			return ri < rj
-		}
-		return names[i] < names[j]
-	})
-	parts := make([]string, len(names))
-	for i, name := range names {
-		parts[i] = name + "=" + labelValue(name, labels[name])
-	}
-	return strings.Join(parts, " ")
-}
-
-// labelValue names a shape label's class; other labels stay numbers.
-func labelValue(name string, v int) string {
-	if name == "shape" && v >= 0 && v < dataset.LabelClasses("shape") {
-		return dataset.Shape(v).String()
-	}
-	return strconv.Itoa(v)
 }
 
 // gridTitle is the title of a neighbour grid.

@@ -40,6 +40,14 @@ of the colored-shapes factors (shape, color, location, size, rotation):
                          queries made; --exact recomputes everything by
                          brute force and shows the largest difference.
 
+A space whose items carry labels of their own (ingest --labels, an npz
+dataset) is measured on those: k-NN accuracy per label and per class (with
+a confusion table in report.json), k-NN regression of continuous labels
+against predicting the mean, interventions drawn from the stored items where
+they form a factor grid (as dSprites does; otherwise the report says why
+there are none), orbits of stored validation images, and a verdict per
+label.
+
 The probe images of interventions and orbits are generated at each space's
 resolution, embedded with the encoder stored in the space (a checkpoint, or
 an encoder command, started for it: --encoder-cmd runs another command line

@@ -32,7 +32,9 @@
 // # Storage
 //
 // Items live in bucket items (id → record), hashes (hash → id) and
-// thumbnails; each space in spaces/<name> holds its configuration, its
+// thumbnails; the label schema (kinds and class names of the labels that
+// labels files and factorial datasets bring, see LabelSchema and
+// SetLabels) is one versioned record in meta; each space in spaces/<name> holds its configuration, its
 // encoder checkpoint and its vectors as chunks of about 1 MiB in storage
 // order. The vectors are the source of truth. The graph is stored beside
 // them as a checksummed cache (chunks of 4 MiB) that records how many

@@ -17,6 +17,8 @@ type selection struct {
 	count   int
 	atNodes int // graph nodes when built
 	atItems int // catalog items when built
+
+	atCatalog *catalog // the catalog it was built from
 }
 
 func (sel *selection) has(node uint32) bool {
@@ -35,10 +37,12 @@ func (s *Space) selection(key string, m *matcher, nodes int) *selection {
 	}
 	s.selMu.Lock()
 	defer s.selMu.Unlock()
-	if sel, ok := s.selections[key]; ok && sel.atNodes == nodes && sel.atItems == catItems {
+	// A catalog rebuilt after SetLabels has as many items as the old one
+	// but other labels: the selection is of one catalog.
+	if sel, ok := s.selections[key]; ok && sel.atNodes == nodes && sel.atItems == catItems && sel.atCatalog == m.cat {
 		return sel
 	}
-	sel := &selection{bits: make([]uint64, (nodes+63)/64), atNodes: nodes, atItems: catItems}
+	sel := &selection{bits: make([]uint64, (nodes+63)/64), atNodes: nodes, atItems: catItems, atCatalog: m.cat}
 	for node := range nodes {
 		if m.matchStatic(s.nodeItem[node]) {
 			sel.bits[node/64] |= 1 << (node % 64)

@@ -42,6 +42,13 @@ type Store interface {
 	ForEachItem(ctx context.Context, fn func(Item) error) error
 	Select(f Filter) ([]ItemID, error)
 
+	// LabelSchema returns the kinds and class names of the labels that
+	// labels files and factorial datasets brought (see LabelSchema);
+	// SetLabels merges a schema into it and sets labels of stored items,
+	// in one transaction (see DB.SetLabels).
+	LabelSchema() (LabelSchema, error)
+	SetLabels(ctx context.Context, schema LabelSchema, updates []LabelUpdate) (changed int, err error)
+
 	// SpaceNames returns the spaces' names, sorted.
 	SpaceNames() ([]string, error)
 	// Space returns the space called name, or an error wrapping

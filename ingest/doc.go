@@ -18,6 +18,12 @@
 // (the file path as given, or "spec#i"), its split, its factors and labels
 // when the source knows them, and a thumbnail for neighbour grids.
 //
+// Labels come with a folder through a labels CSV (Options.Labels): its
+// columns become categorical or continuous labels, named in the store's
+// label schema, and a row for an image already stored relabels it. An
+// .npz Source in the dSprites layout is streamed (images and latents read
+// in step), its factors becoming grid labels (NpzOptions).
+//
 // NewItem and AddBatch are the steps Run is made of; the report uses them
 // to store probe images it generates.
 //

@@ -25,4 +25,14 @@ var (
 	// ErrStrict is wrapped, beside the image's own reason, by the error
 	// that stops a Strict run at an image that cannot be ingested.
 	ErrStrict = errors.New("stopped at an image that cannot be ingested")
+
+	// ErrBadLabels is returned for a labels file that cannot be used: no
+	// file column, rows that disagree about one image, a categorical
+	// column with too many values. The message names the line.
+	ErrBadLabels = errors.New("bad labels file")
+
+	// ErrBadNpz is returned for an .npz file that is not a factorial
+	// dataset in the dSprites layout: no imgs array, arrays of different
+	// lengths, images that are not N×H×W uint8.
+	ErrBadNpz = errors.New("bad npz dataset")
 )

@@ -9,6 +9,7 @@ import (
 	"image"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -105,6 +106,31 @@ type Options struct {
 	// cannot be read in source order, and images the encoder maps to a
 	// zero vector (spaces.ErrZeroVector) once their batch is embedded.
 	OnSkip func(source, reason string)
+
+	// Labels, when not empty, is a CSV file of labels for the images of
+	// the folder Source: a header, then one row per image; a file column
+	// (the path, relative to the folder or absolute), an optional split
+	// column, and one column per label (see LabelOptions). Only the
+	// images it lists are ingested: the folder's others, and rows whose
+	// file is missing or unreadable, are skipped with the reason. A row
+	// for an image already stored sets its labels (Summary.Relabelled).
+	Labels       string
+	LabelOptions LabelOptions
+
+	// ValFrac is the share of the items of a labelled source (a labels
+	// file without a split column, an npz dataset) that go to the
+	// validation split when Split is empty, drawn by content hash; 0
+	// means DefaultValFrac.
+	ValFrac float64
+
+	// Npz reads an .npz Source (a factorial dataset in the dSprites
+	// layout).
+	Npz NpzOptions
+
+	// OnWarning, when not nil, is called with each problem of a labels
+	// file that does not stop the run (an empty label, a repeated row),
+	// naming the line, before the images are read.
+	OnWarning func(message string)
 }
 
 // DefaultOptions returns the options the zero value stands for.
@@ -144,6 +170,14 @@ type Summary struct {
 	Present int `json:"already_present"`
 	// Skipped counts the images that could not be read.
 	Skipped int `json:"skipped"`
+	// Relabelled counts the stored items whose labels a labels file or
+	// dataset changed.
+	Relabelled int `json:"relabelled,omitempty"`
+	// Labels describes the labels the source gives, with their kinds and
+	// classes ("species (categorical, 3 classes), age (continuous, 3
+	// bins)"); Warnings counts the problems told to OnWarning.
+	Labels   string `json:"labels,omitempty"`
+	Warnings int    `json:"warnings,omitempty"`
 	// Items and Vectors are the totals of the database and space after
 	// the run.
 	Items   int `json:"items"`
@@ -185,6 +219,10 @@ func Run(ctx context.Context, db index.Store, opts Options) (Summary, error) {
 	if opts.BatchSize < 0 || opts.Workers < 0 || opts.EmbedBatch < 0 || opts.MaxPixels < 0 {
 		return Summary{}, fmt.Errorf("%w: batch size, workers, embed batch and pixel limit must not be negative", ErrOptions)
 	}
+	if opts.ValFrac < 0 || opts.ValFrac > 1 {
+		return Summary{}, fmt.Errorf("%w: the validation share must be 0 (the default) to 1, not %g", ErrOptions, opts.ValFrac)
+	}
+	opts.ValFrac = cmp.Or(opts.ValFrac, DefaultValFrac)
 	def := DefaultOptions()
 	opts.BatchSize = cmp.Or(opts.BatchSize, def.BatchSize)
 	opts.Workers = cmp.Or(opts.Workers, def.Workers)
@@ -194,7 +232,24 @@ func Run(ctx context.Context, db index.Store, opts Options) (Summary, error) {
 	// A bad source is found before a space is created for it.
 	var src *source
 	var err error
-	if opts.Source != "" {
+	var schema index.LabelSchema
+	warnings := 0
+	warn := func(msg string) {
+		warnings++
+		if opts.OnWarning != nil {
+			opts.OnWarning(msg)
+		}
+	}
+	switch {
+	case opts.Labels != "":
+		if src, schema, err = openLabelled(ctx, db, opts, warn); err != nil {
+			return Summary{}, err
+		}
+	case isNpz(opts.Source):
+		if src, schema, err = openNpz(ctx, opts); err != nil {
+			return Summary{}, err
+		}
+	case opts.Source != "":
 		if src, err = openSource(ctx, opts.Source, opts.Split); err != nil {
 			return Summary{}, err
 		}
@@ -224,9 +279,17 @@ func Run(ctx context.Context, db index.Store, opts Options) (Summary, error) {
 			return Summary{}, err
 		}
 	}
-	sum := Summary{Source: opts.Source, Kind: src.kind, Space: space.Name(), Encoder: model.ID(), SpaceCreated: created}
+	sum := Summary{Source: opts.Source, Kind: src.kind, Space: space.Name(), Encoder: model.ID(), SpaceCreated: created,
+		Labels: describeLabels(schema), Warnings: warnings}
 	if opts.Source == "" {
 		sum.Source = db.Path()
+	}
+	if len(schema.Labels) > 0 {
+		// The schema first: items stored with its labels are then never
+		// without their class names.
+		if _, err := db.SetLabels(ctx, schema, nil); err != nil {
+			return sum, err
+		}
 	}
 	p := &pipeline{
 		db: db, space: space, emb: model,
@@ -317,6 +380,8 @@ func (p *pipeline) skip(source string, reason error) {
 // prepared is a task made ready to store.
 type prepared struct {
 	item index.Item
+	// update, when not nil, sets the labels of the stored item.
+	update *index.LabelUpdate
 	// image is the image at the encoder's resolution; nil when present.
 	image *image.RGBA
 	// present tells that the item is stored with a vector in the space.
@@ -353,6 +418,8 @@ type batch struct {
 	// handled and skipped count the batch's images for progress; first is
 	// the position of its first image in the source.
 	handled, skipped, first int
+	// updates set the labels of stored items.
+	updates []index.LabelUpdate
 }
 
 // queue is the number of batches waiting before a stage: enough to keep
@@ -433,6 +500,13 @@ func (p *pipeline) run(ctx context.Context) error {
 				return err
 			}
 			p.sum.AddedItems += added
+			if len(b.updates) > 0 {
+				changed, err := p.db.SetLabels(ctx, index.LabelSchema{}, b.updates)
+				if err != nil {
+					return err
+				}
+				p.sum.Relabelled += changed
+			}
 			b.ids = ids
 			close(b.itemsStored)
 		}
@@ -610,6 +684,12 @@ func (p *pipeline) collect(ctx, input context.Context, jobs <-chan *job, toItems
 		b := &batch{handled: len(j.results), first: first, itemsStored: make(chan struct{}), embedded: make(chan struct{})}
 		first += len(j.results)
 		for i, r := range j.results {
+			if r.err != nil && !r.fatal && j.tasks[i].line > 0 {
+				r.err = fmt.Errorf("%w (line %d of %s)", r.err, j.tasks[i].line, filepath.Base(p.opts.Labels))
+			}
+			if r.update != nil {
+				b.updates = append(b.updates, *r.update)
+			}
 			switch {
 			case r.fatal:
 				return r.err
@@ -650,9 +730,12 @@ func (p *pipeline) prepare(ctx context.Context, t task) prepared {
 	}
 	var img image.Image
 	var raw []byte
-	if t.spec != nil {
+	switch {
+	case t.img != nil:
+		img = t.img
+	case t.spec != nil:
 		img = t.spec.Image(t.specItem)
-	} else {
+	default:
 		var err error
 		img, raw, err = readImage(t.path, p.opts.MaxPixels)
 		if err != nil {
@@ -667,18 +750,43 @@ func (p *pipeline) prepare(ctx context.Context, t task) prepared {
 	if t.hash != nil && hash != *t.hash {
 		return prepared{err: ErrSourceChanged}
 	}
-	it := index.Item{Source: t.source, Split: t.split, Hash: hash}
+	split := t.split
+	if t.splitByHash {
+		split = splitOf(hash, p.opts.ValFrac)
+	}
+	it := index.Item{Source: t.source, Split: split, Hash: hash}
 	id, found, err := p.db.LookupHash(hash)
 	if err != nil {
 		return prepared{err: err, fatal: true}
 	}
+	var update *index.LabelUpdate
+	if found && t.relabel && (t.labels != nil || t.labelFactors != nil) {
+		update = &index.LabelUpdate{ID: id, Labels: t.labels, Factors: t.labelFactors}
+	}
 	if found && p.space.Has(id) {
-		return prepared{item: it, present: true}
+		return prepared{item: it, present: true, update: update}
 	}
 	if !found {
-		it = spaces.NewItem(img, spaces.Origin{Source: t.source, Split: t.split, Factors: t.factors, File: raw, Hash: &hash})
+		it = spaces.NewItem(img, spaces.Origin{Source: t.source, Split: split, Factors: t.factors, File: raw, Hash: &hash})
+		it.Labels = withValues(it.Labels, t.labels)
+		it.Factors = withValues(it.Factors, t.labelFactors)
 	}
-	return prepared{item: it, image: spaces.AtResolution(img, p.res)}
+	return prepared{item: it, image: spaces.AtResolution(img, p.res), update: update}
+}
+
+// withValues returns m with the values of add set (m itself when add is
+// empty).
+func withValues[V any](m, add map[string]V) map[string]V {
+	if len(add) == 0 {
+		return m
+	}
+	if m == nil {
+		m = make(map[string]V, len(add))
+	}
+	for k, v := range add {
+		m[k] = v
+	}
+	return m
 }
 
 // readImage reads and decodes the image file at path. It returns the

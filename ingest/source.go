@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -36,6 +37,22 @@ type task struct {
 	hash *index.Hash
 	// err, when not nil, makes the task a skip with this reason.
 	err error
+
+	// labels and labelFactors are the image's labels and continuous
+	// values from a labels file or a factorial dataset (set on a stored
+	// item too); line, when positive, is its line of the labels file.
+	labels       map[string]int
+	labelFactors map[string]float64
+	line         int
+	// relabel sets labels and labelFactors on the stored item of the
+	// same content too (a labels file's row does; a factorial dataset's
+	// image, which may repeat another's pixels, does not).
+	relabel bool
+	// splitByHash draws the split from the content hash (a labelled
+	// source that gives none).
+	splitByHash bool
+	// img, when not nil, is the image itself (decoded from an npz).
+	img image.Image
 }
 
 // sourceKind names the kinds of source, for the summary.
@@ -45,6 +62,8 @@ const (
 	kindFolder  = "image folder"
 	kindFile    = "image file"
 	kindStored  = "stored sources"
+	kindLabels  = "labelled folder"
+	kindNpz     = "npz dataset"
 )
 
 // source lists the tasks of an ingestion.
@@ -206,6 +225,14 @@ func storedSource(db index.Store, space index.SpaceStore, only []index.ItemID) (
 	}
 	missing := space.Missing(all)
 	return &source{kind: kindStored, total: len(missing), each: func(ctx context.Context, send func(task) error) error {
+		// The images of an npz file are read in one pass over it, after
+		// the others.
+		type npzItem struct {
+			split string
+			hash  index.Hash
+		}
+		npzItems := map[string]map[int]npzItem{}
+		var npzPaths []string
 		const chunk = 1024
 		for start := 0; start < len(missing); start += chunk {
 			items, err := db.Items(missing[start:min(start+chunk, len(missing))])
@@ -213,7 +240,47 @@ func storedSource(db index.Store, space index.SpaceStore, only []index.ItemID) (
 				return err
 			}
 			for _, it := range items {
+				if path, i, ok := parseNpzSource(it.Source); ok {
+					if npzItems[path] == nil {
+						npzItems[path] = map[int]npzItem{}
+						npzPaths = append(npzPaths, path)
+					}
+					npzItems[path][i] = npzItem{it.Split, it.Hash}
+					continue
+				}
 				if err := send(storedTask(it)); err != nil {
+					return err
+				}
+			}
+		}
+		for _, path := range npzPaths {
+			items := npzItems[path]
+			d, err := readNpz(ctx, path, NpzOptions{})
+			if err != nil {
+				for i := range items {
+					if err := send(task{source: npzSource(path, i), err: err}); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			want := make([]bool, d.n)
+			for i := range items {
+				if i < d.n {
+					want[i] = true
+				}
+			}
+			err = d.stream(ctx, want, func(i int, img image.Image, _ map[string]int, _ map[string]float64) error {
+				it := items[i]
+				delete(items, i)
+				return send(task{source: npzSource(path, i), split: it.split, img: img, hash: &it.hash})
+			})
+			d.zip.Close()
+			if err != nil {
+				return err
+			}
+			for i := range items { // beyond the file's end
+				if err := send(task{source: npzSource(path, i), err: ErrSourceChanged}); err != nil {
 					return err
 				}
 			}

@@ -18,4 +18,14 @@
 // readers. Its Report holds every figure, the queries of the neighbour
 // grids and the percentiles behind the distance plots, with JSON tags in
 // one style (report.json, FormatVersion).
+//
+// # Other labels
+//
+// A space whose items carry labels of their own (a labels file, an npz
+// dataset; see index.LabelSchema) is measured on them instead of the
+// colored shapes': k-NN accuracy per label and per class with a
+// confusion table, k-NN regression of continuous factors against the
+// training mean, interventions drawn from the stored items where they form
+// a factor grid (FactorGrid says whether, and if not why), orbits of
+// stored validation images, and a verdict per label.
 package report

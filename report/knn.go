@@ -18,7 +18,28 @@ type LabelAccuracy struct {
 	// Normalized is (Accuracy − Chance) / (1 − Chance): 0 at chance, 1 when
 	// perfect.
 	Normalized float64 `json:"normalized"`
+	// Kind is "continuous" for the quantile bins of a continuous label;
+	// empty for classes.
+	Kind string `json:"kind,omitempty"`
+	// PerClass is the k-NN accuracy of the queries of each class.
+	PerClass []ClassAccuracy `json:"per_class,omitempty"`
+	// Confusion[t][p] counts the queries of class t whose vote was p (a
+	// last column counts those without a vote); nil for labels of more
+	// than maxConfusionClasses classes.
+	Confusion [][]int `json:"confusion,omitempty"`
 }
+
+// ClassAccuracy is the k-NN accuracy of the queries of one class.
+type ClassAccuracy struct {
+	Class    int     `json:"class"`
+	Name     string  `json:"name"`
+	Queries  int     `json:"queries"`
+	Accuracy float64 `json:"accuracy"`
+}
+
+// maxConfusionClasses is the most classes a label's confusion table is
+// given for: larger tables are more bytes than a reader reads.
+const maxConfusionClasses = 50
 
 // vote returns the most frequent label among neighbours' labels, nearest
 // first; a tie goes to the label that occurs nearest. Labels below 0 mean
@@ -45,6 +66,18 @@ func vote(labels []int) int {
 // not safe for concurrent use; merge per-worker tallies with add.
 type knnTally struct {
 	queries, correct, correct1 int
+	// confusion[t][p] counts queries of class t voted p; column classes
+	// holds those without a vote. Nil when not kept.
+	confusion [][]int
+}
+
+// keepConfusion makes the tally count votes by class, for classes
+// classes.
+func (t *knnTally) keepConfusion(classes int) {
+	t.confusion = make([][]int, classes)
+	for i := range t.confusion {
+		t.confusion[i] = make([]int, classes+1)
+	}
 }
 
 func (t *knnTally) record(truth int, neighbours []int) {
@@ -52,8 +85,17 @@ func (t *knnTally) record(truth int, neighbours []int) {
 		return
 	}
 	t.queries++
-	if vote(neighbours) == truth {
+	v := vote(neighbours)
+	if v == truth {
 		t.correct++
+	}
+	if t.confusion != nil && truth < len(t.confusion) {
+		row := t.confusion[truth]
+		if v < 0 || v >= len(row)-1 {
+			row[len(row)-1]++
+		} else {
+			row[v]++
+		}
 	}
 	if len(neighbours) > 0 && neighbours[0] == truth {
 		t.correct1++
@@ -64,6 +106,11 @@ func (t *knnTally) add(o knnTally) {
 	t.queries += o.queries
 	t.correct += o.correct
 	t.correct1 += o.correct1
+	for i := range min(len(t.confusion), len(o.confusion)) {
+		for j := range min(len(t.confusion[i]), len(o.confusion[i])) {
+			t.confusion[i][j] += o.confusion[i][j]
+		}
+	}
 }
 
 // chanceLevel is the share of query labels equal to the most frequent
@@ -106,6 +153,19 @@ func (t knnTally) accuracy(label string, classes, k int, chance float64) LabelAc
 	}
 	if chance < 1 {
 		a.Normalized = (a.Accuracy - chance) / (1 - chance)
+	}
+	for c, row := range t.confusion {
+		n := 0
+		for _, v := range row {
+			n += v
+		}
+		if n == 0 {
+			continue
+		}
+		a.PerClass = append(a.PerClass, ClassAccuracy{Class: c, Queries: n, Accuracy: float64(row[c]) / float64(n)})
+	}
+	if classes <= maxConfusionClasses {
+		a.Confusion = t.confusion
 	}
 	return a
 }

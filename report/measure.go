@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 
 	"simsearch/dataset"
@@ -32,6 +33,9 @@ type itemLabels struct {
 	probe []bool
 	train []index.ItemID
 	val   []index.ItemID
+	// schema names the classes of the labels that are not the colored
+	// shapes' own.
+	schema index.LabelSchema
 }
 
 func loadItemLabels(ctx context.Context, db index.Store) (*itemLabels, error) {
@@ -79,9 +83,31 @@ func loadItemLabels(ctx context.Context, db index.Store) (*itemLabels, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read item labels: %w", err)
 	}
-	l.labelNames, l.labels = sortColumns(l.labelNames, l.labels, dataset.LabelNames)
-	l.factorNames, l.factors = sortColumns(l.factorNames, l.factors, dataset.FactorNames)
+	if l.schema, err = db.LabelSchema(); err != nil {
+		return nil, err
+	}
+	// The labels of the schema first, in its order (a labels file's
+	// columns, an npz's factors), then the colored shapes'.
+	var first []string
+	for _, info := range l.schema.Labels {
+		first = append(first, info.Name)
+	}
+	l.labelNames, l.labels = sortColumns(l.labelNames, l.labels, append(first, dataset.LabelNames...))
+	l.factorNames, l.factors = sortColumns(l.factorNames, l.factors, append(first, dataset.FactorNames...))
 	return l, nil
+}
+
+// className names class c of label i: a class name of the schema, a
+// shape's name, or the number.
+func (l *itemLabels) className(i, c int) string {
+	name := l.labelNames[i]
+	if info, ok := l.schema.Label(name); ok && c >= 0 && c < len(info.Classes) {
+		return info.Classes[c]
+	}
+	if name == "shape" && c >= 0 && c < dataset.LabelClasses("shape") {
+		return dataset.Shape(c).String()
+	}
+	return strconv.Itoa(c)
 }
 
 // filled returns n copies of v.
@@ -150,6 +176,9 @@ func (l *itemLabels) factor(f int, id index.ItemID) float64 {
 // classes returns the number of classes of label l: the colored shapes'
 // count for their labels, else one more than the largest class seen.
 func (l *itemLabels) classes(i int) int {
+	if info, ok := l.schema.Label(l.labelNames[i]); ok {
+		return len(info.Classes)
+	}
 	if c := dataset.LabelClasses(l.labelNames[i]); c > 0 {
 		return c
 	}
@@ -170,6 +199,7 @@ type figureDiff struct {
 // knnResult is the outcome of the k-NN measurement of a space.
 type knnResult struct {
 	accuracies   []LabelAccuracy
+	regression   []FactorRegression
 	trust        Trust
 	exactDiffs   []figureDiff
 	queryVectors [][]float32
@@ -212,6 +242,7 @@ func measureKNN(ctx context.Context, space index.SpaceStore, items *itemLabels, 
 	}
 	progress("k-NN", len(queries), len(queries))
 	res.accuracies = scoreKNN(items, queries, train, approx, opts.K)
+	res.regression = scoreRegression(items, queries, train, approx, opts.K)
 
 	// Trust: the index against exact search on (a sample of) the queries.
 	checked := len(queries)
@@ -257,6 +288,8 @@ func scoreKNN(items *itemLabels, queries, train []index.ItemID, neighbours [][]i
 	votes := make([]int, 0, k)
 	for l, name := range items.labelNames {
 		var tally knnTally
+		classes := items.classes(l)
+		tally.keepConfusion(classes)
 		queryLabels := make([]int, len(queries))
 		for q, id := range queries {
 			queryLabels[q] = items.label(l, id)
@@ -273,7 +306,14 @@ func scoreKNN(items *itemLabels, queries, train []index.ItemID, neighbours [][]i
 		for i, id := range train {
 			trainLabels[i] = items.label(l, id)
 		}
-		out = append(out, tally.accuracy(name, items.classes(l), k, chanceLevel(trainLabels, queryLabels)))
+		a := tally.accuracy(name, classes, k, chanceLevel(trainLabels, queryLabels))
+		for i := range a.PerClass {
+			a.PerClass[i].Name = items.className(l, a.PerClass[i].Class)
+		}
+		if info, ok := items.schema.Label(name); ok && info.Kind == index.Continuous {
+			a.Kind = "continuous"
+		}
+		out = append(out, a)
 	}
 	return out
 }

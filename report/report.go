@@ -64,8 +64,14 @@ type SpaceReport struct {
 	// KNN is the k-NN factor accuracy per label; empty when the space has
 	// no labelled validation and training items.
 	KNN []LabelAccuracy `json:"knn"`
+	// Regression is the k-NN regression of each continuous factor.
+	Regression []FactorRegression `json:"regression,omitempty"`
 	// Interventions is the geometry of the factor interventions.
 	Interventions []Intervention `json:"interventions"`
+	// FactorGrid, for a space whose items carry labels of their own (not
+	// the colored shapes'), says whether they form a factor grid that
+	// interventions are drawn from, and if not why.
+	FactorGrid *FactorGrid `json:"factor_grid,omitempty"`
 	// Orbit is the geometry of augmentation orbits, nil when none was
 	// measured.
 	Orbit *Orbit `json:"orbit,omitempty"`
@@ -148,6 +154,9 @@ func newGroups(g SetGeometry) Groups {
 // each set holds items equal but in that factor.
 type Intervention struct {
 	Factor string `json:"factor"`
+	// Source is "stored grid" for sets drawn from the stored items of a
+	// factor grid; empty for generated probes.
+	Source string `json:"source,omitempty"`
 	Groups
 }
 
@@ -174,6 +183,9 @@ type FactorVerdict struct {
 	Factor      string  `json:"factor"`
 	Verdict     Verdict `json:"verdict"`
 	Sensitivity float64 `json:"sensitivity"`
+	// NoIntervention is set when the factor had no intervention (data
+	// without a factor grid): Sensitivity is then 0 and not a measure.
+	NoIntervention bool `json:"no_intervention,omitempty"`
 	// Score is the normalized k-NN score of the factor's label; nil when the
 	// factor has no label or it was not measured.
 	Score *float64 `json:"knn_score,omitempty"`
@@ -245,16 +257,20 @@ func Prepare(ctx context.Context, st index.Store, opts Options) error {
 	if err != nil {
 		return err
 	}
+	items, err := loadItemLabels(ctx, st)
+	if err != nil {
+		return err
+	}
 	w := &probeWriter{st: st}
 	for _, name := range names {
-		if err := prepareSpace(ctx, st, w, name, opts); err != nil {
+		if err := prepareSpace(ctx, st, w, name, items, opts); err != nil {
 			return fmt.Errorf("space %s: %w", name, err)
 		}
 	}
 	return nil
 }
 
-func prepareSpace(ctx context.Context, st index.Store, w *probeWriter, name string, opts Options) error {
+func prepareSpace(ctx context.Context, st index.Store, w *probeWriter, name string, items *itemLabels, opts Options) error {
 	space, err := st.Space(name)
 	if err != nil {
 		return err
@@ -273,6 +289,23 @@ func prepareSpace(ctx context.Context, st index.Store, w *probeWriter, name stri
 		}
 	}
 	aug := opts.orbitAugmentation(enc.Info())
+	if !items.coloredShapes(space) {
+		// The space's own labels: interventions come from the stored
+		// items (Run), orbits from stored images.
+		if aug == "" {
+			return nil
+		}
+		progress(0, 1)
+		p, err := storedOrbitImages(st, space, items, aug, enc.Res(), opts)
+		if err != nil || len(p.sets) == 0 {
+			return err
+		}
+		if err := w.store(ctx, space, enc, p); err != nil {
+			return err
+		}
+		progress(1, 1)
+		return nil
+	}
 	total := len(dataset.AllFactors)
 	if aug != "" {
 		total++
@@ -387,11 +420,25 @@ func measureSpace(ctx context.Context, st index.Store, name string, items *itemL
 		return nil, err
 	}
 	sr.KNN, sr.Trust, sr.Grid = knn.accuracies, knn.trust, knn.grid
+	sr.Regression = knn.regression
 
 	exactDiffs := knn.exactDiffs
 	var marginSets, marginAgree int
+	shapes := items.coloredShapes(space)
 	factors := dataset.AllFactors
-	if noEncoder {
+	switch {
+	case !shapes:
+		// The space's own labels: interventions from a stored factor
+		// grid, which need no encoder.
+		factors = nil
+		grid, gi := findGrid(space, items)
+		sr.FactorGrid = grid
+		if gi != nil {
+			if sr.Interventions, sr.Distances, err = measureGrid(ctx, space, grid, gi, opts, rng, clock.progress); err != nil {
+				return nil, err
+			}
+		}
+	case noEncoder:
 		factors = nil
 		sr.Unavailable = unavailableWithoutEncoder(info)
 	}
@@ -422,40 +469,34 @@ func measureSpace(ctx context.Context, st index.Store, name string, items *itemL
 
 	if aug := opts.orbitAugmentation(info); aug != "" && !noEncoder {
 		clock.progress("orbits", 0, 0)
-		p, err := orbitImages(aug, res, opts)
+		var p probeImages
+		if shapes {
+			p, err = orbitImages(aug, res, opts)
+		} else {
+			p, err = storedOrbitImages(st, space, items, aug, res, opts)
+		}
 		if err != nil {
 			return nil, err
 		}
-		group, err := findGroup(st, space, p.name)
-		if err != nil {
-			return nil, err
-		}
-		m, err := measureGroup(ctx, space, group, opts, rng)
-		if err != nil {
-			return nil, err
-		}
-		sample := knn.queryVectors
-		if len(sample) < 2 {
-			sample = m.vectors
-		}
-		g := m.geometry
-		sr.Orbit = &Orbit{
-			Augmentation: p.augmentation, Groups: newGroups(g),
-			Alignment:  Alignment(m.vectors, m.sets),
-			Uniformity: Uniformity(sample, rng),
-			FeatureStd: FeatureStd(sample),
-			UniformStd: 1 / math.Sqrt(float64(space.Dim())),
-		}
-		sr.Orbit.Collapsed = sr.Orbit.FeatureStd < sr.Orbit.UniformStd/5
-		sr.Distances = append(sr.Distances, m.distribution("orbit "+p.augmentation))
-		if opts.Exact {
-			exactDiffs = append(exactDiffs, m.exactDiffs("orbit")...)
-			marginSets += g.Sets
-			marginAgree += m.marginAgreement
+		// A space without two stored images to make orbits of has none.
+		if len(p.sets) > 0 {
+			m, err := measureOrbit(ctx, st, space, p, knn.queryVectors, opts, rng, sr)
+			if err != nil {
+				return nil, err
+			}
+			if opts.Exact {
+				exactDiffs = append(exactDiffs, m.exactDiffs("orbit")...)
+				marginSets += m.geometry.Sets
+				marginAgree += m.marginAgreement
+			}
 		}
 	}
 
-	sr.Verdicts = judge(sr, opts.Thresholds)
+	if shapes {
+		sr.Verdicts = judge(sr, opts.Thresholds)
+	} else {
+		sr.Verdicts = judgeLabels(sr, opts.Thresholds)
+	}
 	if opts.Exact {
 		sr.Trust.Exact = true
 		for _, d := range exactDiffs {
@@ -471,6 +512,34 @@ func measureSpace(ctx context.Context, st index.Store, name string, items *itemL
 	sr.StageSeconds = clock.seconds
 	sr.Seconds = time.Since(start).Seconds()
 	return sr, nil
+}
+
+// measureOrbit measures the stored orbit group p in space, setting
+// sr.Orbit and the group's distances.
+func measureOrbit(ctx context.Context, st index.Store, space index.SpaceStore, p probeImages, queryVectors [][]float32, opts Options, rng *rand.Rand, sr *SpaceReport) (groupMeasure, error) {
+	group, err := findGroup(st, space, p.name)
+	if err != nil {
+		return groupMeasure{}, err
+	}
+	m, err := measureGroup(ctx, space, group, opts, rng)
+	if err != nil {
+		return groupMeasure{}, err
+	}
+	sample := queryVectors
+	if len(sample) < 2 {
+		sample = m.vectors
+	}
+	g := m.geometry
+	sr.Orbit = &Orbit{
+		Augmentation: p.augmentation, Groups: newGroups(g),
+		Alignment:  Alignment(m.vectors, m.sets),
+		Uniformity: Uniformity(sample, rng),
+		FeatureStd: FeatureStd(sample),
+		UniformStd: 1 / math.Sqrt(float64(space.Dim())),
+	}
+	sr.Orbit.Collapsed = sr.Orbit.FeatureStd < sr.Orbit.UniformStd/5
+	sr.Distances = append(sr.Distances, m.distribution("orbit "+p.augmentation))
+	return m, nil
 }
 
 // spaceEncoderInfo returns the description and resolution of a space's

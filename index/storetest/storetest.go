@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) index.Store) {
 	t.Run("exact", func(t *testing.T) { testExact(t, open(t)) })
 	t.Run("hnsw", func(t *testing.T) { testHNSW(t, open(t)) })
 	t.Run("concurrent", func(t *testing.T) { testConcurrent(t, open(t)) })
+	t.Run("labels", func(t *testing.T) { testLabels(t, open(t)) })
 }
 
 // Items returns n items: 60 % train, 40 % val, labels shape (0–2) and

@@ -48,6 +48,9 @@ func cell(sr *report.SpaceReport, factor string) string {
 			return fmt.Sprintf("%.2f %s", a.Accuracy, v.Verdict)
 		}
 	}
+	if v.NoIntervention {
+		return string(v.Verdict)
+	}
 	return fmt.Sprintf("s=%.2f %s", v.Sensitivity, v.Verdict)
 }
 
@@ -121,15 +124,23 @@ func Markdown(w io.Writer, r *report.Report) error {
 	s := r.Settings
 	p("# Invariance report\n\n")
 	p("Database `%s`: %d training and %d validation items; %d space(s).\n", r.Database, r.Items["train"], r.Items["val"], len(r.Spaces))
-	p("k = %d; %d intervention sets per factor of %d variants (shape: the 3 shapes)", s.K, s.Bases, s.Variants)
+	if ownLabels(r) {
+		p("k = %d; up to %d intervention sets per factor of up to %d items, where the items form a factor grid", s.K, s.Bases, s.Variants)
+	} else {
+		p("k = %d; %d intervention sets per factor of %d variants (shape: the 3 shapes)", s.K, s.Bases, s.Variants)
+	}
 	if s.OrbitSets > 0 {
 		p("; orbits of %d augmentations of %d images", s.OrbitSize, s.OrbitSets)
 	}
 	p("; seed %d.\n\n", s.Seed)
 
 	p("## What each space is invariant to\n\n")
-	p("Each cell is the k-NN accuracy of the factor's label (rotation has no label: its intervention sensitivity s instead) and the verdict.\n\n")
-	names := factorNames()
+	if ownLabels(r) {
+		p("Each cell is the k-NN accuracy of the label (of its quantile bins, for a continuous one) and the verdict.\n\n")
+	} else {
+		p("Each cell is the k-NN accuracy of the factor's label (rotation has no label: its intervention sensitivity s instead) and the verdict.\n\n")
+	}
+	names := columns(r)
 	p("| space | encoder | %s |\n|---|---|%s\n", strings.Join(names, " | "), strings.Repeat("---|", len(names)))
 	for _, sr := range r.Spaces {
 		cells := make([]string, len(names))
@@ -139,21 +150,9 @@ func Markdown(w io.Writer, r *report.Report) error {
 		p("| %s | %s | %s |\n", sr.Name, describe(sr.Encoder), strings.Join(cells, " | "))
 	}
 	p("\n")
-	p("Intervention sensitivity: the mean distance between images that differ in the factor alone, over the mean distance between unrelated images (0: the factor is ignored; about 1: it moves a vector as far as changing the image altogether).\n\n")
-	p("| space | %s |\n|---|%s\n", strings.Join(names, " | "), strings.Repeat("---|", len(names)))
-	for _, sr := range r.Spaces {
-		cells := make([]string, len(names))
-		for i, f := range names {
-			cells[i] = "—"
-			for _, iv := range sr.Interventions {
-				if iv.Factor == f {
-					cells[i] = fmt.Sprintf("%.2f", iv.Sensitivity)
-				}
-			}
-		}
-		p("| %s | %s |\n", sr.Name, strings.Join(cells, " | "))
+	if anyInterventions(r) {
+		writeSensitivities(&b, r, names)
 	}
-	p("\n")
 	var predicted []*report.SpaceReport
 	for _, sr := range r.Spaces {
 		if _, n := sr.Agreement(); n > 0 {
@@ -204,6 +203,7 @@ func writeSpace(b *strings.Builder, sr *report.SpaceReport, s report.Settings) {
 			p("| %s | %d | %.3f | %.3f | %.3f | %.3f |\n", a.Label, a.Classes, a.Accuracy, a.Accuracy1, a.Chance, a.Normalized)
 		}
 		p("\n")
+		writeKNNDetails(b, sr)
 	}
 
 	unavailable := map[string]report.Unavailable{}
@@ -225,13 +225,19 @@ func writeSpace(b *strings.Builder, sr *report.SpaceReport, s report.Settings) {
 		return
 	}
 	p("### Factor interventions\n\n")
-	p("Each set is one base image varied in one factor alone. Sensitivity = mean distance within a set / mean distance between sets: 0 when the factor is ignored. A set is separated when its diameter is below its margin (the distance to the nearest member of another set); \"all\" says whether diameter_i < margin_i→j holds for every pair of sets.\n\n")
-	p("| factor | sets | within | between | sensitivity | mean diameter | mean margin | separated | all |\n|---|---|---|---|---|---|---|---|---|\n")
-	for _, iv := range sr.Interventions {
-		p("| %s | %d | %.3f | %.3f | %.3f | %.3f | %.3f | %.1f%% | %s |\n", iv.Factor, iv.Sets, iv.Within, iv.Between, iv.Sensitivity,
-			iv.MeanDiameter, iv.MeanMargin, 100*iv.SeparatedShare, yesNo(iv.AllSeparated))
+	if sr.FactorGrid != nil { // the space's own labels (issue 12)
+		writeGridIntro(b, sr.FactorGrid)
+	} else {
+		p("Each set is one base image varied in one factor alone. Sensitivity = mean distance within a set / mean distance between sets: 0 when the factor is ignored. A set is separated when its diameter is below its margin (the distance to the nearest member of another set); \"all\" says whether diameter_i < margin_i→j holds for every pair of sets.\n\n")
 	}
-	p("\n")
+	if len(sr.Interventions) > 0 || sr.FactorGrid == nil {
+		p("| factor | sets | within | between | sensitivity | mean diameter | mean margin | separated | all |\n|---|---|---|---|---|---|---|---|---|\n")
+		for _, iv := range sr.Interventions {
+			p("| %s | %d | %.3f | %.3f | %.3f | %.3f | %.3f | %.1f%% | %s |\n", iv.Factor, iv.Sets, iv.Within, iv.Between, iv.Sensitivity,
+				iv.MeanDiameter, iv.MeanMargin, 100*iv.SeparatedShare, yesNo(iv.AllSeparated))
+		}
+		p("\n")
+	}
 
 	if o := sr.Orbit; o != nil {
 		p("### Augmentation orbits\n\n")
@@ -252,7 +258,11 @@ func writeSpace(b *strings.Builder, sr *report.SpaceReport, s report.Settings) {
 		if v.Predicted != report.NoVerdict {
 			theory = string(v.Predicted)
 		}
-		p("| %s | %.3f | %s | **%s** | %s |\n", v.Factor, v.Sensitivity, score, v.Verdict, theory)
+		sensitivity := fmt.Sprintf("%.3f", v.Sensitivity)
+		if v.NoIntervention {
+			sensitivity = "—"
+		}
+		p("| %s | %s | %s | **%s** | %s |\n", v.Factor, sensitivity, score, v.Verdict, theory)
 	}
 	p("\n")
 	writeTrust(b, sr)
@@ -301,7 +311,7 @@ func JSON(w io.Writer, r *report.Report) error {
 // Summary writes the comparison table as aligned plain text.
 func Summary(w io.Writer, r *report.Report) error {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	names := factorNames()
+	names := columns(r)
 	fmt.Fprintf(tw, "space\tencoder\t%s\ttheory agrees\n", strings.Join(names, "\t"))
 	for _, sr := range r.Spaces {
 		cells := make([]string, len(names))
@@ -381,4 +391,24 @@ func spaceGrid(sr *report.SpaceReport, thumbs Thumbnails) ([]byte, error) {
 		return nil, fmt.Errorf("neighbour grid of %s: %w", sr.Name, err)
 	}
 	return EncodePNG(img)
+}
+
+// writeSensitivities writes the table of intervention sensitivities.
+func writeSensitivities(b *strings.Builder, r *report.Report, names []string) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	p("Intervention sensitivity: the mean distance between images that differ in the factor alone, over the mean distance between unrelated images (0: the factor is ignored; about 1: it moves a vector as far as changing the image altogether).\n\n")
+	p("| space | %s |\n|---|%s\n", strings.Join(names, " | "), strings.Repeat("---|", len(names)))
+	for _, sr := range r.Spaces {
+		cells := make([]string, len(names))
+		for i, f := range names {
+			cells[i] = "—"
+			for _, iv := range sr.Interventions {
+				if iv.Factor == f {
+					cells[i] = fmt.Sprintf("%.2f", iv.Sensitivity)
+				}
+			}
+		}
+		p("| %s | %s |\n", sr.Name, strings.Join(cells, " | "))
+	}
+	p("\n")
 }
