@@ -18,6 +18,7 @@ import (
 	"simsearch/dataset"
 	"simsearch/index"
 	"simsearch/internal/atomicfile"
+	"simsearch/internal/npy"
 )
 
 // The formats of Options.Format.
@@ -289,7 +290,7 @@ func (w *writer) npz(out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if _, err := ids.Write(NpyHeader("<i8", len(w.ids))); err != nil {
+	if _, err := ids.Write(npy.AppendHeader(nil, "<i8", []int{len(w.ids)})); err != nil {
 		return err
 	}
 	var b [8]byte
@@ -317,7 +318,7 @@ func (w *writer) npz(out io.Writer) error {
 func (w *writer) rows(vectors, items io.Writer) error {
 	dim := w.space.Dim()
 	if vectors != nil {
-		if _, err := vectors.Write(NpyHeader("<f4", len(w.ids), dim)); err != nil {
+		if _, err := vectors.Write(npy.AppendHeader(nil, "<f4", []int{len(w.ids), dim})); err != nil {
 			return err
 		}
 	}
@@ -385,28 +386,4 @@ func (w *writer) rows(vectors, items io.Writer) error {
 		}
 	}
 	return nil
-}
-
-// NpyHeader returns the header of an npy file (format 1.0) of a C-order
-// array of the given dtype ("<f4") and shape, padded so that the data
-// starts at a multiple of 64 bytes as NumPy writes it. The header is
-// written here rather than with npyio because npyio writes a whole array
-// held in memory, and an export streams its rows.
-func NpyHeader(dtype string, shape ...int) []byte {
-	dims := make([]string, len(shape))
-	for i, d := range shape {
-		dims[i] = strconv.Itoa(d)
-	}
-	tuple := "(" + strings.Join(dims, ", ") + ")"
-	if len(shape) == 1 {
-		tuple = "(" + dims[0] + ",)"
-	}
-	dict := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': %s, }", dtype, tuple)
-	const prefix = 10 // magic (6), version (2), header length (2)
-	pad := (64 - (prefix+len(dict)+1)%64) % 64
-	b := append([]byte("\x93NUMPY\x01\x00"), 0, 0)
-	binary.LittleEndian.PutUint16(b[8:], uint16(len(dict)+pad+1))
-	b = append(b, dict...)
-	b = append(b, strings.Repeat(" ", pad)...)
-	return append(b, '\n')
 }

@@ -194,16 +194,3 @@ func TestExportNpzRoundTrip(t *testing.T) {
 		}
 	}
 }
-
-func TestNpyHeaderIsAligned(t *testing.T) {
-	for _, shape := range [][]int{{0, 4}, {1000000, 128}, {7}} {
-		h := NpyHeader("<f4", shape...)
-		if len(h)%64 != 0 || h[len(h)-1] != '\n' {
-			t.Errorf("header of %v: %d bytes %q", shape, len(h), h)
-		}
-		r, err := npy.NewReader(bytes.NewReader(h))
-		if err != nil || !slices.Equal(r.Header.Descr.Shape, shape) {
-			t.Errorf("header of %v reads back as %v (%v)", shape, r.Header.Descr.Shape, err)
-		}
-	}
-}

@@ -18,9 +18,8 @@ import (
 	"strconv"
 	"strings"
 
-	"codeberg.org/sbinet/npyio/npy"
-
 	"simsearch/index"
+	"simsearch/internal/npy"
 )
 
 // DSpritesFactors are the names of the dSprites latents, in the order of
@@ -63,14 +62,9 @@ type npyArray struct {
 	buf   *bufio.Reader
 }
 
-// maxNpyHeader is the largest npy header read: real ones are a few
-// hundred bytes; a larger one is not worth allocating.
-const maxNpyHeader = 1 << 16
-
 // openNpyArray opens the member f of an npz file and reads its npy
-// header with npyio, after checking the header's length itself (npyio
-// would allocate whatever length a damaged file declares). Errors wrap
-// ErrBadNpz.
+// header (internal/npy: bounded and never a panic, whatever the bytes).
+// Errors wrap ErrBadNpz.
 func openNpyArray(path string, f *zip.File) (a *npyArray, err error) {
 	rc, err := f.Open()
 	if err != nil {
@@ -82,57 +76,16 @@ func openNpyArray(path string, f *zip.File) (a *npyArray, err error) {
 		}
 	}()
 	buf := bufio.NewReaderSize(rc, 1<<16)
-	hdr, err := parseNpyHeader(buf)
+	hdr, err := npy.ReadHeader(buf)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %s: %v", ErrBadNpz, path, f.Name, err)
 	}
-	if hdr.Descr.Fortran {
+	if hdr.Fortran {
 		return nil, fmt.Errorf("%w: %s: %s is stored in Fortran order; save it in C order (np.ascontiguousarray)", ErrBadNpz, path, f.Name)
 	}
-	a = &npyArray{name: strings.TrimSuffix(f.Name, ".npy"), shape: hdr.Descr.Shape, dtype: strings.Trim(hdr.Descr.Type, `'"`), r: rc, buf: buf}
+	a = &npyArray{name: strings.TrimSuffix(f.Name, ".npy"), shape: hdr.Shape, dtype: hdr.Descr, r: rc, buf: buf}
 	a.size = dtypeSize(a.dtype)
 	return a, nil
-}
-
-// parseNpyHeader reads an npy header from buf, checking its declared
-// length before npyio reads it.
-func parseNpyHeader(buf *bufio.Reader) (npy.Header, error) {
-	prefix, err := buf.Peek(12)
-	if err != nil {
-		return npy.Header{}, fmt.Errorf("not an npy array: %v", err)
-	}
-	var length int
-	switch prefix[6] {
-	case 1:
-		length = int(binary.LittleEndian.Uint16(prefix[8:10]))
-	case 2, 3:
-		length = int(binary.LittleEndian.Uint32(prefix[8:12]))
-	}
-	if string(prefix[:6]) != string(npy.Magic[:]) || length <= 0 || length > maxNpyHeader {
-		return npy.Header{}, errors.New("not an npy array this build reads")
-	}
-	return readNpyHeader(buf)
-}
-
-// readNpyHeader parses an npy header with npyio. npyio indexes into the
-// header without checking its form, so a damaged one can make it panic:
-// that is turned into an error here.
-func readNpyHeader(r io.Reader) (hdr npy.Header, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("damaged npy header (%v)", p)
-		}
-	}()
-	nr, err := npy.NewReader(r)
-	if err != nil {
-		return hdr, err
-	}
-	for _, d := range nr.Header.Descr.Shape {
-		if d < 0 {
-			return hdr, fmt.Errorf("negative dimension in shape %v", nr.Header.Descr.Shape)
-		}
-	}
-	return nr.Header, nil
 }
 
 // dtypeSize returns the bytes per element of the little-endian numeric

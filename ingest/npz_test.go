@@ -1,8 +1,6 @@
 package ingest
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"path/filepath"
@@ -153,12 +151,4 @@ func TestRunNpzBadInput(t *testing.T) {
 			}
 		})
 	}
-}
-
-func FuzzNpyHeader(f *testing.F) {
-	f.Add([]byte("\x93NUMPY\x01\x00\x76\x00{'descr': '|u1', 'fortran_order': False, 'shape': (3, 4), }\n"))
-	f.Add([]byte("\x93NUMPY\x01\x00\x10\x00{'descr': }"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		_, _ = parseNpyHeader(bufio.NewReader(bytes.NewReader(data)))
-	})
 }
