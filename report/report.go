@@ -266,6 +266,17 @@ func Prepare(ctx context.Context, st index.Store, opts Options) error {
 		if err := prepareSpace(ctx, st, w, name, items, opts); err != nil {
 			return fmt.Errorf("space %s: %w", name, err)
 		}
+		// The graph is stored with the probes in it, so that every Run
+		// that opens the store read-only does not insert them again.
+		space, err := st.Space(name)
+		if err != nil {
+			return err
+		}
+		if !space.Info().Stored.UpToDate {
+			if err := space.SaveGraph(ctx); err != nil {
+				return fmt.Errorf("space %s: %w", name, err)
+			}
+		}
 	}
 	return nil
 }
