@@ -3,11 +3,13 @@ package index
 import (
 	"context"
 	"fmt"
+	"slices"
 )
 
 // CopySummary says what CopySpace did: plain counts.
 type CopySummary struct {
-	// Vectors is the number of vectors of the space in from.
+	// Vectors is the number of vectors of the space's ordinary items in
+	// from (probe items are not copied).
 	Vectors int `json:"vectors"`
 	// ItemsAdded and VectorsAdded count what was new in to.
 	ItemsAdded   int `json:"items_added"`
@@ -49,8 +51,25 @@ func CopySpace(ctx context.Context, from, to Store, name string, progress func(P
 	if err != nil {
 		return CopySummary{}, fmt.Errorf("copy space %q to %s: %w", name, to.Path(), err)
 	}
-	ids := src.Items()
+	// Probe items are left out: their set ids belong to the store that
+	// made them, and a report prepares them again where it runs.
+	ordinary, err := from.Select(Filter{})
+	if err != nil {
+		return CopySummary{}, fmt.Errorf("copy space %q: %w", name, err)
+	}
+	ids := slices.DeleteFunc(ordinary, func(id ItemID) bool { return !src.Has(id) })
 	sum.Vectors = len(ids)
+	// The label schema (kinds, class names) goes first, so that the items'
+	// labels mean the same in to.
+	schema, err := from.LabelSchema()
+	if err != nil {
+		return CopySummary{}, fmt.Errorf("copy space %q: %w", name, err)
+	}
+	if len(schema.Labels) > 0 {
+		if _, err := to.SetLabels(ctx, schema, nil); err != nil {
+			return CopySummary{}, fmt.Errorf("copy the label schema of %s to %s: %w", from.Path(), to.Path(), err)
+		}
+	}
 	report := func(done int) {
 		if progress != nil {
 			progress(Progress{Stage: "copy", Space: name, Done: int64(done), Total: int64(len(ids))})
