@@ -109,8 +109,10 @@ func writeInfo(w io.Writer, info index.Info, server bool) error {
 		if s.Encoder.Description != "" {
 			details = append(details, s.Encoder.Description)
 		}
-		if s.Encoder.Resolution > 0 {
-			details = append(details, fmt.Sprintf("%d px", s.Encoder.Resolution))
+		// Descriptions of most encoders name their resolution already.
+		if r := s.Encoder.Resolution; r > 0 && !strings.Contains(s.Encoder.Description, fmt.Sprintf("%d px", r)) &&
+			!strings.Contains(s.Encoder.Description, fmt.Sprintf("res %d", r)) {
+			details = append(details, fmt.Sprintf("%d px", r))
 		}
 		details = append(details, index.FormatBytes(s.Encoder.Bytes)+" checkpoint")
 		fmt.Fprintf(tw, "  encoder\t%s (%s)\n", enc, strings.Join(details, ", "))
