@@ -121,6 +121,9 @@ func RunVectors(ctx context.Context, db index.Store, opts VectorsOptions) (Summa
 	if len(rows.rows) != n {
 		return Summary{}, fmt.Errorf("%w: %s has %d rows, %s %d vectors: one row per vector, in the same order", ErrBadVectors, opts.Items, len(rows.rows), opts.Vectors, n)
 	}
+	if err := rows.storeClassNames(ctx, db); err != nil {
+		return Summary{}, err
+	}
 	enc, err := encoder.NewPrecomputed(dim, filepath.Base(opts.Vectors))
 	if err != nil {
 		return Summary{}, fmt.Errorf("%w: %s: %w", ErrBadVectors, opts.Vectors, err)
@@ -339,6 +342,51 @@ func readItemRows(path string) (*itemRows, error) {
 		}
 	}
 	return ir, nil
+}
+
+// storeClassNames records the class names of the text label columns in
+// the store's label schema, so that reports and filters show and accept
+// them, and numbers the classes as the merged schema does (a class the
+// store knows keeps its number).
+func (ir *itemRows) storeClassNames(ctx context.Context, db index.Store) error {
+	var add index.LabelSchema
+	for _, lc := range ir.labels {
+		if lc.names == nil {
+			continue
+		}
+		classes := make([]string, len(lc.names))
+		for name, i := range lc.names {
+			classes[i] = name
+		}
+		add.Labels = append(add.Labels, index.LabelInfo{Name: lc.name, Kind: index.Categorical, Classes: classes})
+	}
+	if len(add.Labels) == 0 {
+		return nil
+	}
+	stored, err := db.LabelSchema()
+	if err != nil {
+		return err
+	}
+	merged, err := stored.Merge(add)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrBadVectors, ir.path, err)
+	}
+	if _, err := db.SetLabels(ctx, merged, nil); err != nil {
+		return err
+	}
+	for i := range ir.labels {
+		lc := &ir.labels[i]
+		if lc.names == nil {
+			continue
+		}
+		info, _ := merged.Label(lc.name)
+		for k, name := range info.Classes {
+			if _, ok := lc.names[name]; ok {
+				lc.names[name] = k
+			}
+		}
+	}
+	return nil
 }
 
 // itemMatcher finds the stored item of a row.

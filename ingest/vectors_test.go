@@ -93,6 +93,14 @@ func TestRunVectors(t *testing.T) {
 	if items[0].Split != "val" {
 		t.Errorf("row 0 is in split %q", items[0].Split)
 	}
+	// The text column's class names are the store's.
+	schema, err := db.LabelSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, ok := schema.Label("animal"); !ok || strings.Join(l.Classes, ",") != "cat,dog,owl" || l.Kind != index.Categorical {
+		t.Errorf("label schema %+v", schema)
+	}
 	v, err := space.Vector(it.ID)
 	if err != nil {
 		t.Fatal(err)
