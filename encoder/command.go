@@ -275,14 +275,8 @@ func (c *Command) Adopt(spec []byte) error {
 // direction).
 func (c *Command) Embed(ctx context.Context, images []*image.RGBA) ([][]float32, error) {
 	res := c.opts.Res
-	for i, img := range images {
-		if img == nil || img.Rect.Dx() != res || img.Rect.Dy() != res {
-			size := "nil"
-			if img != nil {
-				size = fmt.Sprintf("%d×%d", img.Rect.Dx(), img.Rect.Dy())
-			}
-			return nil, fmt.Errorf("image %d is %s pixels; the encoder takes %d×%d", i, size, res, res)
-		}
+	if err := checkImages(images, res); err != nil {
+		return nil, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

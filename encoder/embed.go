@@ -58,14 +58,8 @@ func (e *Embedder) Model() *Model { return e.m }
 // network in batches. Embed stops early with ctx.Err() if ctx is cancelled.
 func (e *Embedder) Embed(ctx context.Context, images []*image.RGBA) ([][]float32, error) {
 	res := e.m.info.Res
-	for i, img := range images {
-		if img == nil || img.Rect.Dx() != res || img.Rect.Dy() != res {
-			size := "nil"
-			if img != nil {
-				size = fmt.Sprintf("%d×%d", img.Rect.Dx(), img.Rect.Dy())
-			}
-			return nil, fmt.Errorf("image %d is %s pixels; the encoder takes %d×%d", i, size, res, res)
-		}
+	if err := checkImages(images, res); err != nil {
+		return nil, err
 	}
 	dim := e.Dim()
 	out := make([][]float32, len(images))

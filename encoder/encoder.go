@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"image"
 	"math"
 	"strconv"
@@ -97,4 +98,19 @@ func modelIdentity(info Info, w *weights) string {
 func FileID(checkpoint []byte) string {
 	sum := sha256.Sum256(checkpoint)
 	return hex.EncodeToString(sum[:])
+}
+
+// checkImages says which image, if any, is not res×res pixels: every
+// encoder takes images of its resolution only.
+func checkImages(images []*image.RGBA, res int) error {
+	for i, img := range images {
+		if img == nil || img.Rect.Dx() != res || img.Rect.Dy() != res {
+			size := "nil"
+			if img != nil {
+				size = fmt.Sprintf("%d×%d", img.Rect.Dx(), img.Rect.Dy())
+			}
+			return fmt.Errorf("image %d is %s pixels; the encoder takes %d×%d", i, size, res, res)
+		}
+	}
+	return nil
 }

@@ -61,7 +61,7 @@ func (s *Space) Check(ctx context.Context, opts CheckOptions) (CheckResult, erro
 	k := cmp.Or(opts.K, 10)
 	ids := opts.Items
 	if len(ids) == 0 {
-		ids = s.sample(cmp.Or(opts.Queries, 1000), opts.Seed)
+		ids = SampleItems(s.Items(), cmp.Or(opts.Queries, 1000), opts.Seed)
 	}
 	res := CheckResult{Space: s.name, Vectors: s.Len(), Queries: len(ids), K: k, Workers: s.db.opts.Workers}
 	search := SearchOptions{K: k, Ef: opts.Ef, Filter: opts.Filter}
@@ -128,9 +128,10 @@ func Recall(approx, exact [][]Result) (mean, worst float64) {
 	return total / float64(len(exact)), worst
 }
 
-// sample returns up to n distinct items of the space chosen with seed.
-func (s *Space) sample(n int, seed uint64) []ItemID {
-	items := s.Items()
+// SampleItems returns up to n distinct items of items chosen with seed,
+// reordering items in place: the same seed picks the same items from the
+// same list, whichever store the list came from.
+func SampleItems(items []ItemID, n int, seed uint64) []ItemID {
 	rng := rand.New(rand.NewPCG(seed, 0xc4ec))
 	if n >= len(items) {
 		rng.Shuffle(len(items), func(i, j int) { items[i], items[j] = items[j], items[i] })

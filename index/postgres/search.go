@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strconv"
 	"sync"
@@ -344,7 +343,7 @@ func (s *Space) Check(ctx context.Context, opts index.CheckOptions) (index.Check
 		if err != nil {
 			return index.CheckResult{}, err
 		}
-		ids = sample(all, want, opts.Seed)
+		ids = index.SampleItems(all, want, opts.Seed)
 	}
 	res := index.CheckResult{Space: s.name, Vectors: s.Len(), Queries: len(ids), K: k, Workers: s.st.opts.Workers, Ef: cmp.Or(opts.Ef, s.graph.EfSearch)}
 	search := index.SearchOptions{K: k, Ef: opts.Ef, Filter: opts.Filter}
@@ -373,20 +372,4 @@ func (s *Space) Check(ctx context.Context, opts index.CheckOptions) (index.Check
 	res.ExactQueriesPerSecond = float64(len(ids)) / time.Since(start).Seconds()
 	res.Recall, res.MinRecall = index.Recall(approx, exact)
 	return res, nil
-}
-
-// sample returns up to n distinct items of items chosen with seed, as the
-// file store samples them (the same seed picks the same items when the
-// vectors were added in the same order).
-func sample(items []index.ItemID, n int, seed uint64) []index.ItemID {
-	rng := rand.New(rand.NewPCG(seed, 0xc4ec))
-	if n >= len(items) {
-		rng.Shuffle(len(items), func(i, j int) { items[i], items[j] = items[j], items[i] })
-		return items
-	}
-	for i := range n {
-		j := i + rng.IntN(len(items)-i)
-		items[i], items[j] = items[j], items[i]
-	}
-	return items[:n]
 }
