@@ -462,6 +462,18 @@ func (d *npzDataset) stream(ctx context.Context, want []bool, fn func(i int, img
 	if values != nil {
 		vrow = make([]byte, k*values.size)
 	}
+	// readLabels reads the next row of the label arrays.
+	readLabels := func() error {
+		if err := classes.readRow(crow); err != nil {
+			return fmt.Errorf("%w: %s: %v", ErrBadNpz, d.path, err)
+		}
+		if values != nil {
+			if err := values.readRow(vrow); err != nil {
+				return fmt.Errorf("%w: %s: %v", ErrBadNpz, d.path, err)
+			}
+		}
+		return nil
+	}
 	pixels := d.h * d.w * d.ch
 	for i := range d.n {
 		if want != nil && i >= len(want) {
@@ -473,13 +485,8 @@ func (d *npzDataset) stream(ctx context.Context, want []bool, fn func(i int, img
 			if err := imgs.skipRows(1); err != nil {
 				return fmt.Errorf("%w: %s: %v", ErrBadNpz, d.path, err)
 			}
-			if err := classes.readRow(crow); err != nil {
-				return fmt.Errorf("%w: %s: %v", ErrBadNpz, d.path, err)
-			}
-			if values != nil {
-				if err := values.readRow(vrow); err != nil {
-					return fmt.Errorf("%w: %s: %v", ErrBadNpz, d.path, err)
-				}
+			if err := readLabels(); err != nil {
+				return err
 			}
 			continue
 		}
@@ -498,13 +505,8 @@ func (d *npzDataset) stream(ctx context.Context, want []bool, fn func(i int, img
 		if err := imgs.readRow(pix); err != nil {
 			return fmt.Errorf("%w: %s: %v", ErrBadNpz, d.path, err)
 		}
-		if err := classes.readRow(crow); err != nil {
-			return fmt.Errorf("%w: %s: %v", ErrBadNpz, d.path, err)
-		}
-		if values != nil {
-			if err := values.readRow(vrow); err != nil {
-				return fmt.Errorf("%w: %s: %v", ErrBadNpz, d.path, err)
-			}
+		if err := readLabels(); err != nil {
+			return err
 		}
 		binaryImage(pix)
 		if m, ok := img.(*image.RGBA); ok {
