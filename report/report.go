@@ -75,6 +75,13 @@ type SpaceReport struct {
 	// Orbit is the geometry of augmentation orbits, nil when none was
 	// measured.
 	Orbit *Orbit `json:"orbit,omitempty"`
+	// Probes are the linear probes of each label, FactorProbes of each
+	// continuous factor (probe_linear.go).
+	Probes       []LabelProbe  `json:"probes,omitempty"`
+	FactorProbes []FactorProbe `json:"factor_probes,omitempty"`
+	// Overlap says, per intervention factor and for the orbits, whether
+	// the invariance sets overlap in the space.
+	Overlap []SupportOverlap `json:"overlap,omitempty"`
 	// Verdicts are per factor, in the order of dataset.AllFactors.
 	Verdicts []FactorVerdict `json:"verdicts"`
 	// Trust says how far the approximate figures can be trusted.
@@ -191,6 +198,11 @@ type FactorVerdict struct {
 	Score *float64 `json:"knn_score,omitempty"`
 	// Predicted is what the theory predicts for the space, if anything.
 	Predicted Verdict `json:"predicted,omitempty"`
+	// Probe is the score of the factor's linear probe (see
+	// SpaceReport.ProbeOf); nil when none was fitted. Witnesses weighs it
+	// with the k-NN score and the sensitivity.
+	Probe     *float64   `json:"probe,omitempty"`
+	Witnesses *Witnesses `json:"witnesses,omitempty"`
 }
 
 // Trust says how far a report's approximate figures can be trusted.
@@ -432,6 +444,10 @@ func measureSpace(ctx context.Context, st index.Store, name string, items *itemL
 	}
 	sr.KNN, sr.Trust, sr.Grid = knn.accuracies, knn.trust, knn.grid
 	sr.Regression = knn.regression
+	clock.progress("probes", 0, 0)
+	if sr.Probes, sr.FactorProbes, err = measureProbes(ctx, space, items, opts); err != nil {
+		return nil, err
+	}
 
 	exactDiffs := knn.exactDiffs
 	var marginSets, marginAgree int
@@ -508,6 +524,8 @@ func measureSpace(ctx context.Context, st index.Store, name string, items *itemL
 	} else {
 		sr.Verdicts = judgeLabels(sr, opts.Thresholds)
 	}
+	addWitnesses(sr, opts.Thresholds)
+	sr.Overlap = overlaps(sr)
 	if opts.Exact {
 		sr.Trust.Exact = true
 		for _, d := range exactDiffs {

@@ -221,6 +221,7 @@ func writeSpace(b *strings.Builder, sr *report.SpaceReport, s report.Settings) {
 	if notMeasured("Factor interventions", "interventions") {
 		notMeasured("Augmentation orbits", "orbits")
 		notMeasured("Verdicts", "verdicts")
+		writeProbes(b, sr)
 		writeTrust(b, sr)
 		return
 	}
@@ -265,6 +266,9 @@ func writeSpace(b *strings.Builder, sr *report.SpaceReport, s report.Settings) {
 		p("| %s | %s | %s | **%s** | %s |\n", v.Factor, sensitivity, score, v.Verdict, theory)
 	}
 	p("\n")
+	writeProbes(b, sr)
+	writeWitnesses(b, sr)
+	writeOverlap(b, sr)
 	writeTrust(b, sr)
 }
 

@@ -1,0 +1,513 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/optimize"
+
+	"simsearch/dataset"
+	"simsearch/index"
+)
+
+// LabelProbe is how well a linear map of a space's vectors decodes one
+// label: a multinomial logistic regression with an L2 penalty, fitted on
+// training items and scored on validation items. A label can be decodable
+// without deciding who is near whom: a perfect autoencoder's code holds
+// colour (some h extracts it), yet other factors may dominate its
+// distances.
+type LabelProbe struct {
+	Label   string `json:"label"`
+	Classes int    `json:"classes"`
+	// Train and Validation count the items fitted and scored.
+	Train      int `json:"train"`
+	Validation int `json:"validation"`
+	// L2 is the penalty chosen on a held-out part of the training items.
+	L2 float64 `json:"l2"`
+	// Accuracy is the share of validation items whose most probable class
+	// is their own; Chance the majority-class rate; Normalized is
+	// (Accuracy − Chance) / (1 − Chance).
+	Accuracy   float64 `json:"accuracy"`
+	Chance     float64 `json:"chance"`
+	Normalized float64 `json:"normalized"`
+}
+
+// FactorProbe is how well a linear map of a space's vectors decodes one
+// continuous factor: a ridge regression, fitted on training items and
+// scored on validation items by R².
+type FactorProbe struct {
+	Factor string `json:"factor"`
+	// Target says what is regressed: the value itself, (cos 2πh, sin 2πh)
+	// for hue, (cos kθ, sin kθ) for the rotation of a k-fold symmetric
+	// shape (circles, which look the same at every angle, are left out).
+	Target     string  `json:"target"`
+	Train      int     `json:"train"`
+	Validation int     `json:"validation"`
+	L2         float64 `json:"l2"`
+	// R2 is 1 − Σ squared error / Σ squared deviation from the validation
+	// mean, over the target's coordinates: 1 is exact, 0 no better than a
+	// constant.
+	R2 float64 `json:"r2"`
+}
+
+// Probe limits: the probes are fitted on a seeded sample of at most
+// maxProbeTrain training items and scored on at most maxProbeValidation
+// validation items, which keeps them a small part of a report at 40,000
+// items (BENCHMARKS.md) while n/d stays large for d ≤ 512.
+const (
+	maxProbeTrain      = 5000
+	maxProbeValidation = 5000
+	// probeHeldOut is the share of the fitted items held out to choose L2.
+	probeHeldOut = 0.2
+	// probeIterations is the number of L-BFGS iterations of a logistic
+	// regression: fixed, so that a probe is deterministic and its cost
+	// known.
+	probeIterations = 60
+)
+
+// probeL2 are the penalties tried, largest first (on standardized
+// features; the logistic loss is a mean over items).
+var probeL2 = []float64{1e-1, 1e-2, 1e-3, 1e-4}
+
+// probeData holds the standardized vectors of the probe items.
+type probeData struct {
+	train, val       []index.ItemID
+	trainX, valX     *mat.Dense
+	trainRow, valRow map[index.ItemID]int
+}
+
+// loadProbeData reads the vectors of a seeded sample of the training and
+// validation items of space and standardizes them with the training
+// items' mean and standard deviation.
+func loadProbeData(ctx context.Context, space index.SpaceStore, items *itemLabels, seed uint64) (*probeData, error) {
+	rng := rand.New(rand.NewPCG(seed, 0x9b0e))
+	pick := func(ids []index.ItemID, n int) []index.ItemID {
+		out := slices.DeleteFunc(slices.Clone(ids), func(id index.ItemID) bool { return !space.Has(id) })
+		if len(out) > n {
+			rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+			out = out[:n]
+			slices.Sort(out)
+		}
+		return out
+	}
+	d := &probeData{train: pick(items.train, maxProbeTrain), val: pick(items.val, maxProbeValidation)}
+	if len(d.train) < 10 || len(d.val) == 0 {
+		return nil, nil
+	}
+	var err error
+	if d.trainX, err = vectorMatrix(ctx, space, d.train); err != nil {
+		return nil, err
+	}
+	if d.valX, err = vectorMatrix(ctx, space, d.val); err != nil {
+		return nil, err
+	}
+	standardize(d.trainX, d.valX)
+	d.trainRow, d.valRow = rowsOf(d.train), rowsOf(d.val)
+	return d, nil
+}
+
+func rowsOf(ids []index.ItemID) map[index.ItemID]int {
+	m := make(map[index.ItemID]int, len(ids))
+	for i, id := range ids {
+		m[id] = i
+	}
+	return m
+}
+
+// vectorMatrix reads the vectors of ids as the rows of a matrix.
+func vectorMatrix(ctx context.Context, space index.SpaceStore, ids []index.ItemID) (*mat.Dense, error) {
+	flat, err := space.Vectors(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read vectors: %w", err)
+	}
+	data := make([]float64, len(flat))
+	for i, x := range flat {
+		data[i] = float64(x)
+	}
+	return mat.NewDense(len(ids), space.Dim(), data), nil
+}
+
+// standardize centres the columns of train and others on train's means and
+// scales them by train's standard deviations (constant columns are left
+// at 0).
+func standardize(train *mat.Dense, others ...*mat.Dense) {
+	n, dim := train.Dims()
+	for c := range dim {
+		var sum, sq float64
+		for r := range n {
+			x := train.At(r, c)
+			sum += x
+			sq += x * x
+		}
+		m := sum / float64(n)
+		std := math.Sqrt(max(sq/float64(n)-m*m, 0))
+		scale := 0.0
+		if std > 1e-12 {
+			scale = 1 / std
+		}
+		for _, x := range append([]*mat.Dense{train}, others...) {
+			rows, _ := x.Dims()
+			for r := range rows {
+				x.Set(r, c, (x.At(r, c)-m)*scale)
+			}
+		}
+	}
+}
+
+// selectRows returns the rows of x listed in rows.
+func selectRows(x *mat.Dense, rows []int) *mat.Dense {
+	_, dim := x.Dims()
+	out := mat.NewDense(max(len(rows), 1), dim, nil)
+	for i, r := range rows {
+		out.SetRow(i, x.RawRowView(r))
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	return out
+}
+
+// measureProbes fits the linear probes of every label and continuous
+// factor of the items.
+func measureProbes(ctx context.Context, space index.SpaceStore, items *itemLabels, opts Options) ([]LabelProbe, []FactorProbe, error) {
+	d, err := loadProbeData(ctx, space, items, opts.Seed)
+	if err != nil || d == nil {
+		return nil, nil, err
+	}
+	var labels []LabelProbe
+	for l, name := range items.labelNames {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		var trainRows, valRows, trainY, valY []int
+		for i, id := range d.train {
+			if c := items.label(l, id); c >= 0 {
+				trainRows, trainY = append(trainRows, i), append(trainY, c)
+			}
+		}
+		for i, id := range d.val {
+			if c := items.label(l, id); c >= 0 {
+				valRows, valY = append(valRows, i), append(valY, c)
+			}
+		}
+		if len(trainRows) < 10 || len(valRows) == 0 {
+			continue
+		}
+		p := ProbeClasses(selectRows(d.trainX, trainRows), trainY, selectRows(d.valX, valRows), valY, items.classes(l), opts.Seed)
+		p.Label = name
+		labels = append(labels, p)
+	}
+	var factors []FactorProbe
+	shapeFactor := slices.Index(items.factorNames, "shape")
+	for _, f := range regressionFactors(items) {
+		name := items.factorNames[f]
+		target := func(id index.ItemID) []float64 {
+			v := items.factor(f, id)
+			if math.IsNaN(v) {
+				return nil
+			}
+			switch {
+			case name == "hue" && items.coloredShapesFactors():
+				return []float64{math.Cos(2 * math.Pi * v), math.Sin(2 * math.Pi * v)}
+			case name == "rotation" && shapeFactor >= 0:
+				k := symmetryOrder(items.factor(shapeFactor, id))
+				if k == 0 {
+					return nil
+				}
+				return []float64{math.Cos(float64(k) * v), math.Sin(float64(k) * v)}
+			}
+			return []float64{v}
+		}
+		var trainRows, valRows []int
+		var trainY, valY [][]float64
+		for i, id := range d.train {
+			if y := target(id); y != nil {
+				trainRows, trainY = append(trainRows, i), append(trainY, y)
+			}
+		}
+		for i, id := range d.val {
+			if y := target(id); y != nil {
+				valRows, valY = append(valRows, i), append(valY, y)
+			}
+		}
+		if len(trainRows) < 10 || len(valRows) < 2 {
+			continue
+		}
+		p := ProbeRegression(selectRows(d.trainX, trainRows), trainY, selectRows(d.valX, valRows), valY, opts.Seed)
+		p.Factor = name
+		p.Target = "value"
+		switch {
+		case name == "hue" && items.coloredShapesFactors():
+			p.Target = "cos/sin 2πh"
+		case name == "rotation" && shapeFactor >= 0:
+			p.Target = "cos/sin kθ (k-fold symmetric shapes)"
+		}
+		factors = append(factors, p)
+	}
+	return labels, factors, nil
+}
+
+// coloredShapesFactors reports whether the items carry the colored
+// shapes' factors (hue in [0, 1) turns on a circle).
+func (l *itemLabels) coloredShapesFactors() bool {
+	return slices.Contains(l.factorNames, "hue") && slices.Contains(l.factorNames, "shape")
+}
+
+// symmetryOrder returns k for a k-fold rotationally symmetric shape (the
+// shape factor's class number), or 0 for a circle or unknown shape.
+func symmetryOrder(shape float64) int {
+	switch dataset.Shape(int(shape)) {
+	case dataset.Square:
+		return 4
+	case dataset.Triangle:
+		return 3
+	}
+	return 0
+}
+
+// heldOutSplit divides n rows into fitted and held-out ones, seeded.
+func heldOutSplit(n int, seed uint64) (fit, held []int) {
+	perm := rand.New(rand.NewPCG(seed, 0x4e1d)).Perm(n)
+	cut := max(1, int(math.Round(probeHeldOut*float64(n))))
+	held, fit = perm[:cut], perm[cut:]
+	slices.Sort(fit)
+	slices.Sort(held)
+	return fit, held
+}
+
+// ProbeClasses fits a multinomial logistic regression of trainY (classes
+// 0 … classes−1) on the rows of trainX, with the L2 penalty of probeL2
+// that gives the best accuracy on a seeded held-out fifth of the rows,
+// then refits on all rows and scores the rows of valX. Features should be
+// standardized. It panics if the rows and labels differ in number.
+func ProbeClasses(trainX *mat.Dense, trainY []int, valX *mat.Dense, valY []int, classes int, seed uint64) LabelProbe {
+	n, _ := trainX.Dims()
+	nv, _ := valX.Dims()
+	if n != len(trainY) || nv != len(valY) {
+		panic("report: ProbeClasses needs one label per row")
+	}
+	fit, held := heldOutSplit(n, seed)
+	fitX, heldX := selectRows(trainX, fit), selectRows(trainX, held)
+	fitY, heldY := pickInts(trainY, fit), pickInts(trainY, held)
+	best, bestAccuracy := probeL2[0], -1.0
+	var w []float64
+	for _, l2 := range probeL2 {
+		w = fitLogistic(fitX, fitY, classes, l2, w)
+		if a := logisticAccuracy(heldX, heldY, classes, w); a > bestAccuracy {
+			best, bestAccuracy = l2, a
+		}
+	}
+	w = fitLogistic(trainX, trainY, classes, best, nil)
+	p := LabelProbe{Classes: classes, Train: n, Validation: nv, L2: best,
+		Accuracy: logisticAccuracy(valX, valY, classes, w), Chance: chanceLevel(trainY, valY)}
+	if p.Chance < 1 {
+		p.Normalized = (p.Accuracy - p.Chance) / (1 - p.Chance)
+	}
+	return p
+}
+
+func pickInts(xs []int, rows []int) []int {
+	out := make([]int, len(rows))
+	for i, r := range rows {
+		out[i] = xs[r]
+	}
+	return out
+}
+
+// logisticScores returns the class scores x·W + b of the rows of x, for
+// parameters w laid out as (dim+1) × classes, the bias last.
+func logisticScores(x *mat.Dense, classes int, w []float64) *mat.Dense {
+	n, dim := x.Dims()
+	weights := mat.NewDense(dim, classes, w[:dim*classes])
+	var scores mat.Dense
+	scores.Mul(x, weights)
+	bias := w[dim*classes:]
+	for r := range n {
+		row := scores.RawRowView(r)
+		for c := range row {
+			row[c] += bias[c]
+		}
+	}
+	return &scores
+}
+
+// fitLogistic minimizes the mean cross-entropy of a softmax over
+// x·W + b plus l2/2 ‖W‖² (the bias is not penalized) by probeIterations
+// L-BFGS iterations from start (zero when nil), and returns the
+// parameters.
+func fitLogistic(x *mat.Dense, y []int, classes int, l2 float64, start []float64) []float64 {
+	n, dim := x.Dims()
+	size := (dim + 1) * classes
+	var lastX []float64
+	var lastLoss float64
+	lastGrad := make([]float64, size)
+	evaluate := func(w []float64) {
+		if lastX != nil && slices.Equal(lastX, w) {
+			return
+		}
+		lastX = append(lastX[:0], w...)
+		scores := logisticScores(x, classes, w)
+		// scores becomes the gradient of the loss by the scores:
+		// (softmax − one-hot) / n, with log-sum-exp for the loss.
+		var loss float64
+		for r := range n {
+			row := scores.RawRowView(r)
+			top := slices.Max(row)
+			var sum float64
+			for c := range row {
+				row[c] = math.Exp(row[c] - top)
+				sum += row[c]
+			}
+			loss -= math.Log(row[y[r]] / sum)
+			for c := range row {
+				row[c] /= sum * float64(n)
+			}
+			row[y[r]] -= 1 / float64(n)
+		}
+		loss /= float64(n)
+		gradW := mat.NewDense(dim, classes, lastGrad[:dim*classes])
+		gradW.Mul(x.T(), scores)
+		gradB := lastGrad[dim*classes:]
+		clear(gradB)
+		for r := range n {
+			for c, g := range scores.RawRowView(r) {
+				gradB[c] += g
+			}
+		}
+		for i := range dim * classes {
+			loss += l2 / 2 * w[i] * w[i]
+			lastGrad[i] += l2 * w[i]
+		}
+		lastLoss = loss
+	}
+	problem := optimize.Problem{
+		Func: func(w []float64) float64 { evaluate(w); return lastLoss },
+		Grad: func(grad, w []float64) { evaluate(w); copy(grad, lastGrad) },
+	}
+	init := make([]float64, size)
+	if start != nil {
+		copy(init, start)
+	}
+	result, err := optimize.Minimize(problem, init, &optimize.Settings{
+		MajorIterations: probeIterations, Converger: optimize.NeverTerminate{},
+	}, &optimize.LBFGS{})
+	if result == nil || err != nil && len(result.X) != size {
+		return init
+	}
+	return result.X
+}
+
+// logisticAccuracy is the share of rows of x whose highest score is y's.
+func logisticAccuracy(x *mat.Dense, y []int, classes int, w []float64) float64 {
+	if len(y) == 0 {
+		return 0
+	}
+	scores := logisticScores(x, classes, w)
+	hits := 0
+	for r := range y {
+		row := scores.RawRowView(r)
+		if slices.Index(row, slices.Max(row)) == y[r] {
+			hits++
+		}
+	}
+	return float64(hits) / float64(len(y))
+}
+
+// ProbeRegression fits a ridge regression of the rows of trainY on the
+// rows of trainX, with the L2 penalty of probeL2 (times the number of
+// rows) that gives the best R² on a seeded held-out fifth of the rows,
+// then refits on all rows and returns the R² on valX, valY. Features
+// should be standardized. It panics if rows and targets differ in number.
+func ProbeRegression(trainX *mat.Dense, trainY [][]float64, valX *mat.Dense, valY [][]float64, seed uint64) FactorProbe {
+	n, _ := trainX.Dims()
+	nv, _ := valX.Dims()
+	if n != len(trainY) || nv != len(valY) {
+		panic("report: ProbeRegression needs one target per row")
+	}
+	fit, held := heldOutSplit(n, seed)
+	best, bestR2 := probeL2[0], math.Inf(-1)
+	fitX, fitY := selectRows(trainX, fit), targetMatrix(trainY, fit)
+	heldX, heldY := selectRows(trainX, held), targetMatrix(trainY, held)
+	for _, l2 := range probeL2 {
+		w, offset := fitRidge(fitX, fitY, l2)
+		if r2 := ridgeR2(heldX, heldY, w, offset); r2 > bestR2 {
+			best, bestR2 = l2, r2
+		}
+	}
+	w, offset := fitRidge(trainX, targetMatrix(trainY, nil), best)
+	return FactorProbe{Train: n, Validation: nv, L2: best, R2: ridgeR2(valX, targetMatrix(valY, nil), w, offset)}
+}
+
+// targetMatrix returns the targets of rows (all when nil) as a matrix.
+func targetMatrix(y [][]float64, rows []int) *mat.Dense {
+	if rows == nil {
+		rows = make([]int, len(y))
+		for i := range rows {
+			rows[i] = i
+		}
+	}
+	out := mat.NewDense(len(rows), len(y[0]), nil)
+	for i, r := range rows {
+		out.SetRow(i, y[r])
+	}
+	return out
+}
+
+// fitRidge solves (XᵀX + l2·n·I) W = Xᵀ(Y − ȳ) on columns of X centred
+// by the caller (standardized) and returns W and ȳ.
+func fitRidge(x, y *mat.Dense, l2 float64) (*mat.Dense, []float64) {
+	n, dim := x.Dims()
+	_, outs := y.Dims()
+	offset := make([]float64, outs)
+	for c := range outs {
+		offset[c] = mat.Sum(y.ColView(c)) / float64(n)
+	}
+	centred := mat.DenseCopyOf(y)
+	for r := range n {
+		row := centred.RawRowView(r)
+		for c := range row {
+			row[c] -= offset[c]
+		}
+	}
+	gram := mat.NewSymDense(dim, nil)
+	gram.SymOuterK(1, x.T())
+	for i := range dim {
+		gram.SetSym(i, i, gram.At(i, i)+l2*float64(n))
+	}
+	var rhs mat.Dense
+	rhs.Mul(x.T(), centred)
+	var chol mat.Cholesky
+	w := mat.NewDense(dim, outs, nil)
+	if !chol.Factorize(gram) {
+		return w, offset // l2 > 0 makes this unreachable
+	}
+	if err := chol.SolveTo(w, &rhs); err != nil {
+		return mat.NewDense(dim, outs, nil), offset
+	}
+	return w, offset
+}
+
+// ridgeR2 is 1 − Σ (y − ŷ)² / Σ (y − mean y)² over every coordinate.
+func ridgeR2(x, y, w *mat.Dense, offset []float64) float64 {
+	n, outs := y.Dims()
+	var predicted mat.Dense
+	predicted.Mul(x, w)
+	var se, st float64
+	for c := range outs {
+		m := mat.Sum(y.ColView(c)) / float64(n)
+		for r := range n {
+			truth := y.At(r, c)
+			e := predicted.At(r, c) + offset[c] - truth
+			se += e * e
+			st += (truth - m) * (truth - m)
+		}
+	}
+	if st == 0 {
+		return 0
+	}
+	return 1 - se/st
+}
