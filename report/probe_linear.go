@@ -73,16 +73,14 @@ const (
 // features; the logistic loss is a mean over items).
 var probeL2 = []float64{1e-1, 1e-2, 1e-3, 1e-4}
 
-// probeData holds the standardized vectors of the probe items.
+// probeData holds the vectors of the probe items.
 type probeData struct {
-	train, val       []index.ItemID
-	trainX, valX     *mat.Dense
-	trainRow, valRow map[index.ItemID]int
+	train, val   []index.ItemID
+	trainX, valX *mat.Dense
 }
 
 // loadProbeData reads the vectors of a seeded sample of the training and
-// validation items of space and standardizes them with the training
-// items' mean and standard deviation.
+// validation items of space; nil when there are too few.
 func loadProbeData(ctx context.Context, space index.SpaceStore, items *itemLabels, seed uint64) (*probeData, error) {
 	rng := rand.New(rand.NewPCG(seed, 0x9b0e))
 	pick := func(ids []index.ItemID, n int) []index.ItemID {
@@ -105,17 +103,7 @@ func loadProbeData(ctx context.Context, space index.SpaceStore, items *itemLabel
 	if d.valX, err = vectorMatrix(ctx, space, d.val); err != nil {
 		return nil, err
 	}
-	standardize(d.trainX, d.valX)
-	d.trainRow, d.valRow = rowsOf(d.train), rowsOf(d.val)
 	return d, nil
-}
-
-func rowsOf(ids []index.ItemID) map[index.ItemID]int {
-	m := make(map[index.ItemID]int, len(ids))
-	for i, id := range ids {
-		m[id] = i
-	}
-	return m
 }
 
 // vectorMatrix reads the vectors of ids as the rows of a matrix.
@@ -171,13 +159,27 @@ func selectRows(x *mat.Dense, rows []int) *mat.Dense {
 	return out
 }
 
-// measureProbes fits the linear probes of every label and continuous
-// factor of the items.
-func measureProbes(ctx context.Context, space index.SpaceStore, items *itemLabels, opts Options) ([]LabelProbe, []FactorProbe, error) {
-	d, err := loadProbeData(ctx, space, items, opts.Seed)
-	if err != nil || d == nil {
-		return nil, nil, err
+// measureDecodability fits the linear probes of a space and measures its
+// label-free geometry, on the same sample of vectors.
+func measureDecodability(ctx context.Context, space index.SpaceStore, items *itemLabels, opts Options, sr *SpaceReport, progress func(string, int, int)) error {
+	progress("probes", 0, 0)
+	raw, err := loadProbeData(ctx, space, items, opts.Seed)
+	if err != nil || raw == nil {
+		return err
 	}
+	d := &probeData{train: raw.train, val: raw.val, trainX: mat.DenseCopyOf(raw.trainX), valX: mat.DenseCopyOf(raw.valX)}
+	standardize(d.trainX, d.valX)
+	if sr.Probes, sr.FactorProbes, err = measureProbes(ctx, d, items, opts); err != nil {
+		return err
+	}
+	progress("geometry", 0, 0)
+	sr.LabelFree = measureLabelFree(raw, items)
+	return nil
+}
+
+// measureProbes fits the linear probes of every label and continuous
+// factor of the items on d (standardized).
+func measureProbes(ctx context.Context, d *probeData, items *itemLabels, opts Options) ([]LabelProbe, []FactorProbe, error) {
 	var labels []LabelProbe
 	for l, name := range items.labelNames {
 		if err := ctx.Err(); err != nil {

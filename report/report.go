@@ -37,6 +37,9 @@ type Report struct {
 	Items    map[string]int `json:"items"`
 	Settings Settings       `json:"settings"`
 	Spaces   []*SpaceReport `json:"spaces"`
+	// CKA compares every pair of spaces over the same items; nil for one
+	// space.
+	CKA *CKATable `json:"cka,omitempty"`
 }
 
 // Settings are the options a report was made with.
@@ -82,6 +85,9 @@ type SpaceReport struct {
 	// Overlap says, per intervention factor and for the orbits, whether
 	// the invariance sets overlap in the space.
 	Overlap []SupportOverlap `json:"overlap,omitempty"`
+	// LabelFree is the effective rank, the axis-aligned scores and the
+	// PCA picture (geometry_extra.go).
+	LabelFree *LabelFree `json:"label_free,omitempty"`
 	// Verdicts are per factor, in the order of dataset.AllFactors.
 	Verdicts []FactorVerdict `json:"verdicts"`
 	// Trust says how far the approximate figures can be trusted.
@@ -393,6 +399,9 @@ func Run(ctx context.Context, st index.Store, opts Options) (*Report, error) {
 		}
 		r.Spaces = append(r.Spaces, sr)
 	}
+	if r.CKA, err = measureCKA(ctx, st, names, items, opts.Seed); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -444,8 +453,7 @@ func measureSpace(ctx context.Context, st index.Store, name string, items *itemL
 	}
 	sr.KNN, sr.Trust, sr.Grid = knn.accuracies, knn.trust, knn.grid
 	sr.Regression = knn.regression
-	clock.progress("probes", 0, 0)
-	if sr.Probes, sr.FactorProbes, err = measureProbes(ctx, space, items, opts); err != nil {
+	if err := measureDecodability(ctx, space, items, opts, sr, clock.progress); err != nil {
 		return nil, err
 	}
 

@@ -395,7 +395,8 @@ func jsonDiff(t *testing.T, a, b []byte, tol float64) string {
 		}
 		return ""
 	}
-	return walk("", x, y)
+	// The root's path is "." so that a difference there is not "".
+	return walk(".", x, y)
 }
 
 // TestKNNOfAnyLabel checks that k-NN accuracy is measured for every label

@@ -180,6 +180,7 @@ func Markdown(w io.Writer, r *report.Report) error {
 		p("\n")
 	}
 	p("Verdicts: %s.\n\n", s.Thresholds)
+	writeCKA(&b, r)
 
 	for _, sr := range r.Spaces {
 		writeSpace(&b, sr, s)
@@ -222,6 +223,7 @@ func writeSpace(b *strings.Builder, sr *report.SpaceReport, s report.Settings) {
 		notMeasured("Augmentation orbits", "orbits")
 		notMeasured("Verdicts", "verdicts")
 		writeProbes(b, sr)
+		writeLabelFree(b, sr)
 		writeTrust(b, sr)
 		return
 	}
@@ -269,6 +271,7 @@ func writeSpace(b *strings.Builder, sr *report.SpaceReport, s report.Settings) {
 	writeProbes(b, sr)
 	writeWitnesses(b, sr)
 	writeOverlap(b, sr)
+	writeLabelFree(b, sr)
 	writeTrust(b, sr)
 }
 
@@ -358,6 +361,9 @@ func WriteFiles(dir string, r *report.Report, thumbs Thumbnails) ([]string, erro
 		return written, err
 	}
 	if err := write("report.json", func(w io.Writer) error { return JSON(w, r) }); err != nil {
+		return written, err
+	}
+	if err := writeGeometryFiles(write, r); err != nil {
 		return written, err
 	}
 	for _, sr := range r.Spaces {
