@@ -73,9 +73,7 @@ const migBins = 20
 // p_k = σ_k / Σσ over the singular values σ of x. It uses the eigenvalues
 // of xᵀx, whose square roots are the singular values.
 func EffectiveRank(x *mat.Dense) float64 {
-	_, dim := x.Dims()
-	gram := mat.NewSymDense(dim, nil)
-	gram.SymOuterK(1, x.T())
+	gram := symmetric(crossProduct(x, x), 1)
 	var eig mat.EigenSym
 	if !eig.Factorize(gram, false) {
 		return math.NaN()
@@ -128,9 +126,19 @@ func LinearCKA(x, y *mat.Dense) float64 {
 
 // crossNorm is ‖aᵀb‖_F.
 func crossNorm(a, b *mat.Dense) float64 {
-	var m mat.Dense
-	m.Mul(a.T(), b)
-	return mat.Norm(&m, 2)
+	return mat.Norm(crossProduct(a, b), 2)
+}
+
+// symmetric returns scale·(m + mᵀ)/2 of a square m.
+func symmetric(m *mat.Dense, scale float64) *mat.SymDense {
+	dim, _ := m.Dims()
+	out := mat.NewSymDense(dim, nil)
+	for i := range dim {
+		for j := i; j < dim; j++ {
+			out.SetSym(i, j, scale*(m.At(i, j)+m.At(j, i))/2)
+		}
+	}
+	return out
 }
 
 // ckaOfCentred is LinearCKA of centred cx and cy given ‖cxᵀcx‖_F and
@@ -149,8 +157,7 @@ func ckaOfCentred(cx, cy *mat.Dense, xx, yy float64) float64 {
 func PCA2(x *mat.Dense) ([][2]float64, [2]float64) {
 	n, dim := x.Dims()
 	c := centred(x)
-	cov := mat.NewSymDense(dim, nil)
-	cov.SymOuterK(1/float64(max(n-1, 1)), c.T())
+	cov := symmetric(crossProduct(c, c), 1/float64(max(n-1, 1)))
 	var eig mat.EigenSym
 	var explained [2]float64
 	if dim < 2 || !eig.Factorize(cov, true) {

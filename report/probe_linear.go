@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/viterin/vek/vek32"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize"
 
@@ -66,12 +67,12 @@ const (
 	// probeIterations is the number of L-BFGS iterations of a logistic
 	// regression: fixed, so that a probe is deterministic and its cost
 	// known.
-	probeIterations = 60
+	probeIterations = 40
 )
 
 // probeL2 are the penalties tried, largest first (on standardized
 // features; the logistic loss is a mean over items).
-var probeL2 = []float64{1e-1, 1e-2, 1e-3, 1e-4}
+var probeL2 = []float64{1e-1, 1e-2, 1e-3}
 
 // probeData holds the vectors of the probe items.
 type probeData struct {
@@ -293,19 +294,22 @@ func ProbeClasses(trainX *mat.Dense, trainY []int, valX *mat.Dense, valY []int, 
 		panic("report: ProbeClasses needs one label per row")
 	}
 	fit, held := heldOutSplit(n, seed)
-	fitX, heldX := selectRows(trainX, fit), selectRows(trainX, held)
+	fitRows, heldRows := newLogisticRows(selectRows(trainX, fit), classes), newLogisticRows(selectRows(trainX, held), classes)
 	fitY, heldY := pickInts(trainY, fit), pickInts(trainY, held)
+	// The penalties are tried from the largest down, each fit starting
+	// where the previous one ended; the refit on every training row starts
+	// from the chosen penalty's fit.
 	best, bestAccuracy := probeL2[0], -1.0
-	var w []float64
+	var w, bestW []float64
 	for _, l2 := range probeL2 {
-		w = fitLogistic(fitX, fitY, classes, l2, w)
-		if a := logisticAccuracy(heldX, heldY, classes, w); a > bestAccuracy {
-			best, bestAccuracy = l2, a
+		w = fitLogistic(fitRows, fitY, classes, l2, w)
+		if a := logisticAccuracy(heldRows, heldY, classes, w); a > bestAccuracy {
+			best, bestAccuracy, bestW = l2, a, slices.Clone(w)
 		}
 	}
-	w = fitLogistic(trainX, trainY, classes, best, nil)
+	w = fitLogistic(newLogisticRows(trainX, classes), trainY, classes, best, bestW)
 	p := LabelProbe{Classes: classes, Train: n, Validation: nv, L2: best,
-		Accuracy: logisticAccuracy(valX, valY, classes, w), Chance: chanceLevel(trainY, valY)}
+		Accuracy: logisticAccuracy(newLogisticRows(valX, classes), valY, classes, w), Chance: chanceLevel(trainY, valY)}
 	if p.Chance < 1 {
 		p.Normalized = (p.Accuracy - p.Chance) / (1 - p.Chance)
 	}
@@ -320,69 +324,95 @@ func pickInts(xs []int, rows []int) []int {
 	return out
 }
 
-// logisticScores returns the class scores x·W + b of the rows of x, for
-// parameters w laid out as (dim+1) × classes, the bias last.
-func logisticScores(x *mat.Dense, classes int, w []float64) *mat.Dense {
-	n, dim := x.Dims()
-	weights := mat.NewDense(dim, classes, w[:dim*classes])
-	var scores mat.Dense
-	scores.Mul(x, weights)
-	bias := w[dim*classes:]
-	for r := range n {
-		row := scores.RawRowView(r)
-		for c := range row {
-			row[c] += bias[c]
-		}
-	}
-	return &scores
+// logisticRows holds the rows of a logistic regression in float32, in
+// both layouts the products need, so that the AVX2 kernels of vek32 run
+// along the long dimension (items, then features).
+type logisticRows struct {
+	n, dim  int
+	x       []float32 // n × dim
+	xt      []float32 // dim × n
+	scores  []float32 // classes × n
+	weights []float32 // classes × dim
+	grad    []float32 // classes × dim
 }
 
-// fitLogistic minimizes the mean cross-entropy of a softmax over
-// x·W + b plus l2/2 ‖W‖² (the bias is not penalized) by probeIterations
-// L-BFGS iterations from start (zero when nil), and returns the
-// parameters.
-func fitLogistic(x *mat.Dense, y []int, classes int, l2 float64, start []float64) []float64 {
+func newLogisticRows(x *mat.Dense, classes int) *logisticRows {
 	n, dim := x.Dims()
+	r := &logisticRows{n: n, dim: dim, x: make([]float32, n*dim), xt: make([]float32, dim*n),
+		scores: make([]float32, classes*n), weights: make([]float32, classes*dim), grad: make([]float32, classes*dim)}
+	for i := range n {
+		for j, v := range x.RawRowView(i) {
+			r.x[i*dim+j] = float32(v)
+			r.xt[j*n+i] = float32(v)
+		}
+	}
+	return r
+}
+
+// score fills r.scores with the class scores W·xᵢ + b of every row, for
+// parameters w laid out as classes rows of (dim weights, bias).
+func (r *logisticRows) score(classes int, w []float64) {
+	for c := range classes {
+		for j := range r.dim {
+			r.weights[c*r.dim+j] = float32(w[c*(r.dim+1)+j])
+		}
+	}
+	vek32.MatMul_Into(r.scores, r.weights, r.xt, r.dim)
+	for c := range classes {
+		vek32.AddNumber_Inplace(r.scores[c*r.n:(c+1)*r.n], float32(w[c*(r.dim+1)+r.dim]))
+	}
+}
+
+// fitLogistic minimizes the mean cross-entropy of a softmax over the
+// class scores plus l2/2 ‖W‖² (the biases are not penalized) by
+// probeIterations L-BFGS iterations from start (zero when nil), and
+// returns the parameters.
+func fitLogistic(rows *logisticRows, y []int, classes int, l2 float64, start []float64) []float64 {
+	n, dim := rows.n, rows.dim
 	size := (dim + 1) * classes
 	var lastX []float64
 	var lastLoss float64
 	lastGrad := make([]float64, size)
+	column := make([]float64, classes)
 	evaluate := func(w []float64) {
 		if lastX != nil && slices.Equal(lastX, w) {
 			return
 		}
 		lastX = append(lastX[:0], w...)
-		scores := logisticScores(x, classes, w)
-		// scores becomes the gradient of the loss by the scores:
+		rows.score(classes, w)
+		// The scores become the gradient of the loss by the scores,
 		// (softmax − one-hot) / n, with log-sum-exp for the loss.
 		var loss float64
-		for r := range n {
-			row := scores.RawRowView(r)
-			top := slices.Max(row)
+		s := rows.scores
+		for i := range n {
+			top := math.Inf(-1)
+			for c := range classes {
+				column[c] = float64(s[c*n+i])
+				top = max(top, column[c])
+			}
 			var sum float64
-			for c := range row {
-				row[c] = math.Exp(row[c] - top)
-				sum += row[c]
+			for c := range classes {
+				column[c] = math.Exp(column[c] - top)
+				sum += column[c]
 			}
-			loss -= math.Log(row[y[r]] / sum)
-			for c := range row {
-				row[c] /= sum * float64(n)
+			loss -= math.Log(column[y[i]] / sum)
+			for c := range classes {
+				g := column[c] / sum
+				if c == y[i] {
+					g--
+				}
+				s[c*n+i] = float32(g / float64(n))
 			}
-			row[y[r]] -= 1 / float64(n)
 		}
 		loss /= float64(n)
-		gradW := mat.NewDense(dim, classes, lastGrad[:dim*classes])
-		gradW.Mul(x.T(), scores)
-		gradB := lastGrad[dim*classes:]
-		clear(gradB)
-		for r := range n {
-			for c, g := range scores.RawRowView(r) {
-				gradB[c] += g
+		vek32.MatMul_Into(rows.grad, s, rows.x, n)
+		for c := range classes {
+			for j := range dim {
+				k := c*(dim+1) + j
+				lastGrad[k] = float64(rows.grad[c*dim+j]) + l2*w[k]
+				loss += l2 / 2 * w[k] * w[k]
 			}
-		}
-		for i := range dim * classes {
-			loss += l2 / 2 * w[i] * w[i]
-			lastGrad[i] += l2 * w[i]
+			lastGrad[c*(dim+1)+dim] = float64(vek32.Sum(s[c*n : (c+1)*n]))
 		}
 		lastLoss = loss
 	}
@@ -403,16 +433,21 @@ func fitLogistic(x *mat.Dense, y []int, classes int, l2 float64, start []float64
 	return result.X
 }
 
-// logisticAccuracy is the share of rows of x whose highest score is y's.
-func logisticAccuracy(x *mat.Dense, y []int, classes int, w []float64) float64 {
+// logisticAccuracy is the share of rows whose highest score is y's.
+func logisticAccuracy(rows *logisticRows, y []int, classes int, w []float64) float64 {
 	if len(y) == 0 {
 		return 0
 	}
-	scores := logisticScores(x, classes, w)
+	rows.score(classes, w)
 	hits := 0
-	for r := range y {
-		row := scores.RawRowView(r)
-		if slices.Index(row, slices.Max(row)) == y[r] {
+	for i := range y {
+		best := 0
+		for c := 1; c < classes; c++ {
+			if rows.scores[c*rows.n+i] > rows.scores[best*rows.n+i] {
+				best = c
+			}
+		}
+		if best == y[i] {
 			hits++
 		}
 	}
@@ -434,13 +469,17 @@ func ProbeRegression(trainX *mat.Dense, trainY [][]float64, valX *mat.Dense, val
 	best, bestR2 := probeL2[0], math.Inf(-1)
 	fitX, fitY := selectRows(trainX, fit), targetMatrix(trainY, fit)
 	heldX, heldY := selectRows(trainX, held), targetMatrix(trainY, held)
+	// The fitted rows' Gram matrix is every row's less the held-out ones'.
+	gramAll := crossProduct(trainX, trainX)
+	gramFit := mat.NewDense(gramAll.RawMatrix().Rows, gramAll.RawMatrix().Cols, nil)
+	gramFit.Sub(gramAll, crossProduct(heldX, heldX))
 	for _, l2 := range probeL2 {
-		w, offset := fitRidge(fitX, fitY, l2)
+		w, offset := fitRidge(fitX, fitY, gramFit, l2)
 		if r2 := ridgeR2(heldX, heldY, w, offset); r2 > bestR2 {
 			best, bestR2 = l2, r2
 		}
 	}
-	w, offset := fitRidge(trainX, targetMatrix(trainY, nil), best)
+	w, offset := fitRidge(trainX, targetMatrix(trainY, nil), gramAll, best)
 	return FactorProbe{Train: n, Validation: nv, L2: best, R2: ridgeR2(valX, targetMatrix(valY, nil), w, offset)}
 }
 
@@ -459,9 +498,10 @@ func targetMatrix(y [][]float64, rows []int) *mat.Dense {
 	return out
 }
 
-// fitRidge solves (XᵀX + l2·n·I) W = Xᵀ(Y − ȳ) on columns of X centred
-// by the caller (standardized) and returns W and ȳ.
-func fitRidge(x, y *mat.Dense, l2 float64) (*mat.Dense, []float64) {
+// fitRidge solves (XᵀX + l2·n·I) W = Xᵀ(Y − ȳ), given the Gram matrix
+// XᵀX, on columns of X centred by the caller (standardized) and returns W
+// and ȳ.
+func fitRidge(x, y, gramX *mat.Dense, l2 float64) (*mat.Dense, []float64) {
 	n, dim := x.Dims()
 	_, outs := y.Dims()
 	offset := make([]float64, outs)
@@ -476,18 +516,19 @@ func fitRidge(x, y *mat.Dense, l2 float64) (*mat.Dense, []float64) {
 		}
 	}
 	gram := mat.NewSymDense(dim, nil)
-	gram.SymOuterK(1, x.T())
 	for i := range dim {
+		for j := i; j < dim; j++ {
+			gram.SetSym(i, j, (gramX.At(i, j)+gramX.At(j, i))/2)
+		}
 		gram.SetSym(i, i, gram.At(i, i)+l2*float64(n))
 	}
-	var rhs mat.Dense
-	rhs.Mul(x.T(), centred)
+	rhs := crossProduct(x, centred)
 	var chol mat.Cholesky
 	w := mat.NewDense(dim, outs, nil)
 	if !chol.Factorize(gram) {
 		return w, offset // l2 > 0 makes this unreachable
 	}
-	if err := chol.SolveTo(w, &rhs); err != nil {
+	if err := chol.SolveTo(w, rhs); err != nil {
 		return mat.NewDense(dim, outs, nil), offset
 	}
 	return w, offset
@@ -512,4 +553,36 @@ func ridgeR2(x, y, w *mat.Dense, offset []float64) float64 {
 		return 0
 	}
 	return 1 - se/st
+}
+
+// crossProduct returns aᵀb, computed in float32 by vek32's AVX2 kernel
+// along the rows of b (the products of probes, geometry and CKA are
+// their costly part; float32 keeps about 6 significant digits, more than
+// the figures print).
+func crossProduct(a, b *mat.Dense) *mat.Dense {
+	n, da := a.Dims()
+	nb, db := b.Dims()
+	if n != nb {
+		panic("report: crossProduct needs matrices with the same rows")
+	}
+	at := make([]float32, da*n)
+	for i := range n {
+		for j, v := range a.RawRowView(i) {
+			at[j*n+i] = float32(v)
+		}
+	}
+	bf := make([]float32, n*db)
+	for i := range n {
+		for j, v := range b.RawRowView(i) {
+			bf[i*db+j] = float32(v)
+		}
+	}
+	product := vek32.MatMul(at, bf, n)
+	out := mat.NewDense(da, db, nil)
+	for i := range da {
+		for j := range db {
+			out.Set(i, j, float64(product[i*db+j]))
+		}
+	}
+	return out
 }
