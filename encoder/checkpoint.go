@@ -153,7 +153,7 @@ func infoFromMetadata(m map[string]string) (Info, error) {
 	info.Augmentation = m["augmentation"]
 	info.Tau = float("tau")
 	info.Label = m["label"]
-	info.Classes = integer("classes", objective == Supervised)
+	info.Classes = integer("classes", objective.Classifies())
 	info.Res = integer("res", true)
 	info.Width = integer("width", objective != Pixels)
 	info.Latent = integer("latent", objective != Pixels)
@@ -201,8 +201,8 @@ func (i Info) check() error {
 	if i.Dim != i.Latent {
 		return fmt.Errorf("dimension %d with latent size %d", i.Dim, i.Latent)
 	}
-	if i.Objective == Supervised && (i.Classes < 2 || i.Classes > 1<<16) {
-		return fmt.Errorf("supervised with %d classes", i.Classes)
+	if i.Objective.Classifies() && (i.Classes < 2 || i.Classes > 1<<16) {
+		return fmt.Errorf("%s with %d classes", i.Objective, i.Classes)
 	}
 	return nil
 }

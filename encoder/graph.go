@@ -113,6 +113,14 @@ func buildGraph(c graphConfig, w *weights) (*graph, error) {
 		gr.targets = G.NewVector(gr.g, dt, G.WithShape(c.batch), G.WithName("targets"),
 			G.WithValue(tensor.New(tensor.Of(dt), tensor.WithShape(c.batch))))
 		gr.cost = apply(&crossEntropyOp{opBase: newOpBase("cross_entropy"), rows: c.batch, classes: c.classes, logitDims: 4}, logits, gr.targets)
+	case DualEncoder:
+		// f₁(x)·f₂(c): the normalized embedding against each class
+		// embedding (the head's weight rows; its bias is frozen at 0).
+		logits := linear("head", gr.embedding, c.arch.Latent, c.classes, false)
+		gr.output = logits
+		gr.targets = G.NewVector(gr.g, dt, G.WithShape(c.batch), G.WithName("targets"),
+			G.WithValue(tensor.New(tensor.Of(dt), tensor.WithShape(c.batch))))
+		gr.cost = apply(&crossEntropyOp{opBase: newOpBase("dual_encoder_info_nce"), rows: c.batch, classes: c.classes, logitDims: 4}, logits, gr.targets)
 	case Autoencoder:
 		y := linear("decoder.linear", gr.features, c.arch.Latent, c.arch.Latent, true)
 		size = 1

@@ -101,9 +101,9 @@ func (o TrainOptions) withDefaults() (TrainOptions, error) {
 	if o.Objective != Contrastive {
 		o.Augmentation = ""
 	}
-	if o.Objective == Supervised {
+	if o.Objective.Classifies() {
 		if dataset.LabelClasses(o.Label) == 0 {
-			return o, fmt.Errorf("supervised training needs a label: shape, color, location or size (got %q)", o.Label)
+			return o, fmt.Errorf("%s training needs a label: shape, color, location or size (got %q)", o.Objective, o.Label)
 		}
 	} else {
 		o.Label = ""
@@ -166,6 +166,7 @@ func newTrainer(opts TrainOptions) (*trainer, error) {
 	arch := Arch{Res: o.Res, Width: o.Width, Latent: o.Latent}
 	w := newWeights(arch, o.Objective, classes, tensor.Float32)
 	w.init(initRand(o.Seed))
+	w.zeroFrozen(o.Objective)
 	gr, err := buildGraph(graphConfig{arch: arch, objective: o.Objective, classes: classes, tau: o.Tau, batch: o.Batch}, w)
 	if err != nil {
 		return nil, err
@@ -228,7 +229,7 @@ func (t *trainer) run(ctx context.Context) (Info, error) {
 		go func() { ch <- t.prepare(step, order, inputs[step%2]) }()
 		return ch
 	}
-	vg := G.NodesToValueGrads(t.gr.params)
+	vg := G.NodesToValueGrads(trainable(t.gr, t.o.Objective))
 	start := time.Now()
 	next := prepare(0)
 	var epochLoss float64
@@ -332,7 +333,7 @@ func (t *trainer) prepare(step int, order [][]int, dst *tensor.Dense) batch {
 		}
 	}
 	b := batch{input: dst}
-	if o.Objective == Supervised {
+	if o.Objective.Classifies() {
 		b.targets = make([]float32, len(idx))
 		for i, j := range idx {
 			label, _ := o.Data.Labels[j].Get(o.Label)

@@ -88,6 +88,9 @@ type SpaceReport struct {
 	// LabelFree is the effective rank, the axis-aligned scores and the
 	// PCA picture (geometry_extra.go).
 	LabelFree *LabelFree `json:"label_free,omitempty"`
+	// Classifier compares a classifying space's classifier and
+	// dual-encoder accuracies (classifier.go); nil for other spaces.
+	Classifier *ClassifierCheck `json:"classifier,omitempty"`
 	// Verdicts are per factor, in the order of dataset.AllFactors.
 	Verdicts []FactorVerdict `json:"verdicts"`
 	// Trust says how far the approximate figures can be trusted.
@@ -454,6 +457,10 @@ func measureSpace(ctx context.Context, st index.Store, name string, items *itemL
 	sr.KNN, sr.Trust, sr.Grid = knn.accuracies, knn.trust, knn.grid
 	sr.Regression = knn.regression
 	if err := measureDecodability(ctx, space, items, opts, sr, clock.progress); err != nil {
+		return nil, err
+	}
+	clock.progress("classifier", 0, 0)
+	if sr.Classifier, err = measureClassifier(ctx, st, space, items, opts); err != nil {
 		return nil, err
 	}
 

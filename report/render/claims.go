@@ -98,3 +98,22 @@ func writeOverlap(b *strings.Builder, sr *report.SpaceReport) {
 	}
 	p("\n")
 }
+
+// writeClassifier writes the check of cross-entropy as dual-encoder
+// contrastive learning for a classifying space.
+func writeClassifier(b *strings.Builder, sr *report.SpaceReport) {
+	c := sr.Classifier
+	if c == nil {
+		return
+	}
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	p("### Cross-entropy as dual-encoder contrastive\n\n")
+	if c.Objective == "dual-encoder" {
+		p("Trained as a dual encoder: f₁(x) is the normalized embedding, f₂(c) one learned embedding per class of %s, InfoNCE over the classes. ", c.Label)
+		p("The classifier reads the class with the highest score f₁(x)·f₂(c) on re-embedded validation images; the dual encoder takes the class embedding nearest (largest dot product) to the stored vector.\n\n")
+	} else {
+		p("A supervised classifier g is a dual encoder with f₁(x) = g(x) (its logits) and f₂(c) = e_c (one-hot): g(x)ᵀe_c = g(x)[c], so argmax_c g(x)[c] (the classifier) and argmax_c g(x)ᵀe_c (the dual encoder) are the same class. Both are computed on the logits of re-embedded validation images.\n\n")
+	}
+	p("| label | items | classifier accuracy | dual-encoder accuracy | same prediction | chance |\n|---|---|---|---|---|---|\n")
+	p("| %s | %d | %.3f | %.3f | %d of %d | %.3f |\n\n", c.Label, c.Items, c.ClassifierAccuracy, c.DualEncoderAccuracy, c.Agree, c.Items, c.Chance)
+}

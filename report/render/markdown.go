@@ -67,8 +67,8 @@ func describe(info encoder.Info) string {
 	case "":
 	case encoder.Contrastive:
 		fmt.Fprintf(&b, "contrastive, augmentation %s", info.Augmentation)
-	case encoder.Supervised:
-		fmt.Fprintf(&b, "supervised on %s", info.Label)
+	case encoder.Supervised, encoder.DualEncoder:
+		fmt.Fprintf(&b, "%s on %s", info.Objective, info.Label)
 	default:
 		b.WriteString(string(info.Objective))
 	}
@@ -271,6 +271,7 @@ func writeSpace(b *strings.Builder, sr *report.SpaceReport, s report.Settings) {
 	writeProbes(b, sr)
 	writeWitnesses(b, sr)
 	writeOverlap(b, sr)
+	writeClassifier(b, sr)
 	writeLabelFree(b, sr)
 	writeTrust(b, sr)
 }
