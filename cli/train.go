@@ -35,6 +35,10 @@ Objectives:
                  embedding against one learned embedding per class; the
                  seed's reading of cross-entropy as contrastive learning
 
+--no-normalize trains contrastive on unnormalized outputs, to watch the
+shortcut the seed warns of (the loss CSV gains mean_output_norm and
+logit_scale; a non-finite loss stops training and says why).
+
 --baseline writes an untrained model instead: pixels (average colours over
 an 8×8 grid) or random (a randomly initialized encoder). Every checkpoint
 embeds images the same way, so baselines can be ingested and reported beside
@@ -58,6 +62,7 @@ Examples:
 			&cli.IntFlag{Name: "batch", Value: def.Batch, Usage: "images per step (pairs, for contrastive)"},
 			&cli.Float64Flag{Name: "lr", Value: def.LearningRate, Usage: "learning rate of Adam"},
 			&cli.Float64Flag{Name: "tau", Value: def.Tau, Usage: "temperature of InfoNCE"},
+			&cli.BoolFlag{Name: "no-normalize", Usage: "contrastive on the outputs before their L2 normalization (the seed's shortcut: the norms grow, the loss falls toward 0, exp may overflow); the loss CSV adds mean_output_norm and logit_scale"},
 			&cli.Uint64Flag{Name: "seed", Value: def.Seed, Usage: "seed of the weights, batches and augmentations"},
 			&cli.IntFlag{Name: "pool", Value: encoder.DefaultPool, Usage: "grid side of the pixels baseline"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "checkpoint file to write (.safetensors)"},
@@ -131,6 +136,9 @@ func runTrain(c *cli.Context) error {
 	if objective.Classifies() && dataset.LabelClasses(c.String("label")) == 0 {
 		return usagef("--objective %s needs --label: shape, color, location or size", objective)
 	}
+	if c.Bool("no-normalize") && objective != encoder.Contrastive {
+		return usagef("--no-normalize is for --objective contrastive, whose outputs are normalized")
+	}
 	if objective == encoder.Contrastive {
 		if _, err := dataset.ParseAugmentation(c.String("aug")); err != nil {
 			return usagef("--aug: %v", err)
@@ -146,7 +154,7 @@ func runTrain(c *cli.Context) error {
 		Data: data, Objective: objective, Augmentation: c.String("aug"), Label: c.String("label"),
 		Res: c.Int("res"), Width: c.Int("width"), Latent: c.Int("latent"),
 		Epochs: c.Int("epochs"), Batch: c.Int("batch"), LearningRate: c.Float64("lr"), Tau: c.Float64("tau"),
-		Seed: c.Uint64("seed"),
+		Seed: c.Uint64("seed"), NoNormalize: c.Bool("no-normalize"),
 	}
 	var bar *progress
 	opts.Progress = func(p encoder.Progress) {

@@ -70,6 +70,10 @@ type Info struct {
 	TrainSeconds float64 `json:"train_seconds,omitempty"`
 	// FinalLoss is the mean loss of the last epoch.
 	FinalLoss float64 `json:"final_loss,omitempty"`
+	// Unnormalized is set for a contrastive model trained on unnormalized
+	// outputs (TrainOptions.NoNormalize); its embeddings are normalized
+	// like every model's.
+	Unnormalized bool `json:"unnormalized,omitempty"`
 }
 
 // Arch returns the architecture of the model's network.
@@ -106,6 +110,7 @@ func (i Info) metadata() map[string]string {
 	set("steps", strconv.Itoa(i.Steps), i.Steps != 0)
 	set("train_seconds", fl(i.TrainSeconds), i.TrainSeconds != 0)
 	set("final_loss", fl(i.FinalLoss), i.FinalLoss != 0)
+	set("unnormalized", "true", i.Unnormalized)
 	return m
 }
 
@@ -172,6 +177,7 @@ func infoFromMetadata(m map[string]string) (Info, error) {
 	info.Steps = integer("steps", false)
 	info.TrainSeconds = float("train_seconds")
 	info.FinalLoss = float("final_loss")
+	info.Unnormalized = m["unnormalized"] == "true"
 	if err := errors.Join(errs...); err != nil {
 		return Info{}, fmt.Errorf("%w: metadata: %w", ErrBadCheckpoint, err)
 	}

@@ -91,6 +91,9 @@ type SpaceReport struct {
 	// Classifier compares a classifying space's classifier and
 	// dual-encoder accuracies (classifier.go); nil for other spaces.
 	Classifier *ClassifierCheck `json:"classifier,omitempty"`
+	// Norms is the distribution of the output norms of an encoder trained
+	// on unnormalized outputs (norms.go); nil for other spaces.
+	Norms *NormDistribution `json:"output_norms,omitempty"`
 	// Verdicts are per factor, in the order of dataset.AllFactors.
 	Verdicts []FactorVerdict `json:"verdicts"`
 	// Trust says how far the approximate figures can be trusted.
@@ -461,6 +464,9 @@ func measureSpace(ctx context.Context, st index.Store, name string, items *itemL
 	}
 	clock.progress("classifier", 0, 0)
 	if sr.Classifier, err = measureClassifier(ctx, st, space, items, opts); err != nil {
+		return nil, err
+	}
+	if sr.Norms, err = measureNorms(ctx, st, space, items, opts); err != nil {
 		return nil, err
 	}
 

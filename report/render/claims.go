@@ -117,3 +117,22 @@ func writeClassifier(b *strings.Builder, sr *report.SpaceReport) {
 	p("| label | items | classifier accuracy | dual-encoder accuracy | same prediction | chance |\n|---|---|---|---|---|---|\n")
 	p("| %s | %d | %.3f | %.3f | %d of %d | %.3f |\n\n", c.Label, c.Items, c.ClassifierAccuracy, c.DualEncoderAccuracy, c.Agree, c.Items, c.Chance)
 }
+
+// writeNorms writes the output norms of an encoder trained on
+// unnormalized outputs, and the warning.
+func writeNorms(b *strings.Builder, sr *report.SpaceReport) {
+	d := sr.Norms
+	if d == nil {
+		return
+	}
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	p("### Output norms (trained without normalization)\n\n")
+	p("**Warning:** %s.\n\n", d.Warning)
+	p("Norms of the outputs of %d validation images before normalization (mean %.4g):\n\n", d.Items, d.Mean)
+	p("| min | 5%% | 25%% | median | 75%% | 95%% | max |\n|---|---|---|---|---|---|---|\n")
+	cells := make([]string, len(d.Percentiles))
+	for i, v := range d.Percentiles {
+		cells[i] = fmt.Sprintf("%.4g", v)
+	}
+	p("| %s |\n\n", strings.Join(cells, " | "))
+}

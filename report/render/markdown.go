@@ -272,6 +272,7 @@ func writeSpace(b *strings.Builder, sr *report.SpaceReport, s report.Settings) {
 	writeWitnesses(b, sr)
 	writeOverlap(b, sr)
 	writeClassifier(b, sr)
+	writeNorms(b, sr)
 	writeLabelFree(b, sr)
 	writeTrust(b, sr)
 }
