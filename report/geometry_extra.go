@@ -36,6 +36,12 @@ type LabelFree struct {
 	// PCA is the projection of validation vectors on their first two
 	// principal components.
 	PCA *PCAProjection `json:"pca,omitempty"`
+	// UnitNormError is the largest |‖v‖ − 1| of the vectors, and
+	// IdentityError the largest |‖u − v‖² − 2(1 − u·v)| over pairs of
+	// consecutive vectors: both 0 (to rounding) when the space holds unit
+	// vectors, for which Euclidean and cosine neighbours are the same.
+	UnitNormError float64 `json:"unit_norm_error"`
+	IdentityError float64 `json:"identity_error"`
 }
 
 // AxisScore is an axis-aligned score of one label: the gap between the two
@@ -348,6 +354,7 @@ func SAP(train *mat.Dense, trainY []int, val *mat.Dense, valY []int, classes int
 func measureLabelFree(d *probeData, items *itemLabels) *LabelFree {
 	n, dim := d.trainX.Dims()
 	g := &LabelFree{Items: n, Dim: dim, EffectiveRank: EffectiveRank(d.trainX)}
+	g.UnitNormError, g.IdentityError = unitNormErrors(d.trainX)
 	bins := binned(d.trainX)
 	for l, name := range items.labelNames {
 		trainRows, trainY := labelledRows(d.train, func(id index.ItemID) int { return items.label(l, id) })
@@ -483,4 +490,31 @@ func measureCKA(ctx context.Context, st index.Store, names []string, items *item
 	}
 	t.Seconds = time.Since(start).Seconds()
 	return t, nil
+}
+
+// unitNormErrors returns the largest |‖v‖ − 1| over the rows of x and the
+// largest |‖u − v‖² − 2(1 − u·v)| over pairs of consecutive rows.
+func unitNormErrors(x *mat.Dense) (norm, identity float64) {
+	n, _ := x.Dims()
+	for r := range n {
+		u := x.RawRowView(r)
+		norm = max(norm, math.Abs(math.Sqrt(floats64Dot(u, u))-1))
+		if r+1 < n {
+			v := x.RawRowView(r + 1)
+			var d2 float64
+			for i := range u {
+				d2 += (u[i] - v[i]) * (u[i] - v[i])
+			}
+			identity = max(identity, math.Abs(d2-2*(1-floats64Dot(u, v))))
+		}
+	}
+	return norm, identity
+}
+
+func floats64Dot(u, v []float64) float64 {
+	var s float64
+	for i := range u {
+		s += u[i] * v[i]
+	}
+	return s
 }

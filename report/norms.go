@@ -7,23 +7,28 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"simsearch/encoder"
 	"simsearch/index"
 	"simsearch/spaces"
 )
 
 // NormDistribution describes the norms of a space's encoder outputs before
-// their normalization, measured for an encoder trained on unnormalized
-// outputs (encoder.Info.Unnormalized): the index holds normalized
-// vectors, so cosine (and Euclidean on the sphere) neighbours cannot show
-// how far training scaled the outputs up.
+// their normalization, measured for contrastive encoders: for one trained
+// on unnormalized outputs (encoder.Info.Unnormalized) they show how far
+// training scaled them up, which the index's normalized vectors, and so
+// cosine (and Euclidean on the sphere) neighbours, cannot show; for a
+// normalized one they are the reference.
 type NormDistribution struct {
 	// Items counts the validation images re-embedded.
 	Items int     `json:"items"`
 	Mean  float64 `json:"mean"`
 	// Percentiles are the 0th, 5th, 25th, 50th, 75th, 95th and 100th.
 	Percentiles []float64 `json:"percentiles"`
-	// Warning says what the norms mean for the space's neighbours.
-	Warning string `json:"warning"`
+	// Unnormalized is set when the encoder was trained on unnormalized
+	// outputs; Warning then says what the norms mean for the space's
+	// neighbours.
+	Unnormalized bool   `json:"unnormalized"`
+	Warning      string `json:"warning,omitempty"`
 }
 
 // normPercentiles are the percentiles NormDistribution keeps.
@@ -35,8 +40,8 @@ type outputNormer interface {
 	OutputNorms(ctx context.Context, images []*image.RGBA) ([]float64, error)
 }
 
-// measureNorms returns the norm distribution of a space whose encoder
-// was trained on unnormalized outputs; nil for any other space.
+// measureNorms returns the norm distribution of a space whose encoder is
+// contrastive; nil for any other space.
 func measureNorms(ctx context.Context, st index.Store, space index.SpaceStore, items *itemLabels, opts Options) (*NormDistribution, error) {
 	enc, err := encoderOf(space, opts)
 	if err != nil {
@@ -44,7 +49,7 @@ func measureNorms(ctx context.Context, st index.Store, space index.SpaceStore, i
 	}
 	defer enc.Close()
 	normer, ok := enc.(outputNormer)
-	if !ok || !enc.Info().Unnormalized {
+	if !ok || enc.Info().Objective != encoder.Contrastive {
 		return nil, nil
 	}
 	pool := slices.DeleteFunc(slices.Clone(items.val), func(id index.ItemID) bool { return !space.Has(id) })
@@ -74,9 +79,12 @@ func measureNorms(ctx context.Context, st index.Store, space index.SpaceStore, i
 		return nil, err
 	}
 	all := percentiles(norms)
-	d := &NormDistribution{Items: len(norms), Mean: mean(norms)}
+	d := &NormDistribution{Items: len(norms), Mean: mean(norms), Unnormalized: enc.Info().Unnormalized}
 	for _, q := range normPercentiles {
 		d.Percentiles = append(d.Percentiles, all[q])
+	}
+	if !d.Unnormalized {
+		return d, nil
 	}
 	d.Warning = fmt.Sprintf("the encoder was trained on unnormalized outputs: their norms run from %.3g to %.3g (median %.3g), "+
 		"where a normalized encoder's are all 1; the space holds them normalized, so its cosine neighbours hide how far training scaled them "+

@@ -126,8 +126,13 @@ func writeNorms(b *strings.Builder, sr *report.SpaceReport) {
 		return
 	}
 	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
-	p("### Output norms (trained without normalization)\n\n")
-	p("**Warning:** %s.\n\n", d.Warning)
+	if d.Unnormalized {
+		p("### Output norms (trained without normalization)\n\n")
+		p("**Warning:** %s.\n\n", d.Warning)
+	} else {
+		p("### Output norms\n\n")
+		p("The encoder's outputs are divided by their L2 norm in training and in the space; before that division their norms are:\n\n")
+	}
 	p("Norms of the outputs of %d validation images before normalization (mean %.4g):\n\n", d.Items, d.Mean)
 	p("| min | 5%% | 25%% | median | 75%% | 95%% | max |\n|---|---|---|---|---|---|---|\n")
 	cells := make([]string, len(d.Percentiles))

@@ -180,6 +180,7 @@ func Markdown(w io.Writer, r *report.Report) error {
 		p("\n")
 	}
 	p("Verdicts: %s.\n\n", s.Thresholds)
+	writeSeedClaims(&b, r)
 	writeCKA(&b, r)
 
 	for _, sr := range r.Spaces {
