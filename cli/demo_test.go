@@ -85,6 +85,19 @@ func TestDemoTinyRunsTheWholeChainAndResumes(t *testing.T) {
 		t.Errorf("the resumed run's report differs from the first:\n%s\n%s", a, b)
 	}
 
+	// The text output ends with the seed's claims, which report.md has too.
+	stdout3, _, code := run(t, "demo", "--size", "tiny", "--out", dir)
+	if code != ExitOK || !strings.Contains(stdout3, "The seed's claims, measured:") || !strings.Contains(stdout3, "held     6 supervised-color: classifier accuracy") {
+		t.Errorf("demo's text output without the seed's claims (exit code %d):\n%s", code, stdout3)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "report", "report.md"))
+	if err != nil || !strings.Contains(string(md), "## The seed's claims, measured") || !strings.Contains(string(md), "![linear CKA between spaces](cka.png)") {
+		t.Errorf("report.md without the seed's claims or the CKA heat map (%v)", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "report", "cka.png")); err != nil {
+		t.Error(err)
+	}
+
 	// Another size in the same folder is refused.
 	if _, stderr, code := run(t, "demo", "--size", "small", "--out", dir); code != ExitUsage || !strings.Contains(stderr, "tiny") {
 		t.Errorf("demo of another size in %s: exit code %d, stderr %q", dir, code, stderr)

@@ -31,6 +31,13 @@ Objectives:
    autoencoder   mean squared error of a mirrored decoder's reconstruction
    supervised    cross-entropy on the factor label --label
                  (shape, color, location or size)
+   dual-encoder  InfoNCE over the classes of --label: the normalized
+                 embedding against one learned embedding per class; the
+                 seed's reading of cross-entropy as contrastive learning
+
+--no-normalize trains contrastive on unnormalized outputs, to watch the
+shortcut the seed warns of (the loss CSV gains mean_output_norm and
+logit_scale; a non-finite loss stops training and says why).
 
 --baseline writes an untrained model instead: pixels (average colours over
 an 8×8 grid) or random (a randomly initialized encoder). Every checkpoint
@@ -40,12 +47,13 @@ trained encoders.
 Examples:
    simsearch train --objective contrastive --aug A --data shapes:n=2000,res=32 --batch 64 --out enc-A.safetensors
    simsearch train --objective supervised --label color --data shapes64 --out sup-color.safetensors
+   simsearch train --objective dual-encoder --label color --data shapes64 --out dual-color.safetensors
    simsearch train --baseline pixels --res 32 --out pixels.safetensors`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "objective", Value: string(def.Objective), Usage: "contrastive, autoencoder or supervised"},
+			&cli.StringFlag{Name: "objective", Value: string(def.Objective), Usage: "contrastive, autoencoder, supervised or dual-encoder"},
 			&cli.StringFlag{Name: "baseline", Usage: "write an untrained baseline instead: pixels or random"},
 			&cli.StringFlag{Name: "aug", Aliases: []string{"a"}, Value: def.Augmentation, Usage: "augmentation of contrastive training: A, B, C or primitives"},
-			&cli.StringFlag{Name: "label", Usage: "label of supervised training: shape, color, location or size"},
+			&cli.StringFlag{Name: "label", Usage: "label of supervised or dual-encoder training: shape, color, location or size"},
 			&cli.StringFlag{Name: "data", Aliases: []string{"d"}, Usage: "training data: a dataset folder or a generator spec such as shapes:n=2000,seed=1,res=32"},
 			&cli.IntFlag{Name: "res", Usage: "image resolution (default: the data's, or 32 for a baseline without --data)"},
 			&cli.IntFlag{Name: "width", Value: def.Width, Usage: "channels of the first convolution; each next one doubles"},
@@ -54,6 +62,7 @@ Examples:
 			&cli.IntFlag{Name: "batch", Value: def.Batch, Usage: "images per step (pairs, for contrastive)"},
 			&cli.Float64Flag{Name: "lr", Value: def.LearningRate, Usage: "learning rate of Adam"},
 			&cli.Float64Flag{Name: "tau", Value: def.Tau, Usage: "temperature of InfoNCE"},
+			&cli.BoolFlag{Name: "no-normalize", Usage: "contrastive on the outputs before their L2 normalization (the seed's shortcut: the norms grow, the loss falls toward 0, exp may overflow); the loss CSV adds mean_output_norm and logit_scale"},
 			&cli.Uint64Flag{Name: "seed", Value: def.Seed, Usage: "seed of the weights, batches and augmentations"},
 			&cli.IntFlag{Name: "pool", Value: encoder.DefaultPool, Usage: "grid side of the pixels baseline"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "checkpoint file to write (.safetensors)"},
@@ -119,13 +128,16 @@ func runTrain(c *cli.Context) error {
 	}
 	objective, err := encoder.ParseObjective(c.String("objective"))
 	if err != nil || !objective.Trained() {
-		return usagef("--objective %q: want contrastive, autoencoder or supervised (use --baseline for pixels and random)", c.String("objective"))
+		return usagef("--objective %q: want contrastive, autoencoder, supervised or dual-encoder (use --baseline for pixels and random)", c.String("objective"))
 	}
 	if c.String("data") == "" {
 		return usagef("train needs --data: a dataset folder, or a generator spec such as shapes:n=2000,seed=1,res=32")
 	}
-	if objective == encoder.Supervised && dataset.LabelClasses(c.String("label")) == 0 {
-		return usagef("--objective supervised needs --label: shape, color, location or size")
+	if objective.Classifies() && dataset.LabelClasses(c.String("label")) == 0 {
+		return usagef("--objective %s needs --label: shape, color, location or size", objective)
+	}
+	if c.Bool("no-normalize") && objective != encoder.Contrastive {
+		return usagef("--no-normalize is for --objective contrastive, whose outputs are normalized")
 	}
 	if objective == encoder.Contrastive {
 		if _, err := dataset.ParseAugmentation(c.String("aug")); err != nil {
@@ -142,7 +154,7 @@ func runTrain(c *cli.Context) error {
 		Data: data, Objective: objective, Augmentation: c.String("aug"), Label: c.String("label"),
 		Res: c.Int("res"), Width: c.Int("width"), Latent: c.Int("latent"),
 		Epochs: c.Int("epochs"), Batch: c.Int("batch"), LearningRate: c.Float64("lr"), Tau: c.Float64("tau"),
-		Seed: c.Uint64("seed"),
+		Seed: c.Uint64("seed"), NoNormalize: c.Bool("no-normalize"),
 	}
 	var bar *progress
 	opts.Progress = func(p encoder.Progress) {

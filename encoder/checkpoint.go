@@ -70,6 +70,10 @@ type Info struct {
 	TrainSeconds float64 `json:"train_seconds,omitempty"`
 	// FinalLoss is the mean loss of the last epoch.
 	FinalLoss float64 `json:"final_loss,omitempty"`
+	// Unnormalized is set for a contrastive model trained on unnormalized
+	// outputs (TrainOptions.NoNormalize); its embeddings are normalized
+	// like every model's.
+	Unnormalized bool `json:"unnormalized,omitempty"`
 }
 
 // Arch returns the architecture of the model's network.
@@ -106,6 +110,7 @@ func (i Info) metadata() map[string]string {
 	set("steps", strconv.Itoa(i.Steps), i.Steps != 0)
 	set("train_seconds", fl(i.TrainSeconds), i.TrainSeconds != 0)
 	set("final_loss", fl(i.FinalLoss), i.FinalLoss != 0)
+	set("unnormalized", "true", i.Unnormalized)
 	return m
 }
 
@@ -153,7 +158,7 @@ func infoFromMetadata(m map[string]string) (Info, error) {
 	info.Augmentation = m["augmentation"]
 	info.Tau = float("tau")
 	info.Label = m["label"]
-	info.Classes = integer("classes", objective == Supervised)
+	info.Classes = integer("classes", objective.Classifies())
 	info.Res = integer("res", true)
 	info.Width = integer("width", objective != Pixels)
 	info.Latent = integer("latent", objective != Pixels)
@@ -172,6 +177,7 @@ func infoFromMetadata(m map[string]string) (Info, error) {
 	info.Steps = integer("steps", false)
 	info.TrainSeconds = float("train_seconds")
 	info.FinalLoss = float("final_loss")
+	info.Unnormalized = m["unnormalized"] == "true"
 	if err := errors.Join(errs...); err != nil {
 		return Info{}, fmt.Errorf("%w: metadata: %w", ErrBadCheckpoint, err)
 	}
@@ -201,8 +207,8 @@ func (i Info) check() error {
 	if i.Dim != i.Latent {
 		return fmt.Errorf("dimension %d with latent size %d", i.Dim, i.Latent)
 	}
-	if i.Objective == Supervised && (i.Classes < 2 || i.Classes > 1<<16) {
-		return fmt.Errorf("supervised with %d classes", i.Classes)
+	if i.Objective.Classifies() && (i.Classes < 2 || i.Classes > 1<<16) {
+		return fmt.Errorf("%s with %d classes", i.Objective, i.Classes)
 	}
 	return nil
 }

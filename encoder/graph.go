@@ -34,6 +34,9 @@ type graphConfig struct {
 	objective Objective // Contrastive, Autoencoder or Supervised; "" embeds only
 	classes   int       // outputs of a supervised head
 	tau       float64   // InfoNCE temperature
+	// unnormalized makes contrastive logits of the outputs before their
+	// L2 normalization (TrainOptions.NoNormalize).
+	unnormalized bool
 	// batch is the number of images (pairs for contrastive) per run.
 	batch int
 }
@@ -101,7 +104,11 @@ func buildGraph(c graphConfig, w *weights) (*graph, error) {
 	switch c.objective {
 	case "":
 	case Contrastive:
-		logits := apply(&pairLogitsOp{opBase: newOpBase("pair_logits"), n: c.batch, dim: c.arch.Latent, tau: c.tau, inDims: 4}, gr.embedding)
+		outputs := gr.embedding
+		if c.unnormalized {
+			outputs = gr.features
+		}
+		logits := apply(&pairLogitsOp{opBase: newOpBase("pair_logits"), n: c.batch, dim: c.arch.Latent, tau: c.tau, inDims: 4}, outputs)
 		gr.output = logits
 		gr.targets = G.NewVector(gr.g, dt, G.WithShape(c.batch), G.WithName("targets"),
 			G.WithValue(tensor.New(tensor.Of(dt), tensor.WithShape(c.batch))))
@@ -113,6 +120,14 @@ func buildGraph(c graphConfig, w *weights) (*graph, error) {
 		gr.targets = G.NewVector(gr.g, dt, G.WithShape(c.batch), G.WithName("targets"),
 			G.WithValue(tensor.New(tensor.Of(dt), tensor.WithShape(c.batch))))
 		gr.cost = apply(&crossEntropyOp{opBase: newOpBase("cross_entropy"), rows: c.batch, classes: c.classes, logitDims: 4}, logits, gr.targets)
+	case DualEncoder:
+		// f₁(x)·f₂(c): the normalized embedding against each class
+		// embedding (the head's weight rows; its bias is frozen at 0).
+		logits := linear("head", gr.embedding, c.arch.Latent, c.classes, false)
+		gr.output = logits
+		gr.targets = G.NewVector(gr.g, dt, G.WithShape(c.batch), G.WithName("targets"),
+			G.WithValue(tensor.New(tensor.Of(dt), tensor.WithShape(c.batch))))
+		gr.cost = apply(&crossEntropyOp{opBase: newOpBase("dual_encoder_info_nce"), rows: c.batch, classes: c.classes, logitDims: 4}, logits, gr.targets)
 	case Autoencoder:
 		y := linear("decoder.linear", gr.features, c.arch.Latent, c.arch.Latent, true)
 		size = 1

@@ -115,8 +115,8 @@ func (m *Model) String() string {
 	switch i.Objective {
 	case Contrastive:
 		what = fmt.Sprintf("contrastive (augmentation %s, τ %g)", i.Augmentation, i.Tau)
-	case Supervised:
-		what = fmt.Sprintf("supervised (%s)", i.Label)
+	case Supervised, DualEncoder:
+		what = fmt.Sprintf("%s (%s)", i.Objective, i.Label)
 	case Pixels:
 		return fmt.Sprintf("pixels baseline, res %d pooled to %d×%d", i.Res, i.Pool, i.Pool)
 	default:

@@ -54,8 +54,13 @@ type TrainOptions struct {
 	// goroutine.
 	Progress func(Progress)
 	// LossLog, if not nil, receives the loss of every step as CSV with a
-	// header row: step,epoch,loss,images_per_second.
+	// header row: step,epoch,loss,images_per_second (and, with NoNormalize,
+	// mean_output_norm,logit_scale).
 	LossLog io.Writer
+	// NoNormalize trains the contrastive objective on the encoder's
+	// outputs before their L2 normalization: the seed's shortcut, where
+	// scaling the outputs up drives the loss toward 0 and overflows exp.
+	NoNormalize bool
 }
 
 // DefaultTrainOptions returns the defaults of the seed experiment:
@@ -100,10 +105,13 @@ func (o TrainOptions) withDefaults() (TrainOptions, error) {
 	}
 	if o.Objective != Contrastive {
 		o.Augmentation = ""
+		if o.NoNormalize {
+			return o, fmt.Errorf("only contrastive training normalizes its outputs, so only it can leave them unnormalized (objective %s)", o.Objective)
+		}
 	}
-	if o.Objective == Supervised {
+	if o.Objective.Classifies() {
 		if dataset.LabelClasses(o.Label) == 0 {
-			return o, fmt.Errorf("supervised training needs a label: shape, color, location or size (got %q)", o.Label)
+			return o, fmt.Errorf("%s training needs a label: shape, color, location or size (got %q)", o.Objective, o.Label)
 		}
 	} else {
 		o.Label = ""
@@ -166,7 +174,8 @@ func newTrainer(opts TrainOptions) (*trainer, error) {
 	arch := Arch{Res: o.Res, Width: o.Width, Latent: o.Latent}
 	w := newWeights(arch, o.Objective, classes, tensor.Float32)
 	w.init(initRand(o.Seed))
-	gr, err := buildGraph(graphConfig{arch: arch, objective: o.Objective, classes: classes, tau: o.Tau, batch: o.Batch}, w)
+	w.zeroFrozen(o.Objective)
+	gr, err := buildGraph(graphConfig{arch: arch, objective: o.Objective, classes: classes, tau: o.Tau, batch: o.Batch, unnormalized: o.NoNormalize}, w)
 	if err != nil {
 		return nil, err
 	}
@@ -186,6 +195,7 @@ func (t *trainer) train(ctx context.Context) (*Model, error) {
 		info.Tau = o.Tau
 	}
 	info.Label, info.Classes = o.Label, t.classes
+	info.Unnormalized = o.NoNormalize
 	a := t.arch
 	info.Res, info.Width, info.Latent, info.Layers, info.Dim = a.Res, a.Width, a.Latent, a.Layers(), a.Latent
 	info.Data = o.Data.Source
@@ -201,6 +211,9 @@ type trainer struct {
 	gr      *graph
 	w       *weights
 	solver  G.Solver
+
+	// outputStats are those of the last step (with NoNormalize).
+	outputStats outputStats
 }
 
 // batch is the input of one step, prepared while the previous step runs.
@@ -215,7 +228,7 @@ func (t *trainer) run(ctx context.Context) (Info, error) {
 	perEpoch := o.Data.Len() / o.Batch
 	steps := perEpoch * o.Epochs
 	if t.o.LossLog != nil {
-		if _, err := io.WriteString(t.o.LossLog, "step,epoch,loss,images_per_second\n"); err != nil {
+		if _, err := io.WriteString(t.o.LossLog, t.lossHeader()); err != nil {
 			return Info{}, fmt.Errorf("write loss log: %w", err)
 		}
 	}
@@ -228,7 +241,7 @@ func (t *trainer) run(ctx context.Context) (Info, error) {
 		go func() { ch <- t.prepare(step, order, inputs[step%2]) }()
 		return ch
 	}
-	vg := G.NodesToValueGrads(t.gr.params)
+	vg := G.NodesToValueGrads(trainable(t.gr, t.o.Objective))
 	start := time.Now()
 	next := prepare(0)
 	var epochLoss float64
@@ -256,8 +269,9 @@ func (t *trainer) run(ctx context.Context) (Info, error) {
 		loss := scalarOf(t.gr.cost.Value())
 		epoch := step/perEpoch + 1
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return Info{}, t.nonFinite(step+1, steps, epoch, loss)
+			return Info{}, t.nonFinite(step+1, steps, epoch, loss, t.outputStats)
 		}
+		t.measureOutputs()
 		if err := t.solver.Step(vg); err != nil {
 			return Info{}, fmt.Errorf("train: step %d: %w", step+1, err)
 		}
@@ -268,7 +282,7 @@ func (t *trainer) run(ctx context.Context) (Info, error) {
 		}
 		epochLoss += loss
 		if o.LossLog != nil {
-			if _, err := fmt.Fprintf(o.LossLog, "%d,%d,%.6g,%.1f\n", step+1, epoch, loss, rate); err != nil {
+			if _, err := fmt.Fprintf(o.LossLog, "%d,%d,%.6g,%.1f%s\n", step+1, epoch, loss, rate, t.lossColumns()); err != nil {
 				return Info{}, fmt.Errorf("write loss log: %w", err)
 			}
 		}
@@ -332,7 +346,7 @@ func (t *trainer) prepare(step int, order [][]int, dst *tensor.Dense) batch {
 		}
 	}
 	b := batch{input: dst}
-	if o.Objective == Supervised {
+	if o.Objective.Classifies() {
 		b.targets = make([]float32, len(idx))
 		for i, j := range idx {
 			label, _ := o.Data.Labels[j].Get(o.Label)
@@ -343,7 +357,10 @@ func (t *trainer) prepare(step int, order [][]int, dst *tensor.Dense) batch {
 }
 
 // nonFinite returns the error for a NaN or infinite loss at step.
-func (t *trainer) nonFinite(step, steps, epoch int, loss float64) error {
+func (t *trainer) nonFinite(step, steps, epoch int, loss float64, last outputStats) error {
+	if t.o.NoNormalize {
+		return t.nonFiniteUnnormalized(step, steps, epoch, loss, last)
+	}
 	hint := fmt.Sprintf("lower the learning rate (now %g)", t.o.LearningRate)
 	if t.o.Objective == Contrastive {
 		hint += fmt.Sprintf(", or raise the temperature τ (now %g: the logits are similarities of unit vectors divided by τ)", t.o.Tau)

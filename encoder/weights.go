@@ -117,7 +117,9 @@ func layout(arch Arch, objective Objective, classes int) []*param {
 		for i, level := 0, len(ch)-1; level > 0; i, level = i+1, level-1 {
 			layer(fmt.Sprintf("decoder.convs.%d", i), 3, ch[level], 4*ch[level-1])
 		}
-	case Supervised:
+	case Supervised, DualEncoder:
+		// The dual encoder's head.weight rows are its class embeddings
+		// f₂(c); its bias stays 0 (see frozen).
 		layer("head", 1, arch.Latent, classes)
 	}
 	return ps

@@ -37,6 +37,9 @@ type Report struct {
 	Items    map[string]int `json:"items"`
 	Settings Settings       `json:"settings"`
 	Spaces   []*SpaceReport `json:"spaces"`
+	// CKA compares every pair of spaces over the same items; nil for one
+	// space.
+	CKA *CKATable `json:"cka,omitempty"`
 }
 
 // Settings are the options a report was made with.
@@ -75,6 +78,22 @@ type SpaceReport struct {
 	// Orbit is the geometry of augmentation orbits, nil when none was
 	// measured.
 	Orbit *Orbit `json:"orbit,omitempty"`
+	// Probes are the linear probes of each label, FactorProbes of each
+	// continuous factor (probe_linear.go).
+	Probes       []LabelProbe  `json:"probes,omitempty"`
+	FactorProbes []FactorProbe `json:"factor_probes,omitempty"`
+	// Overlap says, per intervention factor and for the orbits, whether
+	// the invariance sets overlap in the space.
+	Overlap []SupportOverlap `json:"overlap,omitempty"`
+	// LabelFree is the effective rank, the axis-aligned scores and the
+	// PCA picture (geometry_extra.go).
+	LabelFree *LabelFree `json:"label_free,omitempty"`
+	// Classifier compares a classifying space's classifier and
+	// dual-encoder accuracies (classifier.go); nil for other spaces.
+	Classifier *ClassifierCheck `json:"classifier,omitempty"`
+	// Norms is the distribution of the output norms of an encoder trained
+	// on unnormalized outputs (norms.go); nil for other spaces.
+	Norms *NormDistribution `json:"output_norms,omitempty"`
 	// Verdicts are per factor, in the order of dataset.AllFactors.
 	Verdicts []FactorVerdict `json:"verdicts"`
 	// Trust says how far the approximate figures can be trusted.
@@ -191,6 +210,11 @@ type FactorVerdict struct {
 	Score *float64 `json:"knn_score,omitempty"`
 	// Predicted is what the theory predicts for the space, if anything.
 	Predicted Verdict `json:"predicted,omitempty"`
+	// Probe is the score of the factor's linear probe (see
+	// SpaceReport.ProbeOf); nil when none was fitted. Witnesses weighs it
+	// with the k-NN score and the sensitivity.
+	Probe     *float64   `json:"probe,omitempty"`
+	Witnesses *Witnesses `json:"witnesses,omitempty"`
 }
 
 // Trust says how far a report's approximate figures can be trusted.
@@ -381,6 +405,9 @@ func Run(ctx context.Context, st index.Store, opts Options) (*Report, error) {
 		}
 		r.Spaces = append(r.Spaces, sr)
 	}
+	if r.CKA, err = measureCKA(ctx, st, names, items, opts.Seed); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -432,6 +459,16 @@ func measureSpace(ctx context.Context, st index.Store, name string, items *itemL
 	}
 	sr.KNN, sr.Trust, sr.Grid = knn.accuracies, knn.trust, knn.grid
 	sr.Regression = knn.regression
+	if err := measureDecodability(ctx, space, items, opts, sr, clock.progress); err != nil {
+		return nil, err
+	}
+	clock.progress("classifier", 0, 0)
+	if sr.Classifier, err = measureClassifier(ctx, st, space, items, opts); err != nil {
+		return nil, err
+	}
+	if sr.Norms, err = measureNorms(ctx, st, space, items, opts); err != nil {
+		return nil, err
+	}
 
 	exactDiffs := knn.exactDiffs
 	var marginSets, marginAgree int
@@ -508,6 +545,8 @@ func measureSpace(ctx context.Context, st index.Store, name string, items *itemL
 	} else {
 		sr.Verdicts = judgeLabels(sr, opts.Thresholds)
 	}
+	addWitnesses(sr, opts.Thresholds)
+	sr.Overlap = overlaps(sr)
 	if opts.Exact {
 		sr.Trust.Exact = true
 		for _, d := range exactDiffs {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -366,7 +367,7 @@ func jsonDiff(t *testing.T, a, b []byte, tol float64) string {
 		case map[string]any:
 			yv, ok := y.(map[string]any)
 			if !ok || len(xv) != len(yv) {
-				return path
+				return cmp.Or(path, "the root") // "" would say no difference
 			}
 			for k := range xv {
 				if d := walk(path+"."+k, xv[k], yv[k]); d != "" {

@@ -115,7 +115,7 @@ func Predict(objective, augmentation, label string) Prediction {
 		case "C":
 			return Prediction{"shape": Invariant, "location": Invariant, "color": Sensitive}
 		}
-	case "supervised":
+	case "supervised", "dual-encoder":
 		if label != "" {
 			return Prediction{label: Sensitive}
 		}

@@ -67,8 +67,8 @@ func describe(info encoder.Info) string {
 	case "":
 	case encoder.Contrastive:
 		fmt.Fprintf(&b, "contrastive, augmentation %s", info.Augmentation)
-	case encoder.Supervised:
-		fmt.Fprintf(&b, "supervised on %s", info.Label)
+	case encoder.Supervised, encoder.DualEncoder:
+		fmt.Fprintf(&b, "%s on %s", info.Objective, info.Label)
 	default:
 		b.WriteString(string(info.Objective))
 	}
@@ -180,6 +180,8 @@ func Markdown(w io.Writer, r *report.Report) error {
 		p("\n")
 	}
 	p("Verdicts: %s.\n\n", s.Thresholds)
+	writeSeedClaims(&b, r)
+	writeCKA(&b, r)
 
 	for _, sr := range r.Spaces {
 		writeSpace(&b, sr, s)
@@ -221,6 +223,8 @@ func writeSpace(b *strings.Builder, sr *report.SpaceReport, s report.Settings) {
 	if notMeasured("Factor interventions", "interventions") {
 		notMeasured("Augmentation orbits", "orbits")
 		notMeasured("Verdicts", "verdicts")
+		writeProbes(b, sr)
+		writeLabelFree(b, sr)
 		writeTrust(b, sr)
 		return
 	}
@@ -265,6 +269,12 @@ func writeSpace(b *strings.Builder, sr *report.SpaceReport, s report.Settings) {
 		p("| %s | %s | %s | **%s** | %s |\n", v.Factor, sensitivity, score, v.Verdict, theory)
 	}
 	p("\n")
+	writeProbes(b, sr)
+	writeWitnesses(b, sr)
+	writeOverlap(b, sr)
+	writeClassifier(b, sr)
+	writeNorms(b, sr)
+	writeLabelFree(b, sr)
 	writeTrust(b, sr)
 }
 
@@ -354,6 +364,9 @@ func WriteFiles(dir string, r *report.Report, thumbs Thumbnails) ([]string, erro
 		return written, err
 	}
 	if err := write("report.json", func(w io.Writer) error { return JSON(w, r) }); err != nil {
+		return written, err
+	}
+	if err := writeGeometryFiles(write, r); err != nil {
 		return written, err
 	}
 	for _, sr := range r.Spaces {

@@ -1,0 +1,119 @@
+package encoder
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"math"
+)
+
+// outputStats describe the outputs of one contrastive step on
+// unnormalized outputs: the mean L2 norm of f(x) over the batch's images
+// and the largest |logit| f(x)·f(x⁺)/τ, what exp must take.
+type outputStats struct {
+	meanNorm, logitScale float64
+}
+
+// lossHeader is the loss CSV's header row.
+func (t *trainer) lossHeader() string {
+	if t.o.NoNormalize {
+		return "step,epoch,loss,images_per_second,mean_output_norm,logit_scale\n"
+	}
+	return "step,epoch,loss,images_per_second\n"
+}
+
+// lossColumns are the loss CSV's extra columns of the last step.
+func (t *trainer) lossColumns() string {
+	if !t.o.NoNormalize {
+		return ""
+	}
+	return fmt.Sprintf(",%.6g,%.6g", t.outputStats.meanNorm, t.outputStats.logitScale)
+}
+
+// measureOutputs sets t.outputStats from the step just run (with
+// NoNormalize; otherwise the norms are 1 and it does nothing).
+func (t *trainer) measureOutputs() {
+	if !t.o.NoNormalize {
+		return
+	}
+	features := t.gr.features.Value().Data().([]float32)
+	latent := t.arch.Latent
+	images := len(features) / latent
+	var sum float64
+	for i := range images {
+		var sq float64
+		for _, v := range features[i*latent : (i+1)*latent] {
+			sq += float64(v) * float64(v)
+		}
+		sum += math.Sqrt(sq)
+	}
+	var scale float64
+	for _, z := range t.gr.output.Value().Data().([]float32) {
+		scale = max(scale, math.Abs(float64(z)))
+	}
+	t.outputStats = outputStats{meanNorm: sum / float64(images), logitScale: scale}
+}
+
+// nonFiniteUnnormalized is the error of a non-finite loss when the
+// outputs were not normalized: the shortcut the seed describes.
+func (t *trainer) nonFiniteUnnormalized(step, steps, epoch int, loss float64, last outputStats) error {
+	return fmt.Errorf("%w: the loss became %v at step %d of %d (epoch %d): the outputs were not normalized (--no-normalize), "+
+		"so training took the shortcut of scaling them up: the logits f(x)·f(x⁺)/τ grow with the squared norm, which drives InfoNCE toward 0 "+
+		"and overflows exp (mean output norm %.4g, largest |logit| %.4g at the last finite step); train without --no-normalize, which divides every output by its L2 norm",
+		ErrNonFiniteLoss, loss, step, steps, epoch, last.meanNorm, last.logitScale)
+}
+
+// OutputNorms returns the L2 norm of each image's output before its
+// normalization: what an encoder trained with NoNormalize scaled up,
+// and its embeddings (normalized) do not show. Images must be
+// Res()×Res() pixels; the pixels baseline has no such outputs (an error
+// wrapping ErrOptions).
+func (m *Model) OutputNorms(ctx context.Context, images []*image.RGBA) ([]float64, error) {
+	if m.info.Objective == Pixels {
+		return nil, fmt.Errorf("%w: the pixels baseline has no network outputs", ErrOptions)
+	}
+	res, latent := m.info.Res, m.info.Latent
+	out := make([]float64, 0, len(images))
+	for start := 0; start < len(images); {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		n := chunk(len(images)-start, DefaultEmbedBatch)
+		gr, err := m.takeGraph(n)
+		if err != nil {
+			return nil, err
+		}
+		in := gr.input.Value().Data().([]float32)
+		per := len(in) / n
+		for i, img := range images[start : start+n] {
+			if img == nil || img.Rect.Dx() != res || img.Rect.Dy() != res {
+				m.putGraph(n, gr)
+				return nil, fmt.Errorf("image %d is not %d×%d pixels", start+i, res, res)
+			}
+			if err := toTensor(img, in[i*per:(i+1)*per]); err != nil {
+				m.putGraph(n, gr)
+				return nil, err
+			}
+		}
+		if err := gr.run(); err != nil {
+			m.putGraph(n, gr)
+			return nil, fmt.Errorf("encoder: output norms: %w", err)
+		}
+		h := gr.features.Value().Data().([]float32)
+		for i := range n {
+			var sq float64
+			for _, v := range h[i*latent : (i+1)*latent] {
+				sq += float64(v) * float64(v)
+			}
+			out = append(out, math.Sqrt(sq))
+		}
+		m.putGraph(n, gr)
+		start += n
+	}
+	return out, nil
+}
+
+// OutputNorms is that of the Embedder's model.
+func (e *Embedder) OutputNorms(ctx context.Context, images []*image.RGBA) ([]float64, error) {
+	return e.m.OutputNorms(ctx, images)
+}
