@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -24,6 +26,12 @@ func newTrainCommand() *cli.Command {
 folder written by "generate", or a generator spec rendered in memory) and
 writes a safetensors checkpoint to --out, with the loss of every step in a
 CSV beside it (enc-A.safetensors → enc-A.loss.csv).
+
+Training keeps a state beside the checkpoint (enc-A.train-state), written
+after every epoch and on Ctrl-C: the same command run again, after an
+interruption, a kill or a reboot, goes on from it to the weights an
+uninterrupted run would have reached, bit for bit. A state of other settings
+is refused with the setting that differs; --restart starts afresh instead.
 
 Objectives:
    contrastive   InfoNCE on pairs of views made by --aug (A, B, C or
@@ -58,6 +66,7 @@ Examples:
 			&cli.IntFlag{Name: "pool", Value: encoder.DefaultPool, Usage: "grid side of the pixels baseline"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "checkpoint file to write (.safetensors)"},
 			&cli.BoolFlag{Name: "overwrite", Usage: "replace --out (and its loss CSV) if it exists"},
+			&cli.BoolFlag{Name: "restart", Usage: "start afresh, replacing a training state beside --out instead of resuming it"},
 		},
 		Action: runTrain,
 	}
@@ -142,7 +151,10 @@ func runTrain(c *cli.Context) error {
 		Data: data, Objective: objective, Augmentation: c.String("aug"), Label: c.String("label"),
 		Res: c.Int("res"), Width: c.Int("width"), Latent: c.Int("latent"),
 		Epochs: c.Int("epochs"), Batch: c.Int("batch"), LearningRate: c.Float64("lr"), Tau: c.Float64("tau"),
-		Seed: c.Uint64("seed"),
+		Seed: c.Uint64("seed"), Restart: c.Bool("restart"),
+	}
+	if _, err := os.Stat(encoder.StatePath(out)); err == nil && !opts.Restart {
+		o.logf("resuming from the training state %s", encoder.StatePath(out))
 	}
 	var bar *progress
 	opts.Progress = func(p encoder.Progress) {
@@ -160,6 +172,17 @@ func runTrain(c *cli.Context) error {
 
 	start := time.Now()
 	model, err := encoder.TrainToFiles(c.Context, opts, out)
+	if errors.Is(err, encoder.ErrStateMismatch) {
+		return usagef("%v (--restart)", err)
+	}
+	if errors.Is(err, encoder.ErrBadState) {
+		return fmt.Errorf("%w; --restart starts afresh", err)
+	}
+	if errors.Is(err, context.Canceled) {
+		if _, serr := os.Stat(encoder.StatePath(out)); serr == nil {
+			o.logf("stopped; the same command resumes from %s", encoder.StatePath(out))
+		}
+	}
 	if err != nil {
 		return err
 	}

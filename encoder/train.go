@@ -3,6 +3,7 @@ package encoder
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"io"
@@ -54,8 +55,18 @@ type TrainOptions struct {
 	// goroutine.
 	Progress func(Progress)
 	// LossLog, if not nil, receives the loss of every step as CSV with a
-	// header row: step,epoch,loss,images_per_second.
+	// header row: step,epoch,loss,images_per_second. A resumed training
+	// writes the log of the steps done before it first.
 	LossLog io.Writer
+	// Restart makes TrainToFiles start afresh, replacing a training state
+	// beside the checkpoint instead of resuming it.
+	Restart bool
+
+	// resume, when not nil, is the state the training goes on from; when
+	// saveState is not nil, it receives the state after every epoch but
+	// the last and when ctx stops the training. TrainToFiles sets both.
+	resume    *trainState
+	saveState func(*trainState) error
 }
 
 // DefaultTrainOptions returns the defaults of the seed experiment:
@@ -166,11 +177,24 @@ func newTrainer(opts TrainOptions) (*trainer, error) {
 	arch := Arch{Res: o.Res, Width: o.Width, Latent: o.Latent}
 	w := newWeights(arch, o.Objective, classes, tensor.Float32)
 	w.init(initRand(o.Seed))
+	t := &trainer{o: o, aug: aug, arch: arch, classes: classes, w: w, solver: newAdam(o.LearningRate)}
+	if o.resume != nil || o.saveState != nil {
+		t.settings = settingsOf(o)
+	}
+	if o.resume != nil {
+		if diff := o.resume.settings.difference(t.settings); diff != "" {
+			return nil, fmt.Errorf("train: %w: %s", ErrStateMismatch, diff)
+		}
+		if err := t.restore(o.resume); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+	}
 	gr, err := buildGraph(graphConfig{arch: arch, objective: o.Objective, classes: classes, tau: o.Tau, batch: o.Batch}, w)
 	if err != nil {
 		return nil, err
 	}
-	return &trainer{o: o, aug: aug, arch: arch, classes: classes, gr: gr, w: w, solver: newAdam(o.LearningRate)}, nil
+	t.gr = gr
+	return t, nil
 }
 
 // train runs the training loop and returns the model.
@@ -200,7 +224,9 @@ type trainer struct {
 	classes int
 	gr      *graph
 	w       *weights
-	solver  G.Solver
+	solver  *adam
+	// settings are those of a training that resumes or keeps a state.
+	settings trainSettings
 }
 
 // batch is the input of one step, prepared while the previous step runs.
@@ -214,8 +240,13 @@ func (t *trainer) run(ctx context.Context) (Info, error) {
 	o := t.o
 	perEpoch := o.Data.Len() / o.Batch
 	steps := perEpoch * o.Epochs
+	first, earlier, logHead := 0, 0.0, []byte("step,epoch,loss,images_per_second\n")
+	var epochLoss float64
+	if o.resume != nil {
+		first, earlier, logHead, epochLoss = o.resume.step, o.resume.seconds, o.resume.lossLog, o.resume.epochLoss
+	}
 	if t.o.LossLog != nil {
-		if _, err := io.WriteString(t.o.LossLog, "step,epoch,loss,images_per_second\n"); err != nil {
+		if _, err := t.o.LossLog.Write(logHead); err != nil {
 			return Info{}, fmt.Errorf("write loss log: %w", err)
 		}
 	}
@@ -230,16 +261,21 @@ func (t *trainer) run(ctx context.Context) (Info, error) {
 	}
 	vg := G.NodesToValueGrads(t.gr.params)
 	start := time.Now()
-	next := prepare(0)
-	var epochLoss float64
+	save := func(done int) error {
+		if o.saveState == nil || done == first {
+			return nil
+		}
+		return o.saveState(t.capture(done, epochLoss, earlier+time.Since(start).Seconds()))
+	}
+	next := prepare(first)
 	var info Info
-	for step := 0; step < steps; step++ {
+	for step := first; step < steps; step++ {
 		b := <-next
 		if b.err != nil {
 			return Info{}, b.err
 		}
 		if err := ctx.Err(); err != nil {
-			return Info{}, err
+			return Info{}, errors.Join(err, save(step))
 		}
 		if err := G.Let(t.gr.input, b.input); err != nil {
 			return Info{}, fmt.Errorf("train: %w", err)
@@ -262,7 +298,7 @@ func (t *trainer) run(ctx context.Context) (Info, error) {
 			return Info{}, fmt.Errorf("train: step %d: %w", step+1, err)
 		}
 		elapsed := time.Since(start)
-		rate := float64((step+1)*o.Batch) / elapsed.Seconds()
+		rate := float64((step+1-first)*o.Batch) / elapsed.Seconds()
 		if step%perEpoch == 0 {
 			epochLoss = 0
 		}
@@ -276,9 +312,14 @@ func (t *trainer) run(ctx context.Context) (Info, error) {
 			o.Progress(Progress{Step: step + 1, Steps: steps, Epoch: epoch, Epochs: o.Epochs, Loss: loss, ImagesPerSecond: rate, Elapsed: elapsed})
 		}
 		info.FinalLoss = epochLoss / float64(step%perEpoch+1)
+		if (step+1)%perEpoch == 0 && step+1 < steps {
+			if err := save(step + 1); err != nil {
+				return Info{}, err
+			}
+		}
 	}
 	info.Steps = steps
-	info.TrainSeconds = time.Since(start).Seconds()
+	info.TrainSeconds = earlier + time.Since(start).Seconds()
 	return info, nil
 }
 
