@@ -33,6 +33,12 @@ interruption, a kill or a reboot, goes on from it to the weights an
 uninterrupted run would have reached, bit for bit. A state of other settings
 is refused with the setting that differs; --restart starts afresh instead.
 
+The recipe is the one a PyTorch user writes: pixels centred to [-1, 1]
+(ToTensor, Normalize(0.5, 0.5); --input unit feeds [0, 1]), Adam as
+torch.optim.Adam, a shuffled order each epoch whose last, partial batch is
+a step of its own (DataLoader's default; --drop-last drops it), the
+initialization of torch.nn's Conv2d and Linear.
+
 Objectives:
    contrastive   InfoNCE on pairs of views made by --aug (A, B, C or
                  primitives, see "simsearch augment --help"), temperature --tau
@@ -60,6 +66,8 @@ Examples:
 			&cli.IntFlag{Name: "latent", Value: def.Latent, Usage: "size of the encoder's output (the embedding)"},
 			&cli.IntFlag{Name: "epochs", Value: def.Epochs, Usage: "passes over the training data"},
 			&cli.IntFlag{Name: "batch", Value: def.Batch, Usage: "images per step (pairs, for contrastive)"},
+			&cli.BoolFlag{Name: "drop-last", Usage: "drop each epoch's last, partial batch (PyTorch's drop_last=True) instead of training on it"},
+			&cli.StringFlag{Name: "input", Value: string(encoder.Centered), Usage: "pixels fed to the network: centered (RGB in [-1, 1], Normalize(0.5, 0.5)) or unit ([0, 1])"},
 			&cli.Float64Flag{Name: "lr", Value: def.LearningRate, Usage: "learning rate of Adam"},
 			&cli.Float64Flag{Name: "tau", Value: def.Tau, Usage: "temperature of InfoNCE"},
 			&cli.Uint64Flag{Name: "seed", Value: def.Seed, Usage: "seed of the weights, batches and augmentations"},
@@ -141,6 +149,10 @@ func runTrain(c *cli.Context) error {
 			return usagef("--aug: %v", err)
 		}
 	}
+	input, err := encoder.ParseInput(c.String("input"))
+	if err != nil {
+		return usagef("--input %q: want centered or unit", c.String("input"))
+	}
 
 	o.logf("loading training data from %s", c.String("data"))
 	data, err := encoder.LoadTrainingSet(c.Context, c.String("data"))
@@ -151,7 +163,7 @@ func runTrain(c *cli.Context) error {
 		Data: data, Objective: objective, Augmentation: c.String("aug"), Label: c.String("label"),
 		Res: c.Int("res"), Width: c.Int("width"), Latent: c.Int("latent"),
 		Epochs: c.Int("epochs"), Batch: c.Int("batch"), LearningRate: c.Float64("lr"), Tau: c.Float64("tau"),
-		Seed: c.Uint64("seed"), Restart: c.Bool("restart"),
+		Seed: c.Uint64("seed"), Restart: c.Bool("restart"), DropLast: c.Bool("drop-last"), Input: input,
 	}
 	if _, err := os.Stat(encoder.StatePath(out)); err == nil && !opts.Restart {
 		o.logf("resuming from the training state %s", encoder.StatePath(out))

@@ -70,6 +70,9 @@ type Info struct {
 	TrainSeconds float64 `json:"train_seconds,omitempty"`
 	// FinalLoss is the mean loss of the last epoch.
 	FinalLoss float64 `json:"final_loss,omitempty"`
+	// Input is the scaling of the pixels the network is fed; "" (a
+	// checkpoint that does not say) is Unit.
+	Input Input `json:"input,omitempty"`
 }
 
 // Arch returns the architecture of the model's network.
@@ -106,6 +109,7 @@ func (i Info) metadata() map[string]string {
 	set("steps", strconv.Itoa(i.Steps), i.Steps != 0)
 	set("train_seconds", fl(i.TrainSeconds), i.TrainSeconds != 0)
 	set("final_loss", fl(i.FinalLoss), i.FinalLoss != 0)
+	set("input", string(i.Input), i.Input != "" && i.Input != Unit)
 	return m
 }
 
@@ -172,6 +176,15 @@ func infoFromMetadata(m map[string]string) (Info, error) {
 	info.Steps = integer("steps", false)
 	info.TrainSeconds = float("train_seconds")
 	info.FinalLoss = float("final_loss")
+	if s, ok := m["input"]; ok {
+		if s == "" {
+			errs = append(errs, fmt.Errorf("an empty input scaling"))
+		} else if in, err := ParseInput(s); err != nil {
+			errs = append(errs, fmt.Errorf("input scaling %q is not centered or unit", s))
+		} else {
+			info.Input = in
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return Info{}, fmt.Errorf("%w: metadata: %w", ErrBadCheckpoint, err)
 	}

@@ -13,12 +13,17 @@ import (
 )
 
 // StepsPerEpoch is the number of training steps one epoch over images
-// training images takes in batches of batch.
-func StepsPerEpoch(images, batch int) int {
+// training images takes in batches of batch: ⌈images/batch⌉, or
+// ⌊images/batch⌋ when the last partial batch is dropped (see
+// TrainOptions.DropLast).
+func StepsPerEpoch(images, batch int, dropLast bool) int {
 	if batch <= 0 {
 		return 0
 	}
-	return images / batch
+	if dropLast {
+		return images / batch
+	}
+	return (images + batch - 1) / batch
 }
 
 // LossPath returns the path of the loss CSV that TrainToFiles writes

@@ -56,6 +56,8 @@ type trainSettings struct {
 	LearningRate float64   `json:"learning_rate"`
 	Tau          float64   `json:"tau,omitempty"`
 	Seed         uint64    `json:"seed"`
+	Input        Input     `json:"input"`
+	DropLast     bool      `json:"drop_last,omitempty"`
 	// Data is the training data's source, Images its number of images and
 	// DataHash the SHA-256 of their pixels (and labels).
 	Data     string `json:"data"`
@@ -68,7 +70,7 @@ func settingsOf(o TrainOptions) trainSettings {
 	return trainSettings{
 		Objective: o.Objective, Augmentation: o.Augmentation, Label: o.Label,
 		Res: o.Res, Width: o.Width, Latent: o.Latent, Epochs: o.Epochs, Batch: o.Batch,
-		LearningRate: o.LearningRate, Tau: o.Tau, Seed: o.Seed,
+		LearningRate: o.LearningRate, Tau: o.Tau, Seed: o.Seed, Input: o.Input, DropLast: o.DropLast,
 		Data: o.Data.Source, Images: o.Data.Len(), DataHash: o.Data.hash(o.Label),
 	}
 }
@@ -92,6 +94,8 @@ func (s trainSettings) difference(t trainSettings) string {
 		{"learning rate", s.LearningRate, t.LearningRate},
 		{"temperature τ", s.Tau, t.Tau},
 		{"seed", s.Seed, t.Seed},
+		{"input scaling", s.Input, t.Input},
+		{"dropping of the last partial batch", s.DropLast, t.DropLast},
 		{"training data", s.Data, t.Data},
 		{"number of training images", s.Images, t.Images},
 	}

@@ -40,13 +40,19 @@ type TrainOptions struct {
 	// Epochs is the number of passes over the data; 0 means 8.
 	Epochs int
 	// Batch is the number of images per step (pairs, for contrastive); 0
-	// means 256. An epoch is ⌊images/Batch⌋ steps; the rest of the shuffled
-	// images wait for the next epoch.
-	Batch int
+	// means 256. An epoch is ⌈images/Batch⌉ steps, the last of them over
+	// the images left, as PyTorch's DataLoader makes batches by default;
+	// with DropLast it is ⌊images/Batch⌋ steps, and the rest of the
+	// shuffled images are not used in that epoch (drop_last=True).
+	Batch    int
+	DropLast bool
 	// LearningRate is Adam's; 0 means 2e-4.
 	LearningRate float64
 	// Tau is the InfoNCE temperature; 0 means 0.07.
 	Tau float64
+	// Input is the scaling of the pixels the network is fed; "" means
+	// Centered, [-1, 1] as PyTorch's Normalize(0.5, 0.5) gives.
+	Input Input
 	// Seed draws the initial weights, the order of the images and the
 	// augmentations: training is deterministic given the seed (and the
 	// options), whatever the number of cores.
@@ -129,6 +135,11 @@ func (o TrainOptions) withDefaults() (TrainOptions, error) {
 	o.Batch = cmp.Or(o.Batch, d.Batch)
 	o.LearningRate = cmp.Or(o.LearningRate, d.LearningRate)
 	o.Tau = cmp.Or(o.Tau, d.Tau)
+	in, err := ParseInput(string(o.Input))
+	if err != nil {
+		return o, err
+	}
+	o.Input = in
 	switch {
 	case o.Epochs < 0 || o.Epochs > 100000:
 		return o, fmt.Errorf("%d epochs: want 1 to 100000", o.Epochs)
@@ -157,7 +168,7 @@ func Train(ctx context.Context, opts TrainOptions) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer t.gr.close()
+	defer t.close()
 	return t.train(ctx)
 }
 
@@ -189,11 +200,17 @@ func newTrainer(opts TrainOptions) (*trainer, error) {
 			return nil, fmt.Errorf("train: %w", err)
 		}
 	}
-	gr, err := buildGraph(graphConfig{arch: arch, objective: o.Objective, classes: classes, tau: o.Tau, batch: o.Batch}, w)
-	if err != nil {
+	config := graphConfig{arch: arch, objective: o.Objective, classes: classes, tau: o.Tau, batch: o.Batch}
+	if t.gr, err = buildGraph(config, w); err != nil {
 		return nil, err
 	}
-	t.gr = gr
+	if rest := o.Data.Len() % o.Batch; rest > 0 && !o.DropLast {
+		config.batch = rest
+		if t.rest, err = buildGraph(config, w); err != nil {
+			t.gr.close()
+			return nil, err
+		}
+	}
 	return t, nil
 }
 
@@ -214,6 +231,7 @@ func (t *trainer) train(ctx context.Context) (*Model, error) {
 	info.Res, info.Width, info.Latent, info.Layers, info.Dim = a.Res, a.Width, a.Latent, a.Layers(), a.Latent
 	info.Data = o.Data.Source
 	info.Seed, info.Epochs, info.Batch, info.LearningRate = o.Seed, o.Epochs, o.Batch, o.LearningRate
+	info.Input = o.Input
 	return newModel(info, t.w)
 }
 
@@ -223,14 +241,25 @@ type trainer struct {
 	arch    Arch
 	classes int
 	gr      *graph
-	w       *weights
-	solver  *adam
+	// rest is the graph of an epoch's last, partial batch, or nil.
+	rest   *graph
+	w      *weights
+	solver *adam
 	// settings are those of a training that resumes or keeps a state.
 	settings trainSettings
 }
 
+// close frees the trainer's graphs.
+func (t *trainer) close() {
+	t.gr.close()
+	if t.rest != nil {
+		t.rest.close()
+	}
+}
+
 // batch is the input of one step, prepared while the previous step runs.
 type batch struct {
+	images  int
 	input   *tensor.Dense
 	targets []float32
 	err     error
@@ -238,7 +267,7 @@ type batch struct {
 
 func (t *trainer) run(ctx context.Context) (Info, error) {
 	o := t.o
-	perEpoch := o.Data.Len() / o.Batch
+	perEpoch := StepsPerEpoch(o.Data.Len(), o.Batch, o.DropLast)
 	steps := perEpoch * o.Epochs
 	first, earlier, logHead := 0, 0.0, []byte("step,epoch,loss,images_per_second\n")
 	var epochLoss float64
@@ -251,15 +280,24 @@ func (t *trainer) run(ctx context.Context) (Info, error) {
 		}
 	}
 	// Two input tensors take turns: one is filled for the next step while
-	// the graph reads the other.
+	// the graph reads the other. A partial batch has its graph's own.
 	inputs := [2]*tensor.Dense{t.gr.input.Value().(*tensor.Dense), tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(t.gr.input.Shape()...))}
 	order := t.order(perEpoch)
 	prepare := func(step int) <-chan batch {
 		ch := make(chan batch, 1)
-		go func() { ch <- t.prepare(step, order, inputs[step%2]) }()
+		dst := inputs[step%2]
+		if t.rest != nil && step%perEpoch == perEpoch-1 {
+			dst = t.rest.input.Value().(*tensor.Dense)
+		}
+		go func() { ch <- t.prepare(step, perEpoch, order, dst) }()
 		return ch
 	}
 	vg := G.NodesToValueGrads(t.gr.params)
+	var restVG []G.ValueGrad
+	if t.rest != nil {
+		restVG = G.NodesToValueGrads(t.rest.params)
+	}
+	images := 0
 	start := time.Now()
 	save := func(done int) error {
 		if o.saveState == nil || done == first {
@@ -277,28 +315,33 @@ func (t *trainer) run(ctx context.Context) (Info, error) {
 		if err := ctx.Err(); err != nil {
 			return Info{}, errors.Join(err, save(step))
 		}
-		if err := G.Let(t.gr.input, b.input); err != nil {
+		gr, grads := t.gr, vg
+		if b.images < o.Batch {
+			gr, grads = t.rest, restVG
+		}
+		if err := G.Let(gr.input, b.input); err != nil {
 			return Info{}, fmt.Errorf("train: %w", err)
 		}
 		if b.targets != nil {
-			copy(t.gr.targets.Value().Data().([]float32), b.targets)
+			copy(gr.targets.Value().Data().([]float32), b.targets)
 		}
 		if step+1 < steps {
 			next = prepare(step + 1)
 		}
-		if err := t.gr.run(); err != nil {
+		if err := gr.run(); err != nil {
 			return Info{}, fmt.Errorf("train: step %d: %w", step+1, err)
 		}
-		loss := scalarOf(t.gr.cost.Value())
+		loss := scalarOf(gr.cost.Value())
 		epoch := step/perEpoch + 1
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			return Info{}, t.nonFinite(step+1, steps, epoch, loss)
 		}
-		if err := t.solver.Step(vg); err != nil {
+		if err := t.solver.Step(grads); err != nil {
 			return Info{}, fmt.Errorf("train: step %d: %w", step+1, err)
 		}
 		elapsed := time.Since(start)
-		rate := float64((step+1-first)*o.Batch) / elapsed.Seconds()
+		images += b.images
+		rate := float64(images) / elapsed.Seconds()
 		if step%perEpoch == 0 {
 			epochLoss = 0
 		}
@@ -324,12 +367,15 @@ func (t *trainer) run(ctx context.Context) (Info, error) {
 }
 
 // order returns the order of the images for each epoch: a permutation drawn
-// from the seed, of which the first perEpoch·Batch are used.
+// from the seed, all of it used, or its first perEpoch·Batch with DropLast.
 func (t *trainer) order(perEpoch int) [][]int {
 	rng := rand.New(rand.NewPCG(t.o.Seed, 0x6f72646572))
 	orders := make([][]int, t.o.Epochs)
 	for e := range orders {
-		orders[e] = rng.Perm(t.o.Data.Len())[:perEpoch*t.o.Batch]
+		orders[e] = rng.Perm(t.o.Data.Len())
+		if t.o.DropLast {
+			orders[e] = orders[e][:perEpoch*t.o.Batch]
+		}
 	}
 	return orders
 }
@@ -337,17 +383,17 @@ func (t *trainer) order(perEpoch int) [][]int {
 // prepare fills dst with the images of step (augmented pairs for
 // contrastive training: the batch's first views, then their second views)
 // and returns the step's targets for supervised training.
-func (t *trainer) prepare(step int, order [][]int, dst *tensor.Dense) batch {
+func (t *trainer) prepare(step, perEpoch int, order [][]int, dst *tensor.Dense) batch {
 	o := t.o
-	perEpoch := len(order[0]) / o.Batch
-	idx := order[step/perEpoch][(step%perEpoch)*o.Batch : (step%perEpoch+1)*o.Batch]
+	epoch := order[step/perEpoch]
+	idx := epoch[(step%perEpoch)*o.Batch : min((step%perEpoch+1)*o.Batch, len(epoch))]
 	data := dst.Data().([]float32)
 	per := o.Res * o.Res * 3
 	var errs = make([]error, len(idx))
 	if t.aug == nil {
 		parallel(len(idx), 16, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
-				errs[i] = toTensor(o.Data.Images[idx[i]], data[i*per:(i+1)*per])
+				errs[i] = toTensor(o.Data.Images[idx[i]], data[i*per:(i+1)*per], o.Input)
 			}
 		})
 	} else {
@@ -360,7 +406,7 @@ func (t *trainer) prepare(step int, order [][]int, dst *tensor.Dense) batch {
 					// depend on which goroutine makes it.
 					rng := rand.New(rand.NewPCG(o.Seed^0x61756700, uint64(step)<<32|uint64(i)<<1|uint64(v)))
 					dataset.ApplyInto(t.aug, view, src, rng)
-					if err := toTensor(view, data[(v*len(idx)+i)*per:(v*len(idx)+i+1)*per]); err != nil {
+					if err := toTensor(view, data[(v*len(idx)+i)*per:(v*len(idx)+i+1)*per], o.Input); err != nil {
 						errs[i] = err
 					}
 				}
@@ -372,7 +418,7 @@ func (t *trainer) prepare(step int, order [][]int, dst *tensor.Dense) batch {
 			return batch{err: fmt.Errorf("train: %w", err)}
 		}
 	}
-	b := batch{input: dst}
+	b := batch{images: len(idx), input: dst}
 	if o.Objective == Supervised {
 		b.targets = make([]float32, len(idx))
 		for i, j := range idx {
@@ -389,6 +435,6 @@ func (t *trainer) nonFinite(step, steps, epoch int, loss float64) error {
 	if t.o.Objective == Contrastive {
 		hint += fmt.Sprintf(", or raise the temperature τ (now %g: the logits are similarities of unit vectors divided by τ)", t.o.Tau)
 	}
-	hint += "; the inputs are pixels scaled to [0, 1] and the contrastive outputs are L2-normalized, so a loss that stays NaN at small learning rates points to broken input images"
+	hint += fmt.Sprintf("; the inputs are pixels scaled to %s and the contrastive outputs are L2-normalized, so a loss that stays NaN at small learning rates points to broken input images", t.o.Input.interval())
 	return fmt.Errorf("%w: the loss became %v at step %d of %d (epoch %d): %s", ErrNonFiniteLoss, loss, step, steps, epoch, hint)
 }

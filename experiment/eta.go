@@ -52,7 +52,7 @@ func (c *trainClock) left(e Encoder, p encoder.Progress, begin int) time.Duratio
 	}
 	measured := p.Elapsed.Seconds() / float64(p.Step-begin)
 	seconds := float64(p.Steps-p.Step) * measured
-	steps := float64(encoder.StepsPerEpoch(c.size.Train, c.size.Batch))
+	steps := float64(encoder.StepsPerEpoch(c.size.Train, c.size.Batch, false))
 	for _, l := range c.later {
 		seconds += steps * float64(c.size.epochs(l)) * c.stepSeconds(l) * measured / estimated
 	}

@@ -436,7 +436,7 @@ func Estimate(ctx context.Context, size Size) (Estimated, error) {
 		ContrastivePairsPerSecond:  float64(size.Batch) / cmp.Or(contrastive, 1e-9),
 		AutoencoderImagesPerSecond: float64(size.Batch) / cmp.Or(autoencoder, 1e-9),
 	}
-	stepsPerEpoch := float64(encoder.StepsPerEpoch(size.Train, size.Batch))
+	stepsPerEpoch := float64(encoder.StepsPerEpoch(size.Train, size.Batch, false))
 	for _, e := range Encoders {
 		if !e.Objective.Trained() {
 			continue
