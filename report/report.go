@@ -37,6 +37,9 @@ type Report struct {
 	Items    map[string]int `json:"items"`
 	Settings Settings       `json:"settings"`
 	Spaces   []*SpaceReport `json:"spaces"`
+	// SeedSpreads, for encoders of one recipe trained from several seeds,
+	// say how much each cell moves between seeds.
+	SeedSpreads []SeedSpread `json:"seed_spreads,omitempty"`
 }
 
 // Settings are the options a report was made with.
@@ -381,6 +384,7 @@ func Run(ctx context.Context, st index.Store, opts Options) (*Report, error) {
 		}
 		r.Spaces = append(r.Spaces, sr)
 	}
+	r.SeedSpreads = seedSpreads(r.Spaces)
 	return r, nil
 }
 
