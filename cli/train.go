@@ -169,11 +169,13 @@ func runTrain(c *cli.Context) error {
 		o.logf("resuming from the training state %s", encoder.StatePath(out))
 	}
 	var bar *progress
+	var resumed int64 // steps done before this run, so that the speed and ETA are this run's
 	opts.Progress = func(p encoder.Progress) {
 		if bar == nil {
-			bar = o.newProgress("train", "steps", int64(p.Steps))
+			resumed = int64(p.Step - 1)
+			bar = o.newProgress("train", "steps", int64(p.Steps)-resumed)
 		}
-		bar.Set(int64(p.Step))
+		bar.Set(int64(p.Step) - resumed)
 		bar.Describe(fmt.Sprintf("epoch %d/%d, loss %.4f, %.0f images/s", p.Epoch, p.Epochs, p.Loss, p.ImagesPerSecond))
 	}
 	defer func() {
