@@ -205,13 +205,22 @@ func runTrain(c *cli.Context) error {
 		Path: out, ID: model.ID(), Objective: string(info.Objective), Augmentation: info.Augmentation, Label: info.Label,
 		Description: model.String(), Dim: model.Dim(), Params: model.Params(),
 		Images: data.Len(), Epochs: info.Epochs, Steps: info.Steps, Seconds: time.Since(start).Seconds(),
-		ImagesPerSecond: float64(info.Steps*info.Batch) / info.TrainSeconds, FinalLoss: info.FinalLoss, LossCSV: lossPath,
+		ImagesPerSecond: float64(trainedImages(data.Len(), opts)) / info.TrainSeconds, FinalLoss: info.FinalLoss, LossCSV: lossPath,
 	}
 	return o.result("train", res, func(w io.Writer) error {
 		_, err := fmt.Fprintf(w, "trained %s on %d images: %d epochs, %d steps in %.1f s (%.0f images/s), final loss %.4f\nwrote %s (id %.12s) and %s\n",
 			res.Description, res.Images, res.Epochs, res.Steps, res.Seconds, res.ImagesPerSecond, res.FinalLoss, res.Path, res.ID, res.LossCSV)
 		return err
 	})
+}
+
+// trainedImages counts the images (pairs) all the epochs of opts train on.
+func trainedImages(images int, opts encoder.TrainOptions) int {
+	perEpoch := images
+	if opts.DropLast {
+		perEpoch = images / opts.Batch * opts.Batch
+	}
+	return perEpoch * opts.Epochs
 }
 
 // runBaseline writes an untrained baseline.

@@ -44,7 +44,8 @@ type TrainOptions struct {
 	// the images left, as PyTorch's DataLoader makes batches by default;
 	// with DropLast it is ⌊images/Batch⌋ steps, and the rest of the
 	// shuffled images are not used in that epoch (drop_last=True).
-	Batch    int
+	Batch int
+	// DropLast drops each epoch's last, partial batch (see Batch).
 	DropLast bool
 	// LearningRate is Adam's; 0 means 2e-4.
 	LearningRate float64
