@@ -105,12 +105,13 @@ def main():
     sides = a.sides.split(",")
     with open(os.path.join(a.data, "dataset.json")) as f:
         res = json.load(f)["res"]
-    for aug in a.aug.split(","):
-        ckpts = {}
-        for seed in seeds:
+    augs = a.aug.split(",")
+    # Seed by seed, so that every augmentation has as many seeds as there
+    # was time for.
+    for seed in seeds:
+        for aug in augs:
             for side in sides:
                 out = os.path.join(a.work, f"{side}-{aug}-{seed}.safetensors")
-                ckpts[(side, seed)] = out
                 if os.path.exists(out) or a.report_only:
                     continue
                 if side == "simsearch":
@@ -124,6 +125,8 @@ def main():
                     run([a.simsearch, "import", "--torch", raw, "--objective", "contrastive", "--res", str(res),
                          "--width", "32", "--latent", "128", "--aug", aug, "--input", "centered", "--data", a.data,
                          "--out", out, "--quiet"], log)
+    for aug in augs:
+        ckpts = {(side, seed): os.path.join(a.work, f"{side}-{aug}-{seed}.safetensors") for seed in seeds for side in sides}
         done = {k: v for k, v in ckpts.items() if os.path.exists(v)}
         if not done:
             continue
