@@ -96,13 +96,17 @@ def main():
     p.add_argument("--epochs", type=int, default=15)
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--work", default="/tmp/recipe-compare", help="folder of the runs' files")
-    p.add_argument("--sides", default="simsearch,torch")
+    p.add_argument("--sides", default="simsearch,torch",
+                   help="the two sides compared: simsearch, torch, or simsearch_NAME of a --variant")
+    p.add_argument("--variant", action="append", default=[],
+                   help='NAME=FLAGS: side simsearch_NAME trains with these extra flags, e.g. "unit=--input unit --drop-last"')
     p.add_argument("--report-only", action="store_true", help="train nothing; report on the runs there are")
     a = p.parse_args()
     os.makedirs(a.work, exist_ok=True)
     log = open(os.path.join(a.work, "runs.jsonl"), "a")
     seeds = [int(s) for s in a.seeds.split(",")]
     sides = a.sides.split(",")
+    variants = dict(v.split("=", 1) for v in a.variant)
     with open(os.path.join(a.data, "dataset.json")) as f:
         res = json.load(f)["res"]
     augs = a.aug.split(",")
@@ -114,9 +118,10 @@ def main():
                 out = os.path.join(a.work, f"{side}-{aug}-{seed}.safetensors")
                 if os.path.exists(out) or a.report_only:
                     continue
-                if side == "simsearch":
+                if side.startswith("simsearch"):
+                    extra = variants[side.partition("_")[2]].split() if "_" in side else []
                     run(["flock", LOCK, a.simsearch, "train", "--data", a.data, "--aug", aug, "--epochs", str(a.epochs),
-                         "--batch", str(a.batch), "--seed", str(seed), "--out", out, "--quiet"], log)
+                         "--batch", str(a.batch), "--seed", str(seed), "--out", out, "--quiet"] + extra, log)
                 else:
                     raw = os.path.join(a.work, f"torch-{aug}-{seed}.torch.safetensors")
                     run(["flock", LOCK, "/usr/bin/python3", os.path.join(HERE, "torch_recipe.py"), "--data", a.data,
