@@ -83,6 +83,8 @@ var exitCodes = []struct {
 	{ingest.ErrBadVectors, ExitBadInput},
 	{report.ErrOptions, ExitUsage},
 	{encoder.ErrOptions, ExitUsage},
+	{encoder.ErrBadState, ExitBadInput},
+	{encoder.ErrStateMismatch, ExitUsage},
 	{ingest.ErrBadSource, ExitUsage},
 	{ingest.ErrOptions, ExitUsage},
 	{ingest.ErrSourceChanged, ExitBadInput},

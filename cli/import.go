@@ -26,10 +26,11 @@ extra or of another shape is named (exit code 3).
 
 Tensor names: encoder.convs.0.weight … encoder.linear.bias (or the Encoder
 module's own names, convs.0.weight …), decoder.* and head.*; a "module."
-prefix is dropped. The network is fed RGB values in [0, 1] (ToTensor),
-channels first: a network trained on normalized inputs (Normalize(0.5,
-0.5)) needs them in [0, 1] here. Any other architecture: use an encoder
-command (ingest --encoder-cmd).
+prefix is dropped. --input says what the network was fed, channels first:
+unit, RGB values in [0, 1] (ToTensor alone), or centered, [-1, 1]
+(ToTensor then Normalize(0.5, 0.5), what "train" feeds by default); the
+checkpoint records it and feeds the network the same. Any other
+architecture or normalization: use an encoder command (ingest --encoder-cmd).
 
 Example:
    python3 bench/torch_import.py --out torch.safetensors
@@ -46,7 +47,7 @@ Example:
 			&cli.StringFlag{Name: "aug", Usage: "augmentation a contrastive network was trained with (for reports, and the report's orbits)"},
 			&cli.Float64Flag{Name: "tau", Usage: "InfoNCE temperature of a contrastive network, for reports (default: 0.07)"},
 			&cli.StringFlag{Name: "data", Usage: "what the network was trained on (for reports)"},
-			&cli.StringFlag{Name: "input", Value: "unit", Usage: "the network's input: unit (RGB in [0, 1], channels first, as ToTensor gives)"},
+			&cli.StringFlag{Name: "input", Value: "unit", Usage: "the network's input: unit (RGB in [0, 1], ToTensor) or centered ([-1, 1], Normalize(0.5, 0.5))"},
 		},
 		Action: runImport,
 	}

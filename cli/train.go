@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -24,6 +26,18 @@ func newTrainCommand() *cli.Command {
 folder written by "generate", or a generator spec rendered in memory) and
 writes a safetensors checkpoint to --out, with the loss of every step in a
 CSV beside it (enc-A.safetensors → enc-A.loss.csv).
+
+Training keeps a state beside the checkpoint (enc-A.train-state), written
+after every epoch and on Ctrl-C: the same command run again, after an
+interruption, a kill or a reboot, goes on from it to the weights an
+uninterrupted run would have reached, bit for bit. A state of other settings
+is refused with the setting that differs; --restart starts afresh instead.
+
+The recipe is the one a PyTorch user writes: pixels centred to [-1, 1]
+(ToTensor, Normalize(0.5, 0.5); --input unit feeds [0, 1]), Adam as
+torch.optim.Adam, a shuffled order each epoch whose last, partial batch is
+a step of its own (DataLoader's default; --drop-last drops it), the
+initialization of torch.nn's Conv2d and Linear.
 
 Objectives:
    contrastive   InfoNCE on pairs of views made by --aug (A, B, C or
@@ -60,6 +74,8 @@ Examples:
 			&cli.IntFlag{Name: "latent", Value: def.Latent, Usage: "size of the encoder's output (the embedding)"},
 			&cli.IntFlag{Name: "epochs", Value: def.Epochs, Usage: "passes over the training data"},
 			&cli.IntFlag{Name: "batch", Value: def.Batch, Usage: "images per step (pairs, for contrastive)"},
+			&cli.BoolFlag{Name: "drop-last", Usage: "drop each epoch's last, partial batch (PyTorch's drop_last=True) instead of training on it"},
+			&cli.StringFlag{Name: "input", Value: string(encoder.Centered), Usage: "pixels fed to the network: centered (RGB in [-1, 1], Normalize(0.5, 0.5)) or unit ([0, 1])"},
 			&cli.Float64Flag{Name: "lr", Value: def.LearningRate, Usage: "learning rate of Adam"},
 			&cli.Float64Flag{Name: "tau", Value: def.Tau, Usage: "temperature of InfoNCE"},
 			&cli.BoolFlag{Name: "no-normalize", Usage: "contrastive on the outputs before their L2 normalization (the seed's shortcut: the norms grow, the loss falls toward 0, exp may overflow); the loss CSV adds mean_output_norm and logit_scale"},
@@ -67,6 +83,7 @@ Examples:
 			&cli.IntFlag{Name: "pool", Value: encoder.DefaultPool, Usage: "grid side of the pixels baseline"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "checkpoint file to write (.safetensors)"},
 			&cli.BoolFlag{Name: "overwrite", Usage: "replace --out (and its loss CSV) if it exists"},
+			&cli.BoolFlag{Name: "restart", Usage: "start afresh, replacing a training state beside --out instead of resuming it"},
 		},
 		Action: runTrain,
 	}
@@ -144,6 +161,10 @@ func runTrain(c *cli.Context) error {
 			return usagef("--aug: %v", err)
 		}
 	}
+	input, err := encoder.ParseInput(c.String("input"))
+	if err != nil {
+		return usagef("--input %q: want centered or unit", c.String("input"))
+	}
 
 	o.logf("loading training data from %s", c.String("data"))
 	data, err := encoder.LoadTrainingSet(c.Context, c.String("data"))
@@ -154,14 +175,19 @@ func runTrain(c *cli.Context) error {
 		Data: data, Objective: objective, Augmentation: c.String("aug"), Label: c.String("label"),
 		Res: c.Int("res"), Width: c.Int("width"), Latent: c.Int("latent"),
 		Epochs: c.Int("epochs"), Batch: c.Int("batch"), LearningRate: c.Float64("lr"), Tau: c.Float64("tau"),
-		Seed: c.Uint64("seed"), NoNormalize: c.Bool("no-normalize"),
+		Seed: c.Uint64("seed"), NoNormalize: c.Bool("no-normalize"), Restart: c.Bool("restart"), DropLast: c.Bool("drop-last"), Input: input,
+	}
+	if _, err := os.Stat(encoder.StatePath(out)); err == nil && !opts.Restart {
+		o.logf("resuming from the training state %s", encoder.StatePath(out))
 	}
 	var bar *progress
+	var resumed int64 // steps done before this run, so that the speed and ETA are this run's
 	opts.Progress = func(p encoder.Progress) {
 		if bar == nil {
-			bar = o.newProgress("train", "steps", int64(p.Steps))
+			resumed = int64(p.Step - 1)
+			bar = o.newProgress("train", "steps", int64(p.Steps)-resumed)
 		}
-		bar.Set(int64(p.Step))
+		bar.Set(int64(p.Step) - resumed)
 		bar.Describe(fmt.Sprintf("epoch %d/%d, loss %.4f, %.0f images/s", p.Epoch, p.Epochs, p.Loss, p.ImagesPerSecond))
 	}
 	defer func() {
@@ -172,6 +198,17 @@ func runTrain(c *cli.Context) error {
 
 	start := time.Now()
 	model, err := encoder.TrainToFiles(c.Context, opts, out)
+	if errors.Is(err, encoder.ErrStateMismatch) {
+		return usagef("%v (--restart)", err)
+	}
+	if errors.Is(err, encoder.ErrBadState) {
+		return fmt.Errorf("%w; --restart starts afresh", err)
+	}
+	if errors.Is(err, context.Canceled) {
+		if _, serr := os.Stat(encoder.StatePath(out)); serr == nil {
+			o.logf("stopped; the same command resumes from %s", encoder.StatePath(out))
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -180,13 +217,22 @@ func runTrain(c *cli.Context) error {
 		Path: out, ID: model.ID(), Objective: string(info.Objective), Augmentation: info.Augmentation, Label: info.Label,
 		Description: model.String(), Dim: model.Dim(), Params: model.Params(),
 		Images: data.Len(), Epochs: info.Epochs, Steps: info.Steps, Seconds: time.Since(start).Seconds(),
-		ImagesPerSecond: float64(info.Steps*info.Batch) / info.TrainSeconds, FinalLoss: info.FinalLoss, LossCSV: lossPath,
+		ImagesPerSecond: float64(trainedImages(data.Len(), opts)) / info.TrainSeconds, FinalLoss: info.FinalLoss, LossCSV: lossPath,
 	}
 	return o.result("train", res, func(w io.Writer) error {
 		_, err := fmt.Fprintf(w, "trained %s on %d images: %d epochs, %d steps in %.1f s (%.0f images/s), final loss %.4f\nwrote %s (id %.12s) and %s\n",
 			res.Description, res.Images, res.Epochs, res.Steps, res.Seconds, res.ImagesPerSecond, res.FinalLoss, res.Path, res.ID, res.LossCSV)
 		return err
 	})
+}
+
+// trainedImages counts the images (pairs) all the epochs of opts train on.
+func trainedImages(images int, opts encoder.TrainOptions) int {
+	perEpoch := images
+	if opts.DropLast {
+		perEpoch = images / opts.Batch * opts.Batch
+	}
+	return perEpoch * opts.Epochs
 }
 
 // runBaseline writes an untrained baseline.

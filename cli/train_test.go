@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -135,5 +137,51 @@ func TestTrainUsageErrors(t *testing.T) {
 				t.Fatalf("exit code %d, stderr %q; want %d and a mention of %q", code, stderr, ExitUsage, c.want)
 			}
 		})
+	}
+}
+
+func TestTrainResumesAndRefusesOtherSettings(t *testing.T) {
+	const spec = "shapes:n=64,seed=2,res=8,val=0.25"
+	out := filepath.Join(t.TempDir(), "enc.safetensors")
+	data, err := encoder.LoadTrainingSet(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A training of 3 epochs of 3 steps, stopped after 4 steps.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opts := encoder.TrainOptions{Data: data, Augmentation: "B", Width: 4, Latent: 8, Epochs: 3, Batch: 16, Seed: 5,
+		Progress: func(p encoder.Progress) {
+			if p.Step == 4 {
+				cancel()
+			}
+		}}
+	if _, err := encoder.TrainToFiles(ctx, opts, out); !errors.Is(err, context.Canceled) {
+		t.Fatalf("stopped training: %v", err)
+	}
+	args := []string{"train", "--aug", "B", "--data", spec, "--width", "4", "--latent", "8", "--epochs", "3", "--seed", "5", "--out", out}
+
+	_, stderr, code := run(t, append(args, "--batch", "8")...)
+	if code != ExitUsage || !strings.Contains(stderr, "batch is 16, this training's is 8") || !strings.Contains(stderr, "--restart") {
+		t.Fatalf("resuming with another batch: exit code %d, stderr %q", code, stderr)
+	}
+	_, stderr, code = run(t, append(args, "--batch", "16")...)
+	if code != ExitOK || !strings.Contains(stderr, "resuming from the training state") {
+		t.Fatalf("resuming: exit code %d, stderr %q", code, stderr)
+	}
+	resumed, err := encoder.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Progress = nil
+	whole, err := encoder.Train(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resumed.ID() != whole.ID() {
+		t.Errorf("the resumed training's checkpoint %.12s is not the uninterrupted one's %.12s", resumed.ID(), whole.ID())
+	}
+	if _, err := os.Stat(encoder.StatePath(out)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the training state is left after the training finished: %v", err)
 	}
 }

@@ -74,6 +74,9 @@ type Info struct {
 	// outputs (TrainOptions.NoNormalize); its embeddings are normalized
 	// like every model's.
 	Unnormalized bool `json:"unnormalized,omitempty"`
+	// Input is the scaling of the pixels the network is fed; "" (a
+	// checkpoint that does not say) is Unit.
+	Input Input `json:"input,omitempty"`
 }
 
 // Arch returns the architecture of the model's network.
@@ -111,6 +114,7 @@ func (i Info) metadata() map[string]string {
 	set("train_seconds", fl(i.TrainSeconds), i.TrainSeconds != 0)
 	set("final_loss", fl(i.FinalLoss), i.FinalLoss != 0)
 	set("unnormalized", "true", i.Unnormalized)
+	set("input", string(i.Input), i.Input != "" && i.Input != Unit)
 	return m
 }
 
@@ -178,6 +182,15 @@ func infoFromMetadata(m map[string]string) (Info, error) {
 	info.TrainSeconds = float("train_seconds")
 	info.FinalLoss = float("final_loss")
 	info.Unnormalized = m["unnormalized"] == "true"
+	if s, ok := m["input"]; ok {
+		if s == "" {
+			errs = append(errs, fmt.Errorf("an empty input scaling"))
+		} else if in, err := ParseInput(s); err != nil {
+			errs = append(errs, fmt.Errorf("input scaling %q is not centered or unit", s))
+		} else {
+			info.Input = in
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return Info{}, fmt.Errorf("%w: metadata: %w", ErrBadCheckpoint, err)
 	}

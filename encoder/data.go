@@ -2,7 +2,6 @@ package encoder
 
 import (
 	"context"
-	"fmt"
 	"image"
 	"os"
 	"runtime"
@@ -121,25 +120,6 @@ func parallelErr(ctx context.Context, n int, fn func(i int) error) error {
 		})
 	}
 	return g.Wait()
-}
-
-// toTensor writes img as height×width×3 values in [0, 1] into dst.
-func toTensor(img *image.RGBA, dst []float32) error {
-	w, h := img.Rect.Dx(), img.Rect.Dy()
-	if len(dst) != w*h*3 {
-		return fmt.Errorf("image of %d×%d pixels, the model takes %d values (%d×%d pixels)", w, h, len(dst), side(len(dst)/3), side(len(dst)/3))
-	}
-	const scale = 1.0 / 255
-	for y := range h {
-		row := img.Pix[y*img.Stride : y*img.Stride+4*w]
-		out := dst[y*w*3 : (y+1)*w*3]
-		for x := range w {
-			out[3*x] = float32(row[4*x]) * scale
-			out[3*x+1] = float32(row[4*x+1]) * scale
-			out[3*x+2] = float32(row[4*x+2]) * scale
-		}
-	}
-	return nil
 }
 
 func side(area int) int {

@@ -85,7 +85,7 @@ func (m *Model) classScores(images []*image.RGBA, out [][]float32, res, latent, 
 		if img == nil || img.Rect.Dx() != res || img.Rect.Dy() != res {
 			return fmt.Errorf("image %d is not %d×%d pixels", i, res, res)
 		}
-		if err := toTensor(img, in[i*per:(i+1)*per]); err != nil {
+		if err := toTensor(img, in[i*per:(i+1)*per], m.info.Input); err != nil {
 			return err
 		}
 	}

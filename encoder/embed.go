@@ -75,7 +75,7 @@ func (e *Embedder) Embed(ctx context.Context, images []*image.RGBA) ([][]float32
 					return nil, err
 				}
 			}
-			if err := toTensor(img, pixels); err != nil {
+			if err := toTensor(img, pixels, Unit); err != nil {
 				return nil, err
 			}
 			poolPixels(pixels, res, e.m.info.Pool, out[i])
@@ -115,7 +115,7 @@ func (e *Embedder) run(images []*image.RGBA, out [][]float32) error {
 	in := gr.input.Value().Data().([]float32)
 	per := len(in) / len(images)
 	for i, img := range images {
-		if err := toTensor(img, in[i*per:(i+1)*per]); err != nil {
+		if err := toTensor(img, in[i*per:(i+1)*per], e.m.info.Input); err != nil {
 			return err
 		}
 	}

@@ -68,7 +68,7 @@ func modelIdentity(info Info, w *weights) string {
 	} else {
 		field("network", "res", itoa(info.Res), "width", itoa(info.Width), "latent", itoa(info.Latent))
 	}
-	field("input", "rgb 0..1")
+	field("input", info.Input.identity())
 	if w != nil {
 		var buf []byte
 		for _, p := range w.params {

@@ -35,3 +35,14 @@ var (
 	// range, or that contradict each other or the data.
 	ErrOptions = errors.New("bad encoder options")
 )
+
+// Errors of training states (see TrainToFiles).
+var (
+	// ErrBadState is returned for a training state file that is damaged,
+	// cut short, or of another format version.
+	ErrBadState = errors.New("bad training state")
+
+	// ErrStateMismatch is returned when the training state beside a
+	// checkpoint was made by a training with other settings or data.
+	ErrStateMismatch = errors.New("the training state belongs to another training")
+)

@@ -3,7 +3,9 @@ package encoder
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -11,12 +13,17 @@ import (
 )
 
 // StepsPerEpoch is the number of training steps one epoch over images
-// training images takes in batches of batch.
-func StepsPerEpoch(images, batch int) int {
+// training images takes in batches of batch: ⌈images/batch⌉, or
+// ⌊images/batch⌋ when the last partial batch is dropped (see
+// TrainOptions.DropLast).
+func StepsPerEpoch(images, batch int, dropLast bool) int {
 	if batch <= 0 {
 		return 0
 	}
-	return images / batch
+	if dropLast {
+		return images / batch
+	}
+	return (images + batch - 1) / batch
 }
 
 // LossPath returns the path of the loss CSV that TrainToFiles writes
@@ -30,14 +37,42 @@ func LossPath(path string) string {
 // files are written atomically once training has finished: a failed or
 // interrupted training changes neither and leaves no temporary file.
 // opts.LossLog, if set, also receives the log as it is written.
+//
+// While it trains, TrainToFiles keeps a training state at StatePath(path),
+// written atomically after every epoch and when ctx stops the training
+// (Ctrl-C). A later call with the same options finds it and goes on from
+// it, to the same weights, bit for bit, as a training that never stopped;
+// the state is removed once the checkpoint is written. A state of other
+// settings is an error wrapping ErrStateMismatch that names the
+// difference, a damaged one an error wrapping ErrBadState; opts.Restart
+// removes the state and starts afresh.
 func TrainToFiles(ctx context.Context, opts TrainOptions, path string) (*Model, error) {
+	statePath := StatePath(path)
+	if opts.Restart {
+		if err := os.Remove(statePath); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+	} else {
+		state, err := readState(statePath)
+		if err != nil {
+			return nil, err
+		}
+		opts.resume = state
+	}
 	var log bytes.Buffer
 	if opts.LossLog != nil {
 		opts.LossLog = teeWriter{&log, opts.LossLog}
 	} else {
 		opts.LossLog = &log
 	}
+	opts.saveState = func(s *trainState) error {
+		s.lossLog = bytes.Clone(log.Bytes())
+		return writeState(statePath, s)
+	}
 	m, err := Train(ctx, opts)
+	if errors.Is(err, ErrStateMismatch) {
+		return nil, fmt.Errorf("%w; %s is kept: train with its settings to resume it, or restart to replace it", err, statePath)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -46,6 +81,9 @@ func TrainToFiles(ctx context.Context, opts TrainOptions, path string) (*Model, 
 	}
 	if err := m.Save(path); err != nil {
 		return nil, fmt.Errorf("write the checkpoint: %w", err)
+	}
+	if err := os.Remove(statePath); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
 	}
 	return m, nil
 }

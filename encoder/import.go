@@ -33,10 +33,10 @@ type ImportOptions struct {
 	// vector.
 	Label, Augmentation, Data string
 	Tau                       float64
-	// Input is how the network's input was made from the pixels: "unit"
-	// (or empty), RGB values in [0, 1] in channel order R, G, B, as
-	// torchvision's ToTensor gives them, which is what simsearch feeds its
-	// networks.
+	// Input is how the network's input was made from the pixels, channels
+	// R, G, B: "unit" (or empty), RGB values in [0, 1] as torchvision's
+	// ToTensor gives them, or "centered", [-1, 1] as ToTensor followed by
+	// Normalize(0.5, 0.5) gives them. The model feeds its network the same.
 	Input string
 }
 
@@ -51,10 +51,12 @@ type ImportOptions struct {
 // missing, extra or of another shape. Values may be float32, float64,
 // float16 or bfloat16, and must be finite.
 func ImportTorch(b []byte, opts ImportOptions) (m *Model, err error) {
-	switch opts.Input {
-	case "", "unit":
-	default:
-		return nil, fmt.Errorf("%w: input scaling %q: this build feeds networks RGB values in [0, 1] (unit)", ErrOptions, opts.Input)
+	input := Unit
+	if opts.Input != "" {
+		var err error
+		if input, err = ParseInput(opts.Input); err != nil {
+			return nil, err
+		}
 	}
 	if !opts.Objective.Trained() && opts.Objective != Random {
 		return nil, fmt.Errorf("%w: import needs the objective of a network (autoencoder, contrastive, supervised or random), not %q", ErrOptions, opts.Objective)
@@ -97,6 +99,7 @@ func ImportTorch(b []byte, opts ImportOptions) (m *Model, err error) {
 	info := Info{
 		Objective: opts.Objective, Augmentation: opts.Augmentation, Tau: opts.Tau, Label: opts.Label, Classes: classes,
 		Res: arch.Res, Width: arch.Width, Latent: arch.Latent, Layers: arch.Layers(), Dim: arch.Latent, Data: opts.Data,
+		Input: input,
 	}
 	if opts.Objective != Supervised {
 		info.Classes, info.Label = 0, ""

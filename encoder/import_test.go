@@ -107,8 +107,19 @@ func TestImportTorch(t *testing.T) {
 	if _, err := ImportTorch([]byte("not a file"), opts); !errors.Is(err, ErrBadCheckpoint) {
 		t.Errorf("not safetensors: %v", err)
 	}
-	if _, err := ImportTorch(torchFile(t, random, same, false), ImportOptions{Objective: Contrastive, Res: 16, Width: 4, Latent: 8, Input: "centered"}); !errors.Is(err, ErrOptions) {
-		t.Errorf("centered input: %v", err)
+	centered, err := ImportTorch(torchFile(t, random, same, false), ImportOptions{Objective: Contrastive, Res: 16, Width: 4, Latent: 8, Input: "centered"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same weights fed other values are another encoder.
+	if centered.Info().Input != Centered || centered.ID() == random.ID() {
+		t.Errorf("centered import: input %q, id %.12s, the unit one's %.12s", centered.Info().Input, centered.ID(), random.ID())
+	}
+	if loaded, err := Decode(centered.Bytes()); err != nil || loaded.Info().Input != Centered || loaded.ID() != centered.ID() {
+		t.Errorf("the centered checkpoint decodes to %v, %v", loaded, err)
+	}
+	if _, err := ImportTorch(torchFile(t, random, same, false), ImportOptions{Objective: Contrastive, Res: 16, Width: 4, Latent: 8, Input: "imagenet"}); !errors.Is(err, ErrOptions) {
+		t.Errorf("input imagenet: %v, want ErrOptions", err)
 	}
 }
 

@@ -3,6 +3,7 @@ package encoder
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"io"
@@ -39,13 +40,20 @@ type TrainOptions struct {
 	// Epochs is the number of passes over the data; 0 means 8.
 	Epochs int
 	// Batch is the number of images per step (pairs, for contrastive); 0
-	// means 256. An epoch is ⌊images/Batch⌋ steps; the rest of the shuffled
-	// images wait for the next epoch.
+	// means 256. An epoch is ⌈images/Batch⌉ steps, the last of them over
+	// the images left, as PyTorch's DataLoader makes batches by default;
+	// with DropLast it is ⌊images/Batch⌋ steps, and the rest of the
+	// shuffled images are not used in that epoch (drop_last=True).
 	Batch int
+	// DropLast drops each epoch's last, partial batch (see Batch).
+	DropLast bool
 	// LearningRate is Adam's; 0 means 2e-4.
 	LearningRate float64
 	// Tau is the InfoNCE temperature; 0 means 0.07.
 	Tau float64
+	// Input is the scaling of the pixels the network is fed; "" means
+	// Centered, [-1, 1] as PyTorch's Normalize(0.5, 0.5) gives.
+	Input Input
 	// Seed draws the initial weights, the order of the images and the
 	// augmentations: training is deterministic given the seed (and the
 	// options), whatever the number of cores.
@@ -55,12 +63,22 @@ type TrainOptions struct {
 	Progress func(Progress)
 	// LossLog, if not nil, receives the loss of every step as CSV with a
 	// header row: step,epoch,loss,images_per_second (and, with NoNormalize,
-	// mean_output_norm,logit_scale).
+	// mean_output_norm,logit_scale). A resumed training writes the log of
+	// the steps done before it first.
 	LossLog io.Writer
 	// NoNormalize trains the contrastive objective on the encoder's
 	// outputs before their L2 normalization: the seed's shortcut, where
 	// scaling the outputs up drives the loss toward 0 and overflows exp.
 	NoNormalize bool
+	// Restart makes TrainToFiles start afresh, replacing a training state
+	// beside the checkpoint instead of resuming it.
+	Restart bool
+
+	// resume, when not nil, is the state the training goes on from; when
+	// saveState is not nil, it receives the state after every epoch but
+	// the last and when ctx stops the training. TrainToFiles sets both.
+	resume    *trainState
+	saveState func(*trainState) error
 }
 
 // DefaultTrainOptions returns the defaults of the seed experiment:
@@ -126,6 +144,11 @@ func (o TrainOptions) withDefaults() (TrainOptions, error) {
 	o.Batch = cmp.Or(o.Batch, d.Batch)
 	o.LearningRate = cmp.Or(o.LearningRate, d.LearningRate)
 	o.Tau = cmp.Or(o.Tau, d.Tau)
+	in, err := ParseInput(string(o.Input))
+	if err != nil {
+		return o, err
+	}
+	o.Input = in
 	switch {
 	case o.Epochs < 0 || o.Epochs > 100000:
 		return o, fmt.Errorf("%d epochs: want 1 to 100000", o.Epochs)
@@ -154,7 +177,7 @@ func Train(ctx context.Context, opts TrainOptions) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer t.gr.close()
+	defer t.close()
 	return t.train(ctx)
 }
 
@@ -175,11 +198,30 @@ func newTrainer(opts TrainOptions) (*trainer, error) {
 	w := newWeights(arch, o.Objective, classes, tensor.Float32)
 	w.init(initRand(o.Seed))
 	w.zeroFrozen(o.Objective)
-	gr, err := buildGraph(graphConfig{arch: arch, objective: o.Objective, classes: classes, tau: o.Tau, batch: o.Batch, unnormalized: o.NoNormalize}, w)
-	if err != nil {
+	t := &trainer{o: o, aug: aug, arch: arch, classes: classes, w: w, solver: newAdam(o.LearningRate)}
+	if o.resume != nil || o.saveState != nil {
+		t.settings = settingsOf(o)
+	}
+	if o.resume != nil {
+		if diff := o.resume.settings.difference(t.settings); diff != "" {
+			return nil, fmt.Errorf("train: %w: %s", ErrStateMismatch, diff)
+		}
+		if err := t.restore(o.resume); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+	}
+	config := graphConfig{arch: arch, objective: o.Objective, classes: classes, tau: o.Tau, batch: o.Batch, unnormalized: o.NoNormalize}
+	if t.gr, err = buildGraph(config, w); err != nil {
 		return nil, err
 	}
-	return &trainer{o: o, aug: aug, arch: arch, classes: classes, gr: gr, w: w, solver: newAdam(o.LearningRate)}, nil
+	if rest := o.Data.Len() % o.Batch; rest > 0 && !o.DropLast {
+		config.batch = rest
+		if t.rest, err = buildGraph(config, w); err != nil {
+			t.gr.close()
+			return nil, err
+		}
+	}
+	return t, nil
 }
 
 // train runs the training loop and returns the model.
@@ -200,6 +242,7 @@ func (t *trainer) train(ctx context.Context) (*Model, error) {
 	info.Res, info.Width, info.Latent, info.Layers, info.Dim = a.Res, a.Width, a.Latent, a.Layers(), a.Latent
 	info.Data = o.Data.Source
 	info.Seed, info.Epochs, info.Batch, info.LearningRate = o.Seed, o.Epochs, o.Batch, o.LearningRate
+	info.Input = o.Input
 	return newModel(info, t.w)
 }
 
@@ -209,15 +252,28 @@ type trainer struct {
 	arch    Arch
 	classes int
 	gr      *graph
-	w       *weights
-	solver  G.Solver
+	// rest is the graph of an epoch's last, partial batch, or nil.
+	rest   *graph
+	w      *weights
+	solver *adam
+	// settings are those of a training that resumes or keeps a state.
+	settings trainSettings
 
 	// outputStats are those of the last step (with NoNormalize).
 	outputStats outputStats
 }
 
+// close frees the trainer's graphs.
+func (t *trainer) close() {
+	t.gr.close()
+	if t.rest != nil {
+		t.rest.close()
+	}
+}
+
 // batch is the input of one step, prepared while the previous step runs.
 type batch struct {
+	images  int
 	input   *tensor.Dense
 	targets []float32
 	err     error
@@ -225,58 +281,82 @@ type batch struct {
 
 func (t *trainer) run(ctx context.Context) (Info, error) {
 	o := t.o
-	perEpoch := o.Data.Len() / o.Batch
+	perEpoch := StepsPerEpoch(o.Data.Len(), o.Batch, o.DropLast)
 	steps := perEpoch * o.Epochs
+	first, earlier, logHead := 0, 0.0, []byte(t.lossHeader())
+	var epochLoss float64
+	if o.resume != nil {
+		first, earlier, logHead, epochLoss = o.resume.step, o.resume.seconds, o.resume.lossLog, o.resume.epochLoss
+	}
 	if t.o.LossLog != nil {
-		if _, err := io.WriteString(t.o.LossLog, t.lossHeader()); err != nil {
+		if _, err := t.o.LossLog.Write(logHead); err != nil {
 			return Info{}, fmt.Errorf("write loss log: %w", err)
 		}
 	}
 	// Two input tensors take turns: one is filled for the next step while
-	// the graph reads the other.
+	// the graph reads the other. A partial batch has its graph's own.
 	inputs := [2]*tensor.Dense{t.gr.input.Value().(*tensor.Dense), tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(t.gr.input.Shape()...))}
 	order := t.order(perEpoch)
 	prepare := func(step int) <-chan batch {
 		ch := make(chan batch, 1)
-		go func() { ch <- t.prepare(step, order, inputs[step%2]) }()
+		dst := inputs[step%2]
+		if t.rest != nil && step%perEpoch == perEpoch-1 {
+			dst = t.rest.input.Value().(*tensor.Dense)
+		}
+		go func() { ch <- t.prepare(step, perEpoch, order, dst) }()
 		return ch
 	}
 	vg := G.NodesToValueGrads(trainable(t.gr, t.o.Objective))
+	var restVG []G.ValueGrad
+	if t.rest != nil {
+		restVG = G.NodesToValueGrads(trainable(t.rest, t.o.Objective))
+	}
+	images := 0
 	start := time.Now()
-	next := prepare(0)
-	var epochLoss float64
+	save := func(done int) error {
+		if o.saveState == nil || done == first {
+			return nil
+		}
+		return o.saveState(t.capture(done, epochLoss, earlier+time.Since(start).Seconds()))
+	}
+	next := prepare(first)
 	var info Info
-	for step := 0; step < steps; step++ {
+	for step := first; step < steps; step++ {
 		b := <-next
 		if b.err != nil {
 			return Info{}, b.err
 		}
 		if err := ctx.Err(); err != nil {
-			return Info{}, err
+			return Info{}, errors.Join(err, save(step))
 		}
-		if err := G.Let(t.gr.input, b.input); err != nil {
+		gr, grads := t.gr, vg
+		if b.images < o.Batch {
+			gr, grads = t.rest, restVG
+		}
+		if err := G.Let(gr.input, b.input); err != nil {
 			return Info{}, fmt.Errorf("train: %w", err)
 		}
 		if b.targets != nil {
-			copy(t.gr.targets.Value().Data().([]float32), b.targets)
+			copy(gr.targets.Value().Data().([]float32), b.targets)
 		}
 		if step+1 < steps {
 			next = prepare(step + 1)
 		}
-		if err := t.gr.run(); err != nil {
+		if err := gr.run(); err != nil {
 			return Info{}, fmt.Errorf("train: step %d: %w", step+1, err)
 		}
-		loss := scalarOf(t.gr.cost.Value())
+		loss := scalarOf(gr.cost.Value())
 		epoch := step/perEpoch + 1
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			return Info{}, t.nonFinite(step+1, steps, epoch, loss, t.outputStats)
 		}
-		t.measureOutputs()
-		if err := t.solver.Step(vg); err != nil {
+		t.measureOutputs(gr)
+		if err := t.solver.Step(grads); err != nil {
 			return Info{}, fmt.Errorf("train: step %d: %w", step+1, err)
 		}
 		elapsed := time.Since(start)
-		rate := float64((step+1)*o.Batch) / elapsed.Seconds()
+		images += b.images
+		rate := float64(images) / elapsed.Seconds()
 		if step%perEpoch == 0 {
 			epochLoss = 0
 		}
@@ -290,19 +370,27 @@ func (t *trainer) run(ctx context.Context) (Info, error) {
 			o.Progress(Progress{Step: step + 1, Steps: steps, Epoch: epoch, Epochs: o.Epochs, Loss: loss, ImagesPerSecond: rate, Elapsed: elapsed})
 		}
 		info.FinalLoss = epochLoss / float64(step%perEpoch+1)
+		if (step+1)%perEpoch == 0 && step+1 < steps {
+			if err := save(step + 1); err != nil {
+				return Info{}, err
+			}
+		}
 	}
 	info.Steps = steps
-	info.TrainSeconds = time.Since(start).Seconds()
+	info.TrainSeconds = earlier + time.Since(start).Seconds()
 	return info, nil
 }
 
 // order returns the order of the images for each epoch: a permutation drawn
-// from the seed, of which the first perEpoch·Batch are used.
+// from the seed, all of it used, or its first perEpoch·Batch with DropLast.
 func (t *trainer) order(perEpoch int) [][]int {
 	rng := rand.New(rand.NewPCG(t.o.Seed, 0x6f72646572))
 	orders := make([][]int, t.o.Epochs)
 	for e := range orders {
-		orders[e] = rng.Perm(t.o.Data.Len())[:perEpoch*t.o.Batch]
+		orders[e] = rng.Perm(t.o.Data.Len())
+		if t.o.DropLast {
+			orders[e] = orders[e][:perEpoch*t.o.Batch]
+		}
 	}
 	return orders
 }
@@ -310,17 +398,17 @@ func (t *trainer) order(perEpoch int) [][]int {
 // prepare fills dst with the images of step (augmented pairs for
 // contrastive training: the batch's first views, then their second views)
 // and returns the step's targets for supervised training.
-func (t *trainer) prepare(step int, order [][]int, dst *tensor.Dense) batch {
+func (t *trainer) prepare(step, perEpoch int, order [][]int, dst *tensor.Dense) batch {
 	o := t.o
-	perEpoch := len(order[0]) / o.Batch
-	idx := order[step/perEpoch][(step%perEpoch)*o.Batch : (step%perEpoch+1)*o.Batch]
+	epoch := order[step/perEpoch]
+	idx := epoch[(step%perEpoch)*o.Batch : min((step%perEpoch+1)*o.Batch, len(epoch))]
 	data := dst.Data().([]float32)
 	per := o.Res * o.Res * 3
 	var errs = make([]error, len(idx))
 	if t.aug == nil {
 		parallel(len(idx), 16, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
-				errs[i] = toTensor(o.Data.Images[idx[i]], data[i*per:(i+1)*per])
+				errs[i] = toTensor(o.Data.Images[idx[i]], data[i*per:(i+1)*per], o.Input)
 			}
 		})
 	} else {
@@ -333,7 +421,7 @@ func (t *trainer) prepare(step int, order [][]int, dst *tensor.Dense) batch {
 					// depend on which goroutine makes it.
 					rng := rand.New(rand.NewPCG(o.Seed^0x61756700, uint64(step)<<32|uint64(i)<<1|uint64(v)))
 					dataset.ApplyInto(t.aug, view, src, rng)
-					if err := toTensor(view, data[(v*len(idx)+i)*per:(v*len(idx)+i+1)*per]); err != nil {
+					if err := toTensor(view, data[(v*len(idx)+i)*per:(v*len(idx)+i+1)*per], o.Input); err != nil {
 						errs[i] = err
 					}
 				}
@@ -345,7 +433,7 @@ func (t *trainer) prepare(step int, order [][]int, dst *tensor.Dense) batch {
 			return batch{err: fmt.Errorf("train: %w", err)}
 		}
 	}
-	b := batch{input: dst}
+	b := batch{images: len(idx), input: dst}
 	if o.Objective.Classifies() {
 		b.targets = make([]float32, len(idx))
 		for i, j := range idx {
@@ -365,6 +453,6 @@ func (t *trainer) nonFinite(step, steps, epoch int, loss float64, last outputSta
 	if t.o.Objective == Contrastive {
 		hint += fmt.Sprintf(", or raise the temperature τ (now %g: the logits are similarities of unit vectors divided by τ)", t.o.Tau)
 	}
-	hint += "; the inputs are pixels scaled to [0, 1] and the contrastive outputs are L2-normalized, so a loss that stays NaN at small learning rates points to broken input images"
+	hint += fmt.Sprintf("; the inputs are pixels scaled to %s and the contrastive outputs are L2-normalized, so a loss that stays NaN at small learning rates points to broken input images", t.o.Input.interval())
 	return fmt.Errorf("%w: the loss became %v at step %d of %d (epoch %d): %s", ErrNonFiniteLoss, loss, step, steps, epoch, hint)
 }

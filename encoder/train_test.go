@@ -42,7 +42,7 @@ func TestTrainLossDecreases(t *testing.T) {
 	for _, objective := range Objectives {
 		t.Run(string(objective), func(t *testing.T) {
 			opts := tinyOptions(t, objective)
-			opts.Epochs = 30
+			opts.Epochs = 60
 			epochLoss := map[int]float64{}
 			epochSteps := map[int]int{}
 			opts.Progress = func(p Progress) {

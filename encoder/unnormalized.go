@@ -30,13 +30,13 @@ func (t *trainer) lossColumns() string {
 	return fmt.Sprintf(",%.6g,%.6g", t.outputStats.meanNorm, t.outputStats.logitScale)
 }
 
-// measureOutputs sets t.outputStats from the step just run (with
+// measureOutputs sets t.outputStats from the step gr just ran (with
 // NoNormalize; otherwise the norms are 1 and it does nothing).
-func (t *trainer) measureOutputs() {
+func (t *trainer) measureOutputs(gr *graph) {
 	if !t.o.NoNormalize {
 		return
 	}
-	features := t.gr.features.Value().Data().([]float32)
+	features := gr.features.Value().Data().([]float32)
 	latent := t.arch.Latent
 	images := len(features) / latent
 	var sum float64
@@ -48,7 +48,7 @@ func (t *trainer) measureOutputs() {
 		sum += math.Sqrt(sq)
 	}
 	var scale float64
-	for _, z := range t.gr.output.Value().Data().([]float32) {
+	for _, z := range gr.output.Value().Data().([]float32) {
 		scale = max(scale, math.Abs(float64(z)))
 	}
 	t.outputStats = outputStats{meanNorm: sum / float64(images), logitScale: scale}
@@ -90,7 +90,7 @@ func (m *Model) OutputNorms(ctx context.Context, images []*image.RGBA) ([]float6
 				m.putGraph(n, gr)
 				return nil, fmt.Errorf("image %d is not %d×%d pixels", start+i, res, res)
 			}
-			if err := toTensor(img, in[i*per:(i+1)*per]); err != nil {
+			if err := toTensor(img, in[i*per:(i+1)*per], m.info.Input); err != nil {
 				m.putGraph(n, gr)
 				return nil, err
 			}

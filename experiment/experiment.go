@@ -191,9 +191,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return func() { res.Stages[name] = time.Since(begin).Seconds() }
 	}
 
+	var est Estimated
 	if size.Name != "tiny" && !trained(opts) {
-		est, err := Estimate(ctx, size)
-		if err != nil {
+		var err error
+		if est, err = Estimate(ctx, size); err != nil {
 			return nil, err
 		}
 		opts.logf("training the %d encoders on %d images will take about %s on this machine (contrastive %.0f pairs/s, autoencoder %.0f images/s)",
@@ -207,7 +208,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	done()
 
 	done = stage("train")
-	encoders, err := trainAll(ctx, opts)
+	encoders, err := trainAll(ctx, opts, est)
 	if err != nil {
 		return nil, err
 	}
@@ -341,8 +342,9 @@ func trained(opts Options) bool {
 }
 
 // trainAll trains (or loads, when an earlier run finished them) the
-// experiment's encoders, in the order of Encoders.
-func trainAll(ctx context.Context, opts Options) ([]encoder.Encoder, error) {
+// experiment's encoders, in the order of Encoders. An encoder whose
+// training stopped goes on from its training state.
+func trainAll(ctx context.Context, opts Options, est Estimated) ([]encoder.Encoder, error) {
 	if err := os.MkdirAll(opts.encodersDir(), 0o755); err != nil {
 		return nil, err
 	}
@@ -368,7 +370,7 @@ func trainAll(ctx context.Context, opts Options) ([]encoder.Encoder, error) {
 					return nil, err
 				}
 			}
-			m, err = trainOne(ctx, opts, training, e)
+			m, err = trainOne(ctx, opts, training, e, newTrainClock(opts, est, i))
 		}
 		if err != nil && e.NoNormalize && errors.Is(err, encoder.ErrNonFiniteLoss) {
 			// The shortcut may overflow: that is the seed's point, not a
@@ -387,17 +389,25 @@ func trainAll(ctx context.Context, opts Options) ([]encoder.Encoder, error) {
 	return models, nil
 }
 
-// trainOne trains one encoder and writes its loss CSV beside its
-// checkpoint.
-func trainOne(ctx context.Context, opts Options, data *encoder.TrainingSet, e Encoder) (*encoder.Model, error) {
+// trainOne trains one encoder, going on from its training state if an
+// earlier run left one, and writes its loss CSV beside its checkpoint. The
+// progress tells the time all the training has left.
+func trainOne(ctx context.Context, opts Options, data *encoder.TrainingSet, e Encoder, clock *trainClock) (*encoder.Model, error) {
 	size := opts.Size
 	stage := "train " + e.Name
+	begin := -1
 	return encoder.TrainToFiles(ctx, encoder.TrainOptions{
 		Data: data, Objective: e.Objective, Augmentation: e.Augmentation, Label: e.Label, NoNormalize: e.NoNormalize,
 		Width: size.Width, Latent: size.Latent, Epochs: size.epochs(e), Batch: size.Batch, Seed: size.Seed,
 		Progress: func(p encoder.Progress) {
-			opts.progress(Progress{Stage: stage, Unit: "steps", Done: p.Step, Total: p.Steps,
-				Detail: fmt.Sprintf("epoch %d/%d, loss %.4f, %.0f images/s", p.Epoch, p.Epochs, p.Loss, p.ImagesPerSecond)})
+			if begin < 0 {
+				begin = p.Step - 1
+			}
+			detail := fmt.Sprintf("epoch %d/%d, loss %.4f, %.0f images/s", p.Epoch, p.Epochs, p.Loss, p.ImagesPerSecond)
+			if left := clock.left(e, p, begin); left > 0 {
+				detail += ", all training done in about " + RoughDuration(left.Seconds())
+			}
+			opts.progress(Progress{Stage: stage, Unit: "steps", Done: p.Step, Total: p.Steps, Detail: detail})
 		},
 	}, opts.checkpoint(e))
 }
@@ -453,7 +463,7 @@ func Estimate(ctx context.Context, size Size) (Estimated, error) {
 		ContrastivePairsPerSecond:  float64(size.Batch) / cmp.Or(contrastive, 1e-9),
 		AutoencoderImagesPerSecond: float64(size.Batch) / cmp.Or(autoencoder, 1e-9),
 	}
-	stepsPerEpoch := float64(encoder.StepsPerEpoch(size.Train, size.Batch))
+	stepsPerEpoch := float64(encoder.StepsPerEpoch(size.Train, size.Batch, false))
 	for _, e := range Encoders {
 		if !e.Objective.Trained() {
 			continue

@@ -40,6 +40,9 @@ type Report struct {
 	// CKA compares every pair of spaces over the same items; nil for one
 	// space.
 	CKA *CKATable `json:"cka,omitempty"`
+	// SeedSpreads, for encoders of one recipe trained from several seeds,
+	// say how much each cell moves between seeds.
+	SeedSpreads []SeedSpread `json:"seed_spreads,omitempty"`
 }
 
 // Settings are the options a report was made with.
@@ -408,6 +411,7 @@ func Run(ctx context.Context, st index.Store, opts Options) (*Report, error) {
 	if r.CKA, err = measureCKA(ctx, st, names, items, opts.Seed); err != nil {
 		return nil, err
 	}
+	r.SeedSpreads = seedSpreads(r.Spaces)
 	return r, nil
 }
 

@@ -153,6 +153,7 @@ func Markdown(w io.Writer, r *report.Report) error {
 	if anyInterventions(r) {
 		writeSensitivities(&b, r, names)
 	}
+	writeSeedSpreads(&b, r)
 	var predicted []*report.SpaceReport
 	for _, sr := range r.Spaces {
 		if _, n := sr.Agreement(); n > 0 {

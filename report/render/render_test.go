@@ -100,3 +100,27 @@ func TestDrawGrid(t *testing.T) {
 		t.Fatalf("grid of %v is too small for 2×2 cells of 96 px", img.Rect)
 	}
 }
+
+func TestMarkdownSeedSpreads(t *testing.T) {
+	r := goldenReport(t)
+	var without bytes.Buffer
+	if err := Markdown(&without, r); err != nil {
+		t.Fatal(err)
+	}
+	r.SeedSpreads = []report.SeedSpread{{
+		Recipe: "contrastive, augmentation A", Spaces: []string{"A-1", "A-2"}, Seeds: []uint64{1, 2},
+		Cells: []report.SpreadCell{{Measure: "knn", Factor: "shape", Mean: 0.55, Std: 0.0707, Min: 0.5, Max: 0.6}},
+	}}
+	var with bytes.Buffer
+	if err := Markdown(&with, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"## How much a cell moves between seeds", "contrastive, augmentation A: 2 spaces (A-1, A-2), seeds 1, 2.", "| k-NN shape | 0.550 ± 0.071 | 0.500–0.600 |"} {
+		if !strings.Contains(with.String(), want) {
+			t.Errorf("report.md with a seed spread lacks %q", want)
+		}
+	}
+	if strings.Contains(without.String(), "moves between seeds") {
+		t.Errorf("report.md without spreads has the section")
+	}
+}
