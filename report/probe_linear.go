@@ -62,6 +62,10 @@ type FactorProbe struct {
 const (
 	maxProbeTrain      = 5000
 	maxProbeValidation = 5000
+	// maxProbeClasses is the most classes a label's probe is fitted for:
+	// its cost grows with the classes, and a label of more classes than
+	// this has too few items per class at maxProbeTrain to fit anyway.
+	maxProbeClasses = 100
 	// probeHeldOut is the share of the fitted items held out to choose L2.
 	probeHeldOut = 0.2
 	// probeIterations is the number of L-BFGS iterations of the final
@@ -199,7 +203,7 @@ func measureProbes(ctx context.Context, d *probeData, items *itemLabels, opts Op
 				valRows, valY = append(valRows, i), append(valY, c)
 			}
 		}
-		if len(trainRows) < 10 || len(valRows) == 0 {
+		if len(trainRows) < 10 || len(valRows) == 0 || items.classes(l) > maxProbeClasses {
 			continue
 		}
 		p := ProbeClasses(selectRows(d.trainX, trainRows), trainY, selectRows(d.valX, valRows), valY, items.classes(l), opts.Seed)
