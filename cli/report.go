@@ -152,6 +152,12 @@ func runReport(c *cli.Context) error {
 		if err := render.Summary(w, r); err != nil {
 			return err
 		}
+		if len(render.Claims(r)) > 0 {
+			fmt.Fprintf(w, "\nThe seed's claims, measured:\n\n")
+			if err := render.WriteClaims(w, r); err != nil {
+				return err
+			}
+		}
 		_, err := fmt.Fprintf(w, "\nwrote %s/report.md, report.json and %d pictures in %.1f s\n", c.String("out"), len(files)-2, res.Seconds)
 		return err
 	})

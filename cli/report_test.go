@@ -45,7 +45,7 @@ func TestReport(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit code %d, stderr %q", code, stderr)
 	}
-	for _, want := range []string{"space", "shape", "rotation", "theory agrees", "wrote " + out + "/report.md"} {
+	for _, want := range []string{"space", "shape", "rotation", "theory agrees", "The seed's claims, measured:", "held     1–2 over the vectors of 1 space(s)", "wrote " + out + "/report.md"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("summary lacks %q:\n%s", want, stdout)
 		}

@@ -62,12 +62,18 @@ type FactorProbe struct {
 const (
 	maxProbeTrain      = 5000
 	maxProbeValidation = 5000
+	// maxProbeClasses is the most classes a label's probe is fitted for:
+	// its cost grows with the classes, and a label of more classes than
+	// this has too few items per class at maxProbeTrain to fit anyway.
+	maxProbeClasses = 100
 	// probeHeldOut is the share of the fitted items held out to choose L2.
 	probeHeldOut = 0.2
-	// probeIterations is the number of L-BFGS iterations of a logistic
-	// regression: fixed, so that a probe is deterministic and its cost
-	// known.
-	probeIterations = 40
+	// probeIterations is the number of L-BFGS iterations of the final
+	// logistic regression, probeSweepIterations that of each fit of the
+	// penalty sweep (warm-started from the previous one): fixed, so that
+	// a probe is deterministic and its cost known.
+	probeIterations      = 40
+	probeSweepIterations = 20
 )
 
 // probeL2 are the penalties tried, largest first (on standardized
@@ -197,7 +203,7 @@ func measureProbes(ctx context.Context, d *probeData, items *itemLabels, opts Op
 				valRows, valY = append(valRows, i), append(valY, c)
 			}
 		}
-		if len(trainRows) < 10 || len(valRows) == 0 {
+		if len(trainRows) < 10 || len(valRows) == 0 || items.classes(l) > maxProbeClasses {
 			continue
 		}
 		p := ProbeClasses(selectRows(d.trainX, trainRows), trainY, selectRows(d.valX, valRows), valY, items.classes(l), opts.Seed)
@@ -302,12 +308,12 @@ func ProbeClasses(trainX *mat.Dense, trainY []int, valX *mat.Dense, valY []int, 
 	best, bestAccuracy := probeL2[0], -1.0
 	var w, bestW []float64
 	for _, l2 := range probeL2 {
-		w = fitLogistic(fitRows, fitY, classes, l2, w)
+		w = fitLogistic(fitRows, fitY, classes, l2, w, probeSweepIterations)
 		if a := logisticAccuracy(heldRows, heldY, classes, w); a > bestAccuracy {
 			best, bestAccuracy, bestW = l2, a, slices.Clone(w)
 		}
 	}
-	w = fitLogistic(newLogisticRows(trainX, classes), trainY, classes, best, bestW)
+	w = fitLogistic(newLogisticRows(trainX, classes), trainY, classes, best, bestW, probeIterations)
 	p := LabelProbe{Classes: classes, Train: n, Validation: nv, L2: best,
 		Accuracy: logisticAccuracy(newLogisticRows(valX, classes), valY, classes, w), Chance: chanceLevel(trainY, valY)}
 	if p.Chance < 1 {
@@ -365,15 +371,15 @@ func (r *logisticRows) score(classes int, w []float64) {
 
 // fitLogistic minimizes the mean cross-entropy of a softmax over the
 // class scores plus l2/2 ‖W‖² (the biases are not penalized) by
-// probeIterations L-BFGS iterations from start (zero when nil), and
-// returns the parameters.
-func fitLogistic(rows *logisticRows, y []int, classes int, l2 float64, start []float64) []float64 {
+// iterations L-BFGS iterations from start (zero when nil), and returns
+// the parameters.
+func fitLogistic(rows *logisticRows, y []int, classes int, l2 float64, start []float64, iterations int) []float64 {
 	n, dim := rows.n, rows.dim
 	size := (dim + 1) * classes
 	var lastX []float64
 	var lastLoss float64
 	lastGrad := make([]float64, size)
-	column := make([]float64, classes)
+	top, own, sum, logSum := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
 	evaluate := func(w []float64) {
 		if lastX != nil && slices.Equal(lastX, w) {
 			return
@@ -381,28 +387,38 @@ func fitLogistic(rows *logisticRows, y []int, classes int, l2 float64, start []f
 		lastX = append(lastX[:0], w...)
 		rows.score(classes, w)
 		// The scores become the gradient of the loss by the scores,
-		// (softmax − one-hot) / n, with log-sum-exp for the loss.
-		var loss float64
+		// (softmax − one-hot) / n, with log-sum-exp for the loss, class
+		// row by class row on vek32's kernels.
 		s := rows.scores
+		copy(top, s[:n])
+		for c := 1; c < classes; c++ {
+			row := s[c*n : (c+1)*n]
+			for i, v := range row {
+				top[i] = max(top[i], v)
+			}
+		}
 		for i := range n {
-			top := math.Inf(-1)
-			for c := range classes {
-				column[c] = float64(s[c*n+i])
-				top = max(top, column[c])
-			}
-			var sum float64
-			for c := range classes {
-				column[c] = math.Exp(column[c] - top)
-				sum += column[c]
-			}
-			loss -= math.Log(column[y[i]] / sum)
-			for c := range classes {
-				g := column[c] / sum
-				if c == y[i] {
-					g--
-				}
-				s[c*n+i] = float32(g / float64(n))
-			}
+			own[i] = s[y[i]*n+i] - top[i]
+		}
+		clear(sum)
+		for c := range classes {
+			row := s[c*n : (c+1)*n]
+			vek32.Sub_Inplace(row, top)
+			vek32.Exp_Inplace(row)
+			vek32.Add_Inplace(sum, row)
+		}
+		copy(logSum, sum)
+		vek32.Log_Inplace(logSum)
+		var loss float64
+		for i := range n {
+			loss += float64(logSum[i]) - float64(own[i])
+		}
+		vek32.MulNumber_Inplace(sum, float32(n))
+		for c := range classes {
+			vek32.Div_Inplace(s[c*n:(c+1)*n], sum)
+		}
+		for i := range n {
+			s[y[i]*n+i] -= 1 / float32(n)
 		}
 		loss /= float64(n)
 		vek32.MatMul_Into(rows.grad, s, rows.x, n)
@@ -425,7 +441,7 @@ func fitLogistic(rows *logisticRows, y []int, classes int, l2 float64, start []f
 		copy(init, start)
 	}
 	result, err := optimize.Minimize(problem, init, &optimize.Settings{
-		MajorIterations: probeIterations, Converger: optimize.NeverTerminate{},
+		MajorIterations: iterations, Converger: optimize.NeverTerminate{},
 	}, &optimize.LBFGS{})
 	if result == nil || err != nil && len(result.X) != size {
 		return init

@@ -63,7 +63,7 @@ func writeWitnesses(b *strings.Builder, sr *report.SpaceReport) {
 	}
 	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
 	p("### Near, moved, decodable\n\n")
-	p("Three witnesses per factor: near (neighbours share it: normalized k-NN score), moved (changing it alone moves a vector: intervention sensitivity) and decodable (a linear probe reads it: normalized probe accuracy, or R²; decodable above %g, not below %g).", report.DecodableProbe, report.UndecodableProbe)
+	p("Three witnesses per factor: near (neighbours share it: normalized k-NN score), moved (changing it alone moves a vector: intervention sensitivity) and decodable (a linear probe reads it: decodable when its normalized accuracy, or R², is above %g, not below %g; the figure quoted is its accuracy, or R²).", report.DecodableProbe, report.UndecodableProbe)
 	if len(disagree) == 0 {
 		p(" They agree on every factor.\n\n")
 	} else {
