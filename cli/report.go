@@ -76,6 +76,7 @@ Example:
 			&cli.IntFlag{Name: "k", Value: d.K, Usage: "neighbours of a k-NN vote"},
 			&cli.IntFlag{Name: "queries", Usage: "largest number of validation items that query (default: all)"},
 			&cli.IntFlag{Name: "bases", Value: d.Bases, Usage: "intervention sets per factor"},
+			&cli.IntFlag{Name: "probe-items", Value: d.ProbeItems, Usage: "training (and validation) items the linear probes are fitted (and scored) on; their time grows with it"},
 			&cli.IntFlag{Name: "variants", Value: d.Variants, Usage: "members of an intervention set (shape: always the 3 shapes)"},
 			&cli.IntFlag{Name: "orbits", Value: d.OrbitSets, Usage: "augmentation orbits (0: none)"},
 			&cli.IntFlag{Name: "orbit-size", Value: d.OrbitSize, Usage: "augmentations of one image in an orbit"},
@@ -107,7 +108,7 @@ func runReport(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usagef("report takes no arguments, only flags (got %q)", strings.Join(c.Args().Slice(), " "))
 	}
-	for _, flag := range []string{"k", "bases", "variants", "orbit-size"} {
+	for _, flag := range []string{"k", "bases", "variants", "orbit-size", "probe-items"} {
 		if c.Int(flag) < 1 {
 			return usagef("--%s must be at least 1, not %d", flag, c.Int(flag))
 		}
@@ -119,7 +120,7 @@ func runReport(c *cli.Context) error {
 	}
 	opts := report.Options{
 		Spaces: c.StringSlice("space"), K: c.Int("k"), Queries: c.Int("queries"),
-		Bases: c.Int("bases"), Variants: c.Int("variants"), OrbitSets: c.Int("orbits"), OrbitSize: c.Int("orbit-size"),
+		Bases: c.Int("bases"), Variants: c.Int("variants"), ProbeItems: c.Int("probe-items"), OrbitSets: c.Int("orbits"), OrbitSize: c.Int("orbit-size"),
 		NoOrbits:     c.Int("orbits") == 0,
 		Augmentation: c.String("aug"), Exact: c.Bool("exact"), Ef: c.Int("ef"), Seed: c.Uint64("seed"),
 		Thresholds: report.Thresholds{

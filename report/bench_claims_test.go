@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"simsearch/encoder"
@@ -26,26 +27,39 @@ func BenchmarkDecodability(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var sr *SpaceReport
-	var cka *CKATable
-	for b.Loop() {
-		r, err := Run(context.Background(), db, opts)
-		if err != nil {
-			b.Fatal(err)
-		}
-		sr = r.Spaces[0]
-		// CKA of the space with itself costs what CKA of two spaces does.
-		if cka, err = measureCKA(context.Background(), db, []string{"synthetic", "synthetic"}, items, 1); err != nil {
-			b.Fatal(err)
-		}
+	// The default sample of the probes, and a fifth of it.
+	for _, probeItems := range []int{maxProbeTrain, maxProbeTrain / 5} {
+		b.Run(fmt.Sprintf("items=%d/probe-items=%d", n, probeItems), func(b *testing.B) {
+			opts := opts
+			opts.ProbeItems = probeItems
+			var sr *SpaceReport
+			var cka *CKATable
+			for b.Loop() {
+				r, err := Run(context.Background(), db, opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				sr = r.Spaces[0]
+				// CKA of the space with itself costs what CKA of two spaces does.
+				if cka, err = measureCKA(context.Background(), db, []string{"synthetic", "synthetic"}, items, 1); err != nil {
+					b.Fatal(err)
+				}
+			}
+			knn := sr.StageSeconds["k-NN"]
+			added := sr.StageSeconds["probes"] + sr.StageSeconds["geometry"] + cka.Seconds
+			b.ReportMetric(knn, "knn-s")
+			b.ReportMetric(sr.StageSeconds["probes"], "probes-s")
+			b.ReportMetric(sr.StageSeconds["geometry"], "geometry-s")
+			b.ReportMetric(cka.Seconds, "cka-s")
+			b.ReportMetric(added/knn, "added/knn")
+			var colour float64
+			for _, p := range sr.Probes {
+				if p.Label == "color" {
+					colour = p.Accuracy
+				}
+			}
+			b.Logf("%d items: k-NN %.2f s (%d queries); probes on %d items %.2f s (colour accuracy %.3f), geometry (RankMe, MIG, SAP, PCA) %.2f s, CKA of a pair over %d items %.2f s: %.3f of the k-NN stage",
+				n, knn, sr.KNN[0].Queries, probeItems, sr.StageSeconds["probes"], colour, sr.StageSeconds["geometry"], cka.Items, cka.Seconds, added/knn)
+		})
 	}
-	knn := sr.StageSeconds["k-NN"]
-	added := sr.StageSeconds["probes"] + sr.StageSeconds["geometry"] + cka.Seconds
-	b.ReportMetric(knn, "knn-s")
-	b.ReportMetric(sr.StageSeconds["probes"], "probes-s")
-	b.ReportMetric(sr.StageSeconds["geometry"], "geometry-s")
-	b.ReportMetric(cka.Seconds, "cka-s")
-	b.ReportMetric(added/knn, "added/knn")
-	b.Logf("%d items: k-NN %.2f s (%d queries); probes %.2f s, geometry (RankMe, MIG, SAP, PCA) %.2f s, CKA of a pair over %d items %.2f s: %.3f of the k-NN stage",
-		n, knn, sr.KNN[0].Queries, sr.StageSeconds["probes"], sr.StageSeconds["geometry"], cka.Items, cka.Seconds, added/knn)
 }

@@ -57,6 +57,10 @@ type Options struct {
 	GridQueries int
 	// NoGrid draws no neighbour grid (Report.Spaces[i].Grid stays empty).
 	NoGrid bool
+	// ProbeItems caps the training items the linear probes are fitted on
+	// and the validation items they are scored on (a seeded sample of
+	// each); 0 means 5,000. Their time grows with it (BENCHMARKS.md).
+	ProbeItems int
 	// Encoders returns the encoder that embeds a space's probe items; nil
 	// means the encoder stored in the space (spaces.OpenEncoder). Prepare
 	// closes what it returns.
@@ -69,7 +73,7 @@ type Options struct {
 func DefaultOptions() Options {
 	return Options{
 		K: 10, Bases: 400, Variants: 8, OrbitSets: 200, OrbitSize: 8,
-		Thresholds: DefaultThresholds(), Seed: 1, GridQueries: 8,
+		Thresholds: DefaultThresholds(), Seed: 1, GridQueries: 8, ProbeItems: maxProbeTrain,
 	}
 }
 
@@ -79,7 +83,7 @@ func (o Options) withDefaults() (Options, error) {
 		name  string
 		value int
 	}{{"k", o.K}, {"queries", o.Queries}, {"bases", o.Bases}, {"variants", o.Variants},
-		{"orbit sets", o.OrbitSets}, {"orbit size", o.OrbitSize}, {"ef", o.Ef}, {"grid queries", o.GridQueries}} {
+		{"orbit sets", o.OrbitSets}, {"orbit size", o.OrbitSize}, {"ef", o.Ef}, {"grid queries", o.GridQueries}, {"probe items", o.ProbeItems}} {
 		if f.value < 0 {
 			return o, fmt.Errorf("%w: %s must not be negative, not %d", ErrOptions, f.name, f.value)
 		}
@@ -92,6 +96,7 @@ func (o Options) withDefaults() (Options, error) {
 	o.OrbitSize = cmp.Or(o.OrbitSize, d.OrbitSize)
 	o.Seed = cmp.Or(o.Seed, d.Seed)
 	o.GridQueries = cmp.Or(o.GridQueries, d.GridQueries)
+	o.ProbeItems = cmp.Or(o.ProbeItems, d.ProbeItems)
 	if o.Thresholds == (Thresholds{}) {
 		o.Thresholds = d.Thresholds
 	}

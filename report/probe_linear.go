@@ -55,13 +55,11 @@ type FactorProbe struct {
 	R2 float64 `json:"r2"`
 }
 
-// Probe limits: the probes are fitted on a seeded sample of at most
-// maxProbeTrain training items and scored on at most maxProbeValidation
-// validation items, which keeps them a small part of a report at 40,000
-// items (BENCHMARKS.md) while n/d stays large for d ≤ 512.
+// Probe limits: by default (Options.ProbeItems) the probes are fitted on
+// a seeded sample of at most maxProbeTrain training items and scored on as
+// many validation items, which keeps n/d large for d ≤ 512.
 const (
-	maxProbeTrain      = 5000
-	maxProbeValidation = 5000
+	maxProbeTrain = 5000
 	// maxProbeClasses is the most classes a label's probe is fitted for:
 	// its cost grows with the classes, and a label of more classes than
 	// this has too few items per class at maxProbeTrain to fit anyway.
@@ -88,7 +86,7 @@ type probeData struct {
 
 // loadProbeData reads the vectors of a seeded sample of the training and
 // validation items of space; nil when there are too few.
-func loadProbeData(ctx context.Context, space index.SpaceStore, items *itemLabels, seed uint64) (*probeData, error) {
+func loadProbeData(ctx context.Context, space index.SpaceStore, items *itemLabels, seed uint64, probeItems int) (*probeData, error) {
 	rng := rand.New(rand.NewPCG(seed, 0x9b0e))
 	pick := func(ids []index.ItemID, n int) []index.ItemID {
 		out := slices.DeleteFunc(slices.Clone(ids), func(id index.ItemID) bool { return !space.Has(id) })
@@ -99,7 +97,7 @@ func loadProbeData(ctx context.Context, space index.SpaceStore, items *itemLabel
 		}
 		return out
 	}
-	d := &probeData{train: pick(items.train, maxProbeTrain), val: pick(items.val, maxProbeValidation)}
+	d := &probeData{train: pick(items.train, probeItems), val: pick(items.val, probeItems)}
 	if len(d.train) < 10 || len(d.val) == 0 {
 		return nil, nil
 	}
@@ -170,7 +168,7 @@ func selectRows(x *mat.Dense, rows []int) *mat.Dense {
 // label-free geometry, on the same sample of vectors.
 func measureDecodability(ctx context.Context, space index.SpaceStore, items *itemLabels, opts Options, sr *SpaceReport, progress func(string, int, int)) error {
 	progress("probes", 0, 0)
-	raw, err := loadProbeData(ctx, space, items, opts.Seed)
+	raw, err := loadProbeData(ctx, space, items, opts.Seed, opts.ProbeItems)
 	if err != nil || raw == nil {
 		return err
 	}

@@ -59,6 +59,7 @@ type Settings struct {
 	Method       string     `json:"method"`
 	Seed         uint64     `json:"seed"`
 	Thresholds   Thresholds `json:"thresholds"`
+	ProbeItems   int        `json:"probe_items"`
 }
 
 // SpaceReport holds the measurements of one space.
@@ -392,7 +393,7 @@ func Run(ctx context.Context, st index.Store, opts Options) (*Report, error) {
 		Settings: Settings{
 			K: opts.K, Queries: opts.Queries, Bases: opts.Bases, Variants: opts.Variants,
 			OrbitSets: orbitSets, OrbitSize: opts.OrbitSize, Augmentation: opts.Augmentation,
-			Exact: opts.Exact, Ef: opts.Ef, Method: opts.Method.String(), Seed: opts.Seed, Thresholds: opts.Thresholds,
+			Exact: opts.Exact, Ef: opts.Ef, Method: opts.Method.String(), Seed: opts.Seed, Thresholds: opts.Thresholds, ProbeItems: opts.ProbeItems,
 		},
 	}
 	// Items counts the ordinary items: the probes depend on the options.
