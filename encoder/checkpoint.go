@@ -74,6 +74,13 @@ type Info struct {
 	// outputs (TrainOptions.NoNormalize); its embeddings are normalized
 	// like every model's.
 	Unnormalized bool `json:"unnormalized,omitempty"`
+	// FirstLoss, OutputNormFirst and OutputNormLast are, for a model
+	// trained on unnormalized outputs, the loss of its first step and the
+	// mean norm of its outputs at the first and the last step: the
+	// shortcut shows as a falling loss while the norms grow.
+	FirstLoss       float64 `json:"first_loss,omitempty"`
+	OutputNormFirst float64 `json:"output_norm_first,omitempty"`
+	OutputNormLast  float64 `json:"output_norm_last,omitempty"`
 	// Input is the scaling of the pixels the network is fed; "" (a
 	// checkpoint that does not say) is Unit.
 	Input Input `json:"input,omitempty"`
@@ -114,6 +121,9 @@ func (i Info) metadata() map[string]string {
 	set("train_seconds", fl(i.TrainSeconds), i.TrainSeconds != 0)
 	set("final_loss", fl(i.FinalLoss), i.FinalLoss != 0)
 	set("unnormalized", "true", i.Unnormalized)
+	set("first_loss", fl(i.FirstLoss), i.FirstLoss != 0)
+	set("output_norm_first", fl(i.OutputNormFirst), i.OutputNormFirst != 0)
+	set("output_norm_last", fl(i.OutputNormLast), i.OutputNormLast != 0)
 	set("input", string(i.Input), i.Input != "" && i.Input != Unit)
 	return m
 }
@@ -182,6 +192,9 @@ func infoFromMetadata(m map[string]string) (Info, error) {
 	info.TrainSeconds = float("train_seconds")
 	info.FinalLoss = float("final_loss")
 	info.Unnormalized = m["unnormalized"] == "true"
+	info.FirstLoss = float("first_loss")
+	info.OutputNormFirst = float("output_norm_first")
+	info.OutputNormLast = float("output_norm_last")
 	if s, ok := m["input"]; ok {
 		if s == "" {
 			errs = append(errs, fmt.Errorf("an empty input scaling"))

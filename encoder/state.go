@@ -119,6 +119,8 @@ type trainState struct {
 	step, adamStep int
 	// epochLoss is the sum of the losses of the current epoch's steps.
 	epochLoss float64
+	// opening is the training's first step.
+	opening firstStep
 	// seconds is the time spent training so far.
 	seconds float64
 	// lossLog is the loss CSV so far, its header included.
@@ -135,9 +137,14 @@ type stateHeader struct {
 	Step      int           `json:"step"`
 	AdamStep  int           `json:"adam_step"`
 	EpochLoss uint64        `json:"epoch_loss_bits"` // float64 bits, for an exact round trip
-	Seconds   float64       `json:"seconds"`
-	LossLog   string        `json:"loss_log"`
-	Params    []stateParam  `json:"params"`
+	// FirstLoss and FirstNorm are the loss and mean output norm of the
+	// training's first step (float64 bits), which a model trained on
+	// unnormalized outputs records.
+	FirstLoss uint64       `json:"first_loss_bits,omitempty"`
+	FirstNorm uint64       `json:"first_output_norm_bits,omitempty"`
+	Seconds   float64      `json:"seconds"`
+	LossLog   string       `json:"loss_log"`
+	Params    []stateParam `json:"params"`
 }
 
 type stateParam struct {
@@ -150,6 +157,7 @@ func (s *trainState) encode() ([]byte, error) {
 	h := stateHeader{
 		Settings: s.settings, Step: s.step, AdamStep: s.adamStep, EpochLoss: math.Float64bits(s.epochLoss),
 		Seconds: s.seconds, LossLog: string(s.lossLog),
+		FirstLoss: math.Float64bits(s.opening.loss), FirstNorm: math.Float64bits(s.opening.norm),
 	}
 	for i, name := range s.names {
 		h.Params = append(h.Params, stateParam{Name: name, Len: len(s.values[i])})
@@ -203,6 +211,7 @@ func decodeState(b []byte) (*trainState, error) {
 	}
 	s := &trainState{
 		settings: h.Settings, step: h.Step, adamStep: h.AdamStep, epochLoss: math.Float64frombits(h.EpochLoss),
+		opening: firstStep{loss: math.Float64frombits(h.FirstLoss), norm: math.Float64frombits(h.FirstNorm)},
 		seconds: h.Seconds, lossLog: []byte(h.LossLog),
 	}
 	rest := body[fixed+n:]

@@ -40,9 +40,16 @@ func sameWeights(t *testing.T, a, b *Model) {
 }
 
 func TestTrainResumesBitForBit(t *testing.T) {
-	for _, objective := range Objectives {
+	cases := append([]Objective(nil), Objectives...)
+	cases = append(cases, "unnormalized")
+	for _, objective := range cases {
 		t.Run(string(objective), func(t *testing.T) {
+			unnormalized := objective == "unnormalized"
+			if unnormalized {
+				objective = Contrastive
+			}
 			opts := tinyOptions(t, objective)
+			opts.NoNormalize = unnormalized
 			opts.Epochs = 3 // 6 steps an epoch
 			dir := t.TempDir()
 			whole, err := TrainToFiles(context.Background(), opts, filepath.Join(dir, "whole.safetensors"))
@@ -78,6 +85,14 @@ func TestTrainResumesBitForBit(t *testing.T) {
 			if whole.Info().FinalLoss != resumed.Info().FinalLoss || whole.Info().Steps != resumed.Info().Steps {
 				t.Errorf("final loss %v in %d steps uninterrupted, %v in %d resumed",
 					whole.Info().FinalLoss, whole.Info().Steps, resumed.Info().FinalLoss, resumed.Info().Steps)
+			}
+			w, r := whole.Info(), resumed.Info()
+			if w.FirstLoss != r.FirstLoss || w.OutputNormFirst != r.OutputNormFirst || w.OutputNormLast != r.OutputNormLast {
+				t.Errorf("first loss and output norms %v %v %v uninterrupted, %v %v %v resumed",
+					w.FirstLoss, w.OutputNormFirst, w.OutputNormLast, r.FirstLoss, r.OutputNormFirst, r.OutputNormLast)
+			}
+			if unnormalized && !(w.OutputNormFirst > 0 && w.OutputNormLast > 0) {
+				t.Errorf("no output norms recorded: %v %v", w.OutputNormFirst, w.OutputNormLast)
 			}
 			resumedLog, _ := os.ReadFile(LossPath(path))
 			if !equalLosses(string(wholeLog), string(resumedLog)) {

@@ -313,11 +313,19 @@ func (t *trainer) run(ctx context.Context) (Info, error) {
 	}
 	images := 0
 	start := time.Now()
+	// opening is the first step of the whole training, resumed or not: its
+	// loss and, with NoNormalize, the mean norm of its outputs.
+	var opening firstStep
+	if o.resume != nil {
+		opening = o.resume.opening
+	}
 	save := func(done int) error {
 		if o.saveState == nil || done == first {
 			return nil
 		}
-		return o.saveState(t.capture(done, epochLoss, earlier+time.Since(start).Seconds()))
+		s := t.capture(done, epochLoss, earlier+time.Since(start).Seconds())
+		s.opening = opening
+		return o.saveState(s)
 	}
 	next := prepare(first)
 	var info Info
@@ -354,6 +362,9 @@ func (t *trainer) run(ctx context.Context) (Info, error) {
 		if err := t.solver.Step(grads); err != nil {
 			return Info{}, fmt.Errorf("train: step %d: %w", step+1, err)
 		}
+		if step == 0 {
+			opening = firstStep{loss: loss, norm: t.outputStats.meanNorm}
+		}
 		elapsed := time.Since(start)
 		images += b.images
 		rate := float64(images) / elapsed.Seconds()
@@ -375,6 +386,9 @@ func (t *trainer) run(ctx context.Context) (Info, error) {
 				return Info{}, err
 			}
 		}
+	}
+	if o.NoNormalize {
+		info.FirstLoss, info.OutputNormFirst, info.OutputNormLast = opening.loss, opening.norm, t.outputStats.meanNorm
 	}
 	info.Steps = steps
 	info.TrainSeconds = earlier + time.Since(start).Seconds()

@@ -117,3 +117,7 @@ func (m *Model) OutputNorms(ctx context.Context, images []*image.RGBA) ([]float6
 func (e *Embedder) OutputNorms(ctx context.Context, images []*image.RGBA) ([]float64, error) {
 	return e.m.OutputNorms(ctx, images)
 }
+
+// firstStep is the loss and the mean output norm of a training's first
+// step.
+type firstStep struct{ loss, norm float64 }

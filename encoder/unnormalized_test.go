@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
 	"strconv"
 	"strings"
 	"testing"
@@ -46,6 +47,20 @@ func TestNoNormalizeNormsGrow(t *testing.T) {
 	}
 	if m != nil && !m.Info().Unnormalized {
 		t.Error("the checkpoint does not say its outputs were unnormalized")
+	}
+	if m != nil {
+		i := m.Info()
+		near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-5*math.Abs(b) } // the log keeps 6 digits
+		if !near(i.FirstLoss, column(first, 2)) || !near(i.OutputNormFirst, column(first, 4)) {
+			t.Errorf("first loss %v and norm %v recorded, the log's first step has %v and %v", i.FirstLoss, i.OutputNormFirst, column(first, 2), column(first, 4))
+		}
+		if !(i.OutputNormLast > i.OutputNormFirst) {
+			t.Errorf("recorded norms %v → %v: want growth", i.OutputNormFirst, i.OutputNormLast)
+		}
+		back, err := infoFromMetadata(i.metadata())
+		if err != nil || back.OutputNormFirst != i.OutputNormFirst || back.OutputNormLast != i.OutputNormLast || back.FirstLoss != i.FirstLoss {
+			t.Errorf("the checkpoint's metadata gives %+v (%v), want the norms and loss of %+v", back, err, i)
+		}
 	}
 	if _, err := Train(context.Background(), TrainOptions{Data: opts.Data, Objective: Autoencoder, NoNormalize: true, Batch: 16}); err == nil {
 		t.Error("an autoencoder trained with NoNormalize")

@@ -27,6 +27,7 @@ func claimsReport() *report.Report {
 	}
 	shortcut := contrastive("shortcut-A", "A", 2)
 	shortcut.Encoder.Epochs, shortcut.Encoder.FinalLoss = 2, 0.4
+	shortcut.Encoder.FirstLoss, shortcut.Encoder.OutputNormFirst, shortcut.Encoder.OutputNormLast = 6.2, 0.7, 4.5
 	shortcut.Norms = &report.NormDistribution{Items: 5, Unnormalized: true, Percentiles: []float64{2, 3, 4, 5, 6, 7, 8}}
 	r := &report.Report{Settings: report.Settings{Thresholds: report.DefaultThresholds()}, Spaces: []*report.SpaceReport{
 		{Name: "autoencoder", LabelFree: unit, Encoder: encoder.Info{Objective: encoder.Autoencoder},
@@ -67,11 +68,22 @@ func TestClaims(t *testing.T) {
 	for section, want := range map[string]string{
 		"7(a)": "colour decodable 0.93 (linear probe; chance 0.13), k-NN colour 0.15 (chance 0.13): kept but not near",
 		"6":    "the same prediction for 50 of 50 items; trained as a dual encoder (learned f₂(c)), dual-encoder-color: 0.800",
-		"5":    "median 5 (2 to 8)",
+		"5":    "the mean output norm went from 0.7 at the first step to 4.5 at the last while the loss went from 6.2 to 0.4",
 		"8(b)": "contrastive-A 1 of 2",
 	} {
 		if !strings.Contains(measured[section], want) {
 			t.Errorf("claim %s: %q, want it to say %q", section, measured[section], want)
+		}
+	}
+	// Norms that did not grow, or a loss that did not fall, do not show
+	// the shortcut.
+	for _, e := range []encoder.Info{{FirstLoss: 6.2, OutputNormFirst: 4.5, OutputNormLast: 0.7, FinalLoss: 0.4}, {FirstLoss: 0.3, OutputNormFirst: 0.7, OutputNormLast: 4.5, FinalLoss: 0.4}, {}} {
+		r := claimsReport()
+		r.Spaces[2].Encoder = e
+		for _, c := range Claims(r) {
+			if c.Section == "5" && c.Held {
+				t.Errorf("claim 5 held for %+v: %s", e, c.Measured)
+			}
 		}
 	}
 	// A report without those spaces has none of their claims.
