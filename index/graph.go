@@ -129,28 +129,45 @@ func (s *Space) loadLocked(ctx context.Context) error {
 		if b == nil {
 			return fmt.Errorf("%w", ErrNoSpace)
 		}
+		// Find the chunks first (touching only the leaf pages that hold
+		// them), so that the kernel reads them ahead of the decoding.
+		var chunks [][]byte
 		cur := b.Bucket(bucketVectors).Cursor()
-		chunks := 0
+		stored := 0
 		for k, v := cur.First(); k != nil; k, v = cur.Next() {
-			if chunks++; chunks%64 == 0 {
+			_, vecs, err := s.splitChunk(k, v, stored)
+			if err != nil {
+				return err
+			}
+			if stored += len(vecs) / (4 * dim); stored > n {
+				return fmt.Errorf("%w: more vectors stored than counted", ErrCorrupt)
+			}
+			chunks = append(chunks, vecs)
+		}
+		if stored != n {
+			return fmt.Errorf("%w: %d vectors stored, %d counted", ErrCorrupt, stored, n)
+		}
+		var ra readahead
+		for _, c := range chunks {
+			ra.add(c)
+		}
+		gb := b.Bucket(bucketGraph)
+		for _, c := range blobChunks(gb) {
+			ra.add(c)
+		}
+		ra.start()
+		defer ra.stop()
+
+		for i, vecs := range chunks {
+			if i%64 == 63 {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
 				db.progress("load", s.name, len(all)/dim, n)
 			}
-			_, vecs, err := s.splitChunk(k, v, len(all)/dim)
-			if err != nil {
-				return err
-			}
-			if len(all)+len(vecs)/4 > n*dim {
-				return fmt.Errorf("%w: more vectors stored than counted", ErrCorrupt)
-			}
 			all = decodeFloats(vecs, all)
 		}
-		if len(all) != n*dim {
-			return fmt.Errorf("%w: %d vectors stored, %d counted", ErrCorrupt, len(all)/dim, n)
-		}
-		g, covered = s.importGraph(b.Bucket(bucketGraph), rec, all, n)
+		g, covered = s.importGraph(gb, rec, all, n)
 		return nil
 	})
 	if err != nil {

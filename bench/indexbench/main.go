@@ -9,6 +9,7 @@
 //	go run ./bench/indexbench db -dir /tmp/idx100k -workers 2     # index file: store, build, save, load, search
 //	go run ./bench/indexbench search -dir /tmp/idx100k -workers 2 # search the index file db wrote
 //	go run ./bench/indexbench first-query -db /tmp/idx100k/index.db
+//	go run ./bench/indexbench cold-start -db /tmp/idx1m/index.db   # root: drops the page cache
 //	go run ./bench/indexbench store -dir /tmp/idx100k -target /tmp/idx100k/store.db  # any store, through index.Connect
 //	go run ./bench/indexbench store -dir /tmp/idx100k -target 'host=/tmp/pg dbname=bench'
 //	/usr/bin/python3 bench/index_peers.py /tmp/idx100k
@@ -31,10 +32,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -55,7 +58,7 @@ import (
 func main() {
 	log.SetFlags(0)
 	if len(os.Args) < 2 {
-		log.Fatal("usage: indexbench gen|graph|db|search|store|first-query [flags]")
+		log.Fatal("usage: indexbench gen|graph|db|search|store|first-query|cold-start [flags]")
 	}
 	cmd, args := os.Args[1], os.Args[2:]
 	fs := flag.NewFlagSet(cmd, flag.ExitOnError)
@@ -71,6 +74,8 @@ func main() {
 	searchOnly := fs.Bool("search-only", false, "store: search the space a previous run stored")
 	batch := fs.Int("batch", 10000, "store: items and vectors per transaction")
 	populate := fs.Bool("populate", false, "first-query: map the file with MAP_POPULATE")
+	rounds := fs.Int("rounds", 2, "cold-start: rounds of (sequential read, first query), page cache dropped before each")
+	binaries := fs.String("binaries", "", "cold-start: comma-separated indexbench builds whose first-query to time beside this one's")
 	fs.Parse(args)
 
 	switch cmd {
@@ -86,6 +91,8 @@ func main() {
 		storeBench(*dir, *target, *workers, parseInts(*efs), *batch, *searchOnly)
 	case "first-query":
 		firstQuery(*db, *populate)
+	case "cold-start":
+		coldStart(*db, *rounds, *binaries)
 	default:
 		log.Fatalf("unknown command %q", cmd)
 	}
@@ -396,6 +403,55 @@ func firstQuery(path string, populate bool) {
 	check(err)
 	fmt.Printf("first query answered %.2f s after the process started (%d results, %d vectors, populate %v, load %s)\n",
 		sinceProcessStart().Seconds(), len(res), len(items), populate, loadAverage())
+}
+
+// coldStart times, with the page cache dropped before each, a sequential
+// read of the whole file (what cat does) and the first query of a new
+// process (first-query) of this build and of other builds, so that they
+// are side by side under the same load. It needs root to drop the cache.
+func coldStart(path string, rounds int, binaries string) {
+	self, err := os.Executable()
+	check(err)
+	builds := []string{self}
+	if binaries != "" {
+		builds = append(builds, strings.Split(binaries, ",")...)
+	}
+	st, err := os.Stat(path)
+	check(err)
+	fmt.Printf("# cold start of %s (%.0f MiB), load %s\n", path, float64(st.Size())/(1<<20), loadAverage())
+	for round := range rounds {
+		dropCaches()
+		start := time.Now()
+		f, err := os.Open(path)
+		check(err)
+		buf := make([]byte, 1<<20)
+		var read int64
+		for {
+			n, err := f.Read(buf)
+			read += int64(n)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			check(err)
+		}
+		f.Close()
+		seq := time.Since(start).Seconds()
+		fmt.Printf("round %d: sequential read %.2f s (%.0f MiB/s)\n", round, seq, float64(read)/(1<<20)/seq)
+		for _, b := range builds {
+			dropCaches()
+			out, err := exec.Command(b, "first-query", "-db", path).CombinedOutput()
+			if err != nil {
+				log.Fatalf("%s first-query: %v: %s", b, err, out)
+			}
+			fmt.Printf("round %d: %s: %s", round, b, out)
+		}
+	}
+}
+
+// dropCaches writes the file system's dirty pages and drops the page cache.
+func dropCaches() {
+	syscall.Sync()
+	check(os.WriteFile("/proc/sys/vm/drop_caches", []byte("3\n"), 0o200))
 }
 
 // sinceProcessStart reads the process start time from /proc (10 ms
