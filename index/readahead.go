@@ -15,12 +15,8 @@ import (
 // asks the kernel for them in pieces, in the order they will be read, from
 // a goroutine that runs ahead of the decoding; the decoding then finds
 // them in the page cache. Only the ranges the load reads are asked for:
-// items, thumbnails and other spaces stay on disk.
-
-// readaheadPiece is the size of one request. Linux caps one MADV_WILLNEED
-// at the device's read-ahead window (128 KiB by default), so larger
-// requests would be cut short.
-const readaheadPiece = 128 << 10
+// items, thumbnails and other spaces stay on disk; pages already in the
+// cache are not asked for again.
 
 var pageSize = uintptr(os.Getpagesize())
 
@@ -81,14 +77,7 @@ func (r *readahead) start() {
 	go func() {
 		defer close(r.done)
 		for _, rg := range r.ranges {
-			for len(rg) > 0 {
-				if r.quit.Load() {
-					return
-				}
-				n := min(readaheadPiece, len(rg))
-				willNeed(rg[:n])
-				rg = rg[n:]
-			}
+			willNeed(rg, r.quit.Load)
 		}
 	}()
 }
