@@ -95,9 +95,17 @@ func (g *Graph) searchLayer(s *searcher, q []float32, ep candidate, ef, level in
 		// computing any distance, so that their cache misses overlap: Go
 		// has no prefetch instruction, but loads that feed only a sink
 		// are independent and the CPU keeps many of them in flight.
-		for _, nb := range links {
-			if visited[nb] != generation {
-				sink += g.vectors[int(nb)*g.dim]
+		if g.quantized() {
+			for _, nb := range links {
+				if visited[nb] != generation {
+					sink += float32(g.codes[int(nb)*g.dim])
+				}
+			}
+		} else {
+			for _, nb := range links {
+				if visited[nb] != generation {
+					sink += g.vectors[int(nb)*g.dim]
+				}
 			}
 		}
 		for _, nb := range links {

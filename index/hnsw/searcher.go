@@ -17,6 +17,12 @@ type searcher struct {
 	kept       []candidate // the pruned list
 	links      []uint32    // a copy of a neighbour list taken under its lock
 
+	// For quantized graphs: the query prepared for distances to codes,
+	// the vector being inserted and another node's vector, decoded.
+	prep     prepared
+	inserted []float32
+	decoded  []float32
+
 	// distances counts distance computations, for the cost model.
 	distances int
 
@@ -37,6 +43,7 @@ func (g *Graph) getSearcher(n int) *searcher {
 		s.generation = 0
 	}
 	s.distances = 0
+	s.prep.of = nil
 	s.nextGeneration()
 	return s
 }
