@@ -69,7 +69,8 @@ func main() {
 	data := fs.String("data", "latent", "gen: latent (clustered, low intrinsic dimension) or uniform")
 	workers := fs.Int("workers", 2, "goroutines for building and searching")
 	efs := fs.String("efs", "10,16,24,32,48,64,96,128,256", "search breadths to measure")
-	db := fs.String("db", "", "first-query: database file")
+	db := fs.String("db", "", "first-query, cold-start: database file; db, search: the file to write and search (default DIR/index.db)")
+	quantize := fs.String("quantize", "float32", "db: storage of the space, float32 or int8")
 	target := fs.String("target", "", "store: a database file or a PostgreSQL target (postgres://..., host=... dbname=...)")
 	searchOnly := fs.Bool("search-only", false, "store: search the space a previous run stored")
 	batch := fs.Int("batch", 10000, "store: items and vectors per transaction")
@@ -84,9 +85,11 @@ func main() {
 	case "graph":
 		graph(*dir, *workers, parseInts(*efs))
 	case "db":
-		dbBench(*dir, *workers, parseInts(*efs))
+		storage, err := index.ParseStorage(*quantize)
+		check(err)
+		dbBench(*dir, dbPath(*dir, *db), storage, *workers, parseInts(*efs))
 	case "search":
-		searchBench(*dir, *workers, parseInts(*efs))
+		searchBench(*dir, dbPath(*dir, *db), *workers, parseInts(*efs))
 	case "store":
 		storeBench(*dir, *target, *workers, parseInts(*efs), *batch, *searchOnly)
 	case "first-query":
@@ -96,6 +99,14 @@ func main() {
 	default:
 		log.Fatalf("unknown command %q", cmd)
 	}
+}
+
+// dbPath is the database file of the db and search commands.
+func dbPath(dir, db string) string {
+	if db != "" {
+		return db
+	}
+	return filepath.Join(dir, "index.db")
 }
 
 func parseInts(s string) []int {
@@ -262,12 +273,11 @@ func overlap(got []hnsw.Result, truth []int32) float64 {
 
 // dbBench measures the index file: storing vectors, building and saving
 // the graph, loading it back, and searching through the index package.
-func dbBench(dir string, workers int, efs []int) {
+func dbBench(dir, path string, storage index.Storage, workers int, efs []int) {
 	base, dim := readVectors(filepath.Join(dir, "base.f32"), "F32V")
 	n := len(base) / dim
-	path := filepath.Join(dir, "index.db")
 	os.Remove(path)
-	fmt.Printf("# %s: %d vectors, %d workers, load %s\n", path, n, workers, loadAverage())
+	fmt.Printf("# %s: %d vectors, %v storage, %d workers, load %s\n", path, n, storage, workers, loadAverage())
 	ctx := context.Background()
 
 	var buildStart time.Time
@@ -296,7 +306,7 @@ func dbBench(dir string, workers int, efs []int) {
 		ids = append(ids, got...)
 	}
 	itemsTime := time.Since(start)
-	sp, err := db.CreateSpace(ctx, index.SpaceConfig{Name: "bench", Dim: dim, Encoder: index.Encoder{ID: "bench"}})
+	sp, err := db.CreateSpace(ctx, index.SpaceConfig{Name: "bench", Dim: dim, Storage: storage, Encoder: index.Encoder{ID: "bench"}})
 	check(err)
 	start = time.Now()
 	for i := 0; i < n; i += batch {
@@ -316,16 +326,15 @@ func dbBench(dir string, workers int, efs []int) {
 		building.Seconds(), float64(n)/building.Seconds(), float64(n)/buildCPU, (buildSave - building).Seconds(),
 		float64(info.Stored.Bytes)/(1<<20), float64(info.Stored.Bytes)/float64(n), float64(st.Size())/(1<<20))
 
-	searchBench(dir, workers, efs)
+	searchBench(dir, path, workers, efs)
 }
 
 // searchBench loads the index file that dbBench wrote and measures HNSW
 // and exact searches through the index package.
-func searchBench(dir string, workers int, efs []int) {
+func searchBench(dir, path string, workers int, efs []int) {
 	query, dim := readVectors(filepath.Join(dir, "query.f32"), "F32V")
 	truth := readTruth(filepath.Join(dir, "truth.i32"))
 	nq := len(query) / dim
-	path := filepath.Join(dir, "index.db")
 	ctx := context.Background()
 	fmt.Printf("# search %s: %d workers, load %s\n", path, workers, loadAverage())
 	before := heapInUse()
@@ -336,7 +345,9 @@ func searchBench(dir string, workers int, efs []int) {
 	check(err)
 	start := time.Now()
 	check(sp.Load(ctx))
-	fmt.Printf("load (vectors + stored graph, warm page cache): %.2f s; heap %.0f MiB\n", time.Since(start).Seconds(), float64(heapInUse()-before)/(1<<20))
+	info := sp.Info()
+	fmt.Printf("load (vectors + stored graph, warm page cache): %.2f s; heap %.0f MiB; %v storage, graph holds %.0f MiB (%.0f bytes/vector)\n",
+		time.Since(start).Seconds(), float64(heapInUse()-before)/(1<<20), info.Storage, float64(info.Memory.Bytes)/(1<<20), float64(info.Memory.Bytes)/float64(info.Vectors))
 
 	fmt.Printf("%-6s %10s %10s %10s\n", "ef", "recall@10", "q/s", "q/cpu-s")
 	for _, ef := range efs {

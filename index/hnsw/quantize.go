@@ -96,8 +96,8 @@ func (q *Quantizer) Decode(codes []uint8, dst []float32) []float32 {
 // query·Min, the dot product of the query with the decoded vector.
 func codeDot(a []float32, c []uint8, offset float32) float32 {
 	c = c[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
+	s0, i := codeDotAsm(a, c)
+	var s1, s2, s3 float32
 	for ; i+4 <= len(a); i += 4 {
 		s0 += a[i] * float32(c[i])
 		s1 += a[i+1] * float32(c[i+1])
@@ -115,8 +115,8 @@ func codeDot(a []float32, c []uint8, offset float32) float32 {
 func codeSquaredDistance(a, scale []float32, c []uint8) float32 {
 	c = c[:len(a)]
 	scale = scale[:len(a)]
-	var s0, s1 float32
-	i := 0
+	s0, i := codeSquaredAsm(a, scale, c)
+	var s1 float32
 	for ; i+2 <= len(a); i += 2 {
 		d0 := a[i] - scale[i]*float32(c[i])
 		d1 := a[i+1] - scale[i+1]*float32(c[i+1])

@@ -3,6 +3,7 @@ package hnsw
 import (
 	"bytes"
 	"math"
+	"math/rand/v2"
 	"sort"
 	"testing"
 )
@@ -132,6 +133,30 @@ func TestQuantizedExportImport(t *testing.T) {
 			if a[i] != b[i] {
 				t.Fatalf("query %d: result %d is %v, %v after import", qi, i, a[i], b[i])
 			}
+		}
+	}
+}
+
+func TestCodeKernelsMatchPlainLoops(t *testing.T) {
+	const seed = 9
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 2))
+	for n := 0; n <= 70; n++ {
+		a, scale, c := make([]float32, n), make([]float32, n), make([]uint8, n)
+		for i := range n {
+			a[i], scale[i], c[i] = float32(rng.NormFloat64()), rng.Float32()/100, uint8(rng.IntN(256))
+		}
+		var dot, squared float64
+		for i := range n {
+			dot += float64(a[i]) * float64(c[i])
+			d := float64(a[i]) - float64(scale[i])*float64(c[i])
+			squared += d * d
+		}
+		if got := codeDot(a, c, 0.5); math.Abs(float64(got)-(dot+0.5)) > 1e-3*(1+math.Abs(dot)) {
+			t.Errorf("n %d: codeDot %v, want %v", n, got, dot+0.5)
+		}
+		if got := codeSquaredDistance(a, scale, c); math.Abs(float64(got)-squared) > 1e-4*(1+squared) {
+			t.Errorf("n %d: codeSquaredDistance %v, want %v", n, got, squared)
 		}
 	}
 }
