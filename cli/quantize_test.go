@@ -51,7 +51,7 @@ func TestIngestQuantizeInt8(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		t.Fatalf("check --json: %v\n%s", err, stdout)
 	}
-	if res.Queries != 20 || res.Recall < 0.9 {
+	if res.Queries != 20 || res.Recall < 0.9 || res.Storage != index.Int8 {
 		t.Errorf("check of the int8 space: %+v", res)
 	}
 
