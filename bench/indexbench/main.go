@@ -40,6 +40,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -77,7 +78,14 @@ func main() {
 	populate := fs.Bool("populate", false, "first-query: map the file with MAP_POPULATE")
 	rounds := fs.Int("rounds", 2, "cold-start: rounds of (sequential read, first query), page cache dropped before each")
 	binaries := fs.String("binaries", "", "cold-start: comma-separated indexbench builds whose first-query to time beside this one's")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	fs.Parse(args)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		check(err)
+		check(pprof.StartCPUProfile(f))
+		defer pprof.StopCPUProfile()
+	}
 
 	switch cmd {
 	case "gen":
