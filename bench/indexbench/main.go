@@ -78,6 +78,8 @@ func main() {
 	populate := fs.Bool("populate", false, "first-query: map the file with MAP_POPULATE")
 	rounds := fs.Int("rounds", 2, "cold-start: rounds of (sequential read, first query), page cache dropped before each")
 	binaries := fs.String("binaries", "", "cold-start: comma-separated indexbench builds whose first-query to time beside this one's")
+	repeat := fs.Int("repeat", 1, "search: passes over the queries timed at each ef")
+	noExact := fs.Bool("no-exact", false, "search: leave out the exact searches")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	fs.Parse(args)
 	if *cpuProfile != "" {
@@ -97,7 +99,7 @@ func main() {
 		check(err)
 		dbBench(*dir, dbPath(*dir, *db), storage, *workers, parseInts(*efs))
 	case "search":
-		searchBench(*dir, dbPath(*dir, *db), *workers, parseInts(*efs))
+		searchBench(*dir, dbPath(*dir, *db), *workers, *repeat, parseInts(*efs), !*noExact)
 	case "store":
 		storeBench(*dir, *target, *workers, parseInts(*efs), *batch, *searchOnly)
 	case "first-query":
@@ -334,12 +336,12 @@ func dbBench(dir, path string, storage index.Storage, workers int, efs []int) {
 		building.Seconds(), float64(n)/building.Seconds(), float64(n)/buildCPU, (buildSave - building).Seconds(),
 		float64(info.Stored.Bytes)/(1<<20), float64(info.Stored.Bytes)/float64(n), float64(st.Size())/(1<<20))
 
-	searchBench(dir, path, workers, efs)
+	searchBench(dir, path, workers, 1, efs, true)
 }
 
 // searchBench loads the index file that dbBench wrote and measures HNSW
 // and exact searches through the index package.
-func searchBench(dir, path string, workers int, efs []int) {
+func searchBench(dir, path string, workers, repeat int, efs []int, exact bool) {
 	query, dim := readVectors(filepath.Join(dir, "query.f32"), "F32V")
 	truth := readTruth(filepath.Join(dir, "truth.i32"))
 	nq := len(query) / dim
@@ -362,9 +364,13 @@ func searchBench(dir, path string, workers int, efs []int) {
 		opts := index.SearchOptions{K: 10, Ef: ef, Method: index.HNSW}
 		sp.SearchBatch(ctx, query, opts)
 		start, cpu := time.Now(), cpuSeconds()
-		res, err := sp.SearchBatch(ctx, query, opts)
-		check(err)
-		qps, perCPU := float64(nq)/time.Since(start).Seconds(), float64(nq)/(cpuSeconds()-cpu)
+		var res [][]index.Result
+		for range repeat {
+			var err error
+			res, err = sp.SearchBatch(ctx, query, opts)
+			check(err)
+		}
+		qps, perCPU := float64(repeat*nq)/time.Since(start).Seconds(), float64(repeat*nq)/(cpuSeconds()-cpu)
 		var recall float64
 		for q := range nq {
 			hits := 0
@@ -379,6 +385,9 @@ func searchBench(dir, path string, workers int, efs []int) {
 			recall += float64(hits) / float64(len(truth[q]))
 		}
 		fmt.Printf("%-6d %10.4f %10.0f %10.0f\n", ef, recall/float64(nq), qps, perCPU)
+	}
+	if !exact {
+		return
 	}
 	n := sp.Len()
 	exactQueries := query[:min(nq, max(64, 2_000_000_000/(n*dim)))*dim]

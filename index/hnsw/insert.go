@@ -134,7 +134,7 @@ func (g *Graph) insert(s *searcher, q uint32) {
 	}
 	for l := min(level, top); l >= 0; l-- {
 		s.nextGeneration()
-		s.visited[q] = s.generation // another goroutine may have linked q already
+		s.visit(q) // another goroutine may have linked q already
 		g.searchLayer(s, qv, cur, g.efc, l, nil)
 		s.sorted = s.results.drainAscending(s.sorted[:0])
 		if len(s.sorted) == 0 {
