@@ -12,6 +12,11 @@ of ef; FAISS IndexFlatIP (exact) queries/s; FAISS IndexHNSWFlat (M 16,
 efConstruction 200, inner product) build rate, queries/s and recall@10.
 
     /usr/bin/python3 bench/index_peers.py /tmp/idx100k --threads 2
+    /usr/bin/python3 bench/index_peers.py /tmp/idx1m --skip flat,faiss-hnsw --hnswlib-index /tmp/idx1m/hnswlib.bin
+
+With --hnswlib-index FILE, hnswlib's index is loaded from FILE when it exists
+(no build is measured) and saved there after a build otherwise, so that a
+search sweep at a million vectors fits in a short run.
 
 Queries are submitted as one batch, which both libraries spread over the
 threads, as bench/indexbench spreads them over goroutines. Beside wall-clock
@@ -58,6 +63,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--efs", default="10,16,24,32,48,64,96,128,256")
     ap.add_argument("--skip", default="", help="comma-separated: hnswlib,flat,faiss-hnsw")
+    ap.add_argument("--repeat", type=int, default=1, help="hnswlib: passes over the queries timed at each ef")
+    ap.add_argument("--hnswlib-index", default="", help="file to load hnswlib's index from, or to save it to after building")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     efs = [int(x) for x in args.efs.split(",")]
@@ -72,20 +79,29 @@ def main():
         import hnswlib
         before = rss_mib()
         index = hnswlib.Index(space="ip", dim=dim)
-        index.init_index(max_elements=n, M=16, ef_construction=200, random_seed=100)
-        index.set_num_threads(args.threads)
-        start, cpu = time.time(), time.process_time()
-        index.add_items(base, np.arange(n))
-        took, took_cpu = time.time() - start, time.process_time() - cpu
-        print(f"hnswlib build: {took:.1f} s, {n / took:.0f} inserts/s, {n / took_cpu:.0f} inserts/cpu-s, RSS +{rss_mib() - before:.0f} MiB")
+        saved = args.hnswlib_index
+        if saved and os.path.exists(saved):
+            start = time.time()
+            index.load_index(saved, max_elements=n)
+            print(f"hnswlib index loaded from {saved} in {time.time() - start:.1f} s, RSS +{rss_mib() - before:.0f} MiB")
+        else:
+            index.init_index(max_elements=n, M=16, ef_construction=200, random_seed=100)
+            index.set_num_threads(args.threads)
+            start, cpu = time.time(), time.process_time()
+            index.add_items(base, np.arange(n))
+            took, took_cpu = time.time() - start, time.process_time() - cpu
+            print(f"hnswlib build: {took:.1f} s, {n / took:.0f} inserts/s, {n / took_cpu:.0f} inserts/cpu-s, RSS +{rss_mib() - before:.0f} MiB")
+            if saved:
+                index.save_index(saved)
         print(f"{'ef':6} {'recall@10':>10} {'q/s':>10} {'q/s 1 thr':>10} {'q/cpu-s':>10}")
         for ef in efs:
             index.set_ef(ef)
             index.set_num_threads(args.threads)
             index.knn_query(query, k=10)
             start, cpu = time.time(), time.process_time()
-            found, _ = index.knn_query(query, k=10)
-            qps, per_cpu = len(query) / (time.time() - start), len(query) / (time.process_time() - cpu)
+            for _ in range(args.repeat):
+                found, _ = index.knn_query(query, k=10)
+            qps, per_cpu = args.repeat * len(query) / (time.time() - start), args.repeat * len(query) / (time.process_time() - cpu)
             index.set_num_threads(1)
             start, cpu = time.time(), time.process_time()
             index.knn_query(query, k=10)

@@ -85,8 +85,12 @@ func runCheck(c *cli.Context) error {
 		return err
 	}
 	return o.result("check", res, func(w io.Writer) error {
-		fmt.Fprintf(w, "space %s: %s vectors, %d queries, k %d, ef %d, %d workers\n",
-			res.Space, groupDigits(res.Vectors), res.Queries, res.K, res.Ef, res.Workers)
+		stored := ""
+		if res.Storage == index.Int8 {
+			stored = " (int8 codes in memory, re-ranked with float32)"
+		}
+		fmt.Fprintf(w, "space %s: %s vectors%s, %d queries, k %d, ef %d, %d workers\n",
+			res.Space, groupDigits(res.Vectors), stored, res.Queries, res.K, res.Ef, res.Workers)
 		fmt.Fprintf(w, "recall@%d  %.4f (worst query %.2f)\n", res.K, res.Recall, res.MinRecall)
 		fmt.Fprintf(w, "hnsw       %s queries/s\n", groupDigits(int(res.HNSWQueriesPerSecond+0.5)))
 		fmt.Fprintf(w, "exact      %s queries/s\n", groupDigits(int(res.ExactQueriesPerSecond+0.5)))

@@ -102,6 +102,7 @@ func writeInfo(w io.Writer, info index.Info, server bool) error {
 	for _, s := range info.Spaces {
 		fmt.Fprintf(tw, "space\t%s\n", s.Name)
 		fmt.Fprintf(tw, "  vectors\t%s of dimension %d, %v\n", groupDigits(s.Vectors), s.Dim, s.Metric)
+		fmt.Fprintf(tw, "  storage\t%s, %v\n", storageSummary(s.Storage), s.Memory)
 		fmt.Fprintf(tw, "  hnsw\tM %d, ef_construction %d, ef_search %d, seed %d\n", s.Graph.M, s.Graph.EfConstruction, s.Graph.EfSearch, s.Graph.Seed)
 		fmt.Fprintf(tw, "  graph\t%v\n", s.Stored)
 		enc := s.Encoder.ID
@@ -151,4 +152,12 @@ func groupDigits(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// storageSummary says how a space keeps its vectors.
+func storageSummary(st index.Storage) string {
+	if st == index.Int8 {
+		return "int8 in memory (quantized per dimension), float32 in the file for re-ranking"
+	}
+	return "float32"
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"simsearch/index"
 	"simsearch/ingest"
 )
 
@@ -27,8 +28,12 @@ func runIngestVectors(c *cli.Context, o *output) error {
 	if space == "" {
 		space = strings.TrimSuffix(filepath.Base(vectors), filepath.Ext(vectors))
 	}
+	storage, err := quantizeFlag(c)
+	if err != nil {
+		return err
+	}
 	bars := indexProgress(o)
-	db, err := openStore(c, o, false, bars.report)
+	db, err := openStoreWith(c, o, index.Options{Progress: bars.report, Storage: storage})
 	if err != nil {
 		return err
 	}

@@ -198,6 +198,28 @@ func (r *blobReader) verify() error {
 	return nil
 }
 
+// blobChunks returns the stored chunks of the blob in bucket b, in order,
+// without reading them (for read-ahead); nil when b holds no readable
+// header. openBlob's reader checks them as it reads.
+func blobChunks(b *bolt.Bucket) [][]byte {
+	if b == nil {
+		return nil
+	}
+	h, err := decodeBlobHeader(b.Get(keyBlobHeader))
+	if err != nil {
+		return nil
+	}
+	var out [][]byte
+	for i := range h.chunks {
+		c := b.Get(binary.BigEndian.AppendUint32(nil, i))
+		if c == nil {
+			break
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
 // readBlob returns a copy of the whole blob in bucket b, verified.
 func readBlob(b *bolt.Bucket) ([]byte, error) {
 	r, err := openBlob(b)

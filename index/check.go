@@ -31,10 +31,13 @@ type CheckOptions struct {
 type CheckResult struct {
 	Space   string `json:"space"`
 	Vectors int    `json:"vectors"`
-	Queries int    `json:"queries"`
-	K       int    `json:"k"`
-	Ef      int    `json:"ef"`
-	Workers int    `json:"workers"`
+	// Storage is how the graph keeps the vectors (empty from stores that
+	// have one way only).
+	Storage Storage `json:"storage,omitzero"`
+	Queries int     `json:"queries"`
+	K       int     `json:"k"`
+	Ef      int     `json:"ef"`
+	Workers int     `json:"workers"`
 	// Recall is the mean share of the exact k nearest neighbours that the
 	// HNSW search found (recall@k); MinRecall the worst query's.
 	Recall    float64 `json:"recall"`
@@ -63,7 +66,7 @@ func (s *Space) Check(ctx context.Context, opts CheckOptions) (CheckResult, erro
 	if len(ids) == 0 {
 		ids = SampleItems(s.Items(), cmp.Or(opts.Queries, 1000), opts.Seed)
 	}
-	res := CheckResult{Space: s.name, Vectors: s.Len(), Queries: len(ids), K: k, Workers: s.db.opts.Workers}
+	res := CheckResult{Space: s.name, Vectors: s.Len(), Storage: s.record().storage, Queries: len(ids), K: k, Workers: s.db.opts.Workers}
 	search := SearchOptions{K: k, Ef: opts.Ef, Filter: opts.Filter}
 	auto, _, err := s.Plan(ctx, search)
 	if err != nil {

@@ -60,6 +60,10 @@ type SpaceConfig struct {
 	Graph GraphConfig
 	// Encoder is the encoder the vectors come from.
 	Encoder Encoder
+	// Storage is how the graph keeps the vectors in memory; zero means
+	// the database's Options.Storage. The file holds them in full
+	// precision either way.
+	Storage Storage
 }
 
 const (

@@ -41,13 +41,19 @@ func TestCrashChild(t *testing.T) {
 		t.Skip("run by TestCrashSafety")
 	}
 	path, mode, _ := strings.Cut(spec, "|")
+	mode, storageName, _ := strings.Cut(mode, "|")
+	storage, err := ParseStorage(storageName)
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(3)
+	}
 	db, err := Open(path, Options{Workers: 2})
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(3)
 	}
 	ctx := context.Background()
-	sp, err := db.CreateSpace(ctx, SpaceConfig{Name: "s", Dim: crashDim, Encoder: Encoder{ID: "e"}})
+	sp, err := db.CreateSpace(ctx, SpaceConfig{Name: "s", Dim: crashDim, Storage: storage, Encoder: Encoder{ID: "e"}})
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(3)
@@ -92,19 +98,21 @@ func TestCrashSafety(t *testing.T) {
 	t.Logf("seed %d (replay with: go test ./index -run TestCrashSafety -crash.seed %d)", seed, seed)
 	rng := rand.New(rand.NewPCG(seed, 1))
 	for _, tc := range []struct {
-		name  string
-		mode  string
-		delay time.Duration // for mode random
+		name    string
+		mode    string
+		delay   time.Duration // for mode random
+		storage Storage
 	}{
-		{"killed inside an items transaction", "items", 0},
-		{"killed inside a vectors transaction", "vectors", 0},
-		{"killed at a random moment", "random", time.Duration(200+rng.IntN(1500)) * time.Millisecond},
-		{"killed at another random moment", "random", time.Duration(200+rng.IntN(1500)) * time.Millisecond},
+		{"killed inside an items transaction", "items", 0, Float32},
+		{"killed inside a vectors transaction", "vectors", 0, Float32},
+		{"killed at a random moment", "random", time.Duration(200+rng.IntN(1500)) * time.Millisecond, Float32},
+		{"killed at another random moment", "random", time.Duration(200+rng.IntN(1500)) * time.Millisecond, Float32},
+		{"int8 space killed at a random moment", "random", time.Duration(200+rng.IntN(1500)) * time.Millisecond, Int8},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "crash.db")
 			cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$")
-			cmd.Env = append(os.Environ(), crashEnv+"="+path+"|"+tc.mode)
+			cmd.Env = append(os.Environ(), crashEnv+"="+path+"|"+tc.mode+"|"+tc.storage.String())
 			out, err := cmd.StdoutPipe()
 			if err != nil {
 				t.Fatal(err)
@@ -134,6 +142,9 @@ func TestCrashSafety(t *testing.T) {
 				t.Fatalf("child committed %d batches before the hook, want 3", committed+1)
 			}
 			checkCrashedFile(t, path, tc.mode, committed)
+			if tc.storage != Float32 {
+				checkStorage(t, path, tc.storage)
+			}
 		})
 	}
 }
@@ -190,5 +201,22 @@ func checkCrashedFile(t *testing.T, path, mode string, committed int) {
 	}
 	if res.Recall < 0.9 {
 		t.Errorf("recall@10 after the crash %.3f", res.Recall)
+	}
+}
+
+// checkStorage checks that the crashed file's space "s" kept its storage.
+func checkStorage(t *testing.T, path string, want Storage) {
+	t.Helper()
+	db, err := Open(path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	sp, err := db.Space("s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sp.Info().Storage; got != want {
+		t.Errorf("space stored as %v after the crash, want %v", got, want)
 	}
 }

@@ -69,6 +69,11 @@ type Options struct {
 	// faster when the file is not in the page cache.
 	Populate bool
 
+	// Storage is the storage of the spaces CreateSpace makes when their
+	// SpaceConfig leaves it zero; zero means Float32. A store that keeps
+	// only float32 vectors (PostgreSQL) refuses Int8.
+	Storage Storage
+
 	// Progress, when not nil, is called as graphs are loaded, built and
 	// saved. It is called from the goroutine doing the work.
 	Progress func(Progress)
@@ -94,6 +99,8 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("%w: timeout %v: want 0 (the default), a positive duration or WaitForever", ErrInvalid, o.Timeout)
 	case o.Workers < 0:
 		return o, fmt.Errorf("%w: %d workers: want 0 (one per core) or more", ErrInvalid, o.Workers)
+	case o.Storage > Int8:
+		return o, fmt.Errorf("%w: unknown storage %d", ErrInvalid, o.Storage)
 	}
 	d := DefaultOptions()
 	o.Timeout = cmp.Or(o.Timeout, d.Timeout)
@@ -134,6 +141,9 @@ type DB struct {
 
 	// counts mirrors meta: item count, probe count, items per split.
 	counts atomic.Pointer[itemCounts]
+
+	// writes counts write transactions begun (see Space.fileVectors).
+	writes atomic.Uint64
 
 	catalogMu sync.Mutex // serializes loading the catalog
 	catalog   atomic.Pointer[catalog]
@@ -442,6 +452,7 @@ func (db *DB) view(fn func(tx *bolt.Tx) error) error {
 
 // update runs a write transaction; see view.
 func (db *DB) update(fn func(tx *bolt.Tx) error) error {
+	db.writes.Add(1)
 	return guard(func() error { return db.bolt.Update(fn) })
 }
 

@@ -156,12 +156,12 @@ func (h *topK) drain(dst []hnsw.Result) []hnsw.Result {
 // to dst, nearest first, with the graph's metric distances. A large scan
 // is split over workers goroutines: it is bound by memory bandwidth, which
 // one core does not saturate.
-func exactSearch(g *hnsw.Graph, q []float32, k int, sel *selection, n int, skip func(uint32) bool, workers int, h *topK, dst []hnsw.Result) []hnsw.Result {
+func exactSearch(g *vectorView, q []float32, k int, sel *selection, n int, skip func(uint32) bool, workers int, h *topK, dst []hnsw.Result) []hnsw.Result {
 	total := n
 	if sel != nil {
 		total = len(sel.nodes)
 	}
-	if workers <= 1 || total*g.Dim() < exactParallelMin {
+	if workers <= 1 || total*g.dim < exactParallelMin {
 		h.reset(k)
 		exactScan(g, q, sel, 0, total, skip, h)
 		return h.drain(dst)
@@ -192,19 +192,20 @@ const exactParallelMin = 1 << 21
 
 // exactScan offers to h the nodes at positions [lo, hi) of sel (node
 // numbers themselves when sel is nil) that skip does not reject.
-func exactScan(g *hnsw.Graph, q []float32, sel *selection, lo, hi int, skip func(uint32) bool, h *topK) {
-	vectors := g.Vectors()
-	dim := g.Dim()
-	cosine := g.Metric == hnsw.Cosine
+func exactScan(g *vectorView, q []float32, sel *selection, lo, hi int, skip func(uint32) bool, h *topK) {
+	dim := g.dim
+	cosine := g.cosine
 	worst := h.worst()
 	if sel == nil && skip == nil && cosine {
 		// The common case, as tight as a plain scan.
-		for i, off := lo, lo*dim; i < hi; i, off = i+1, off+dim {
-			if d := 1 - vek32.Dot(q, vectors[off:off+dim:off+dim]); d < worst {
-				h.offer(uint32(i), d)
-				worst = h.worst()
+		g.span(lo, hi, func(first int, vectors []float32) {
+			for i, off := first, 0; off < len(vectors); i, off = i+1, off+dim {
+				if d := 1 - vek32.Dot(q, vectors[off:off+dim:off+dim]); d < worst {
+					h.offer(uint32(i), d)
+					worst = h.worst()
+				}
 			}
-		}
+		})
 		return
 	}
 	for i := lo; i < hi; i++ {
@@ -215,8 +216,7 @@ func exactScan(g *hnsw.Graph, q []float32, sel *selection, lo, hi int, skip func
 		if skip != nil && skip(node) {
 			continue
 		}
-		off := int(node) * dim
-		v := vectors[off : off+dim : off+dim]
+		v := g.at(node)
 		var d float32
 		if cosine {
 			d = 1 - vek32.Dot(q, v)
@@ -239,7 +239,7 @@ const exactBlockBytes = 128 << 10
 // exactSearchMany is exactSearch for several queries at once, reading the
 // vectors block by block. heaps must hold one topK per query; results are
 // appended to dsts[i].
-func exactSearchMany(g *hnsw.Graph, queries [][]float32, k int, sel *selection, n int, skips []func(uint32) bool, heaps []topK, dsts [][]hnsw.Result) {
+func exactSearchMany(g *vectorView, queries [][]float32, k int, sel *selection, n int, skips []func(uint32) bool, heaps []topK, dsts [][]hnsw.Result) {
 	for i := range queries {
 		heaps[i].reset(k)
 	}
@@ -247,7 +247,7 @@ func exactSearchMany(g *hnsw.Graph, queries [][]float32, k int, sel *selection, 
 	if sel != nil {
 		total = len(sel.nodes)
 	}
-	block := max(1, exactBlockBytes/(4*g.Dim()))
+	block := max(1, exactBlockBytes/(4*g.dim))
 	for start := 0; start < total; start += block {
 		end := min(start+block, total)
 		for qi, q := range queries {

@@ -15,57 +15,112 @@ import (
 // truth: a blob (see blob.go) holding hnsw.Graph.Export's encoding, whose
 // header carries a CRC-32C and, in its extra bytes, graphCacheVersion, the
 // number of nodes it covers (the first nodes of the space, in storage
-// order) and the parameters it was built with. Loading imports it and
-// inserts the vectors stored after it; a cache that is missing, damaged,
-// of another version or built with other parameters is rebuilt from the
-// vectors.
-const graphCacheVersion = 1
+// order) and the parameters it was built with, and for an Int8 space the
+// quantizer its codes were made with. Loading imports it and inserts the
+// vectors stored after it; a cache that is missing, damaged, of another
+// version or built with other parameters is rebuilt from the vectors (and
+// an Int8 space's quantizer fitted to them again).
+const (
+	graphCacheVersion          = 1
+	graphCacheVersionQuantized = 2
+)
 
 // graphExtra is the graph blob's extra header.
 //
 // Layout (v1): version (1 byte), nodes (8, big-endian), dim (4), M (4),
 // EfConstruction (4), seed (8), metric (1).
+//
+// Layout (v2, Int8 spaces): v1's, then the storage (1 byte) and the
+// quantizer: dim minima then dim scales (float32 bits, 4 bytes each,
+// big-endian).
 type graphExtra struct {
-	nodes  int
-	dim    int
-	m      int
-	efc    int
-	seed   uint64
-	metric Metric
+	nodes   int
+	dim     int
+	m       int
+	efc     int
+	seed    uint64
+	metric  Metric
+	storage Storage
+	quant   *hnsw.Quantizer // nil for Float32
 }
 
 func (g graphExtra) encode() []byte {
-	b := []byte{graphCacheVersion}
+	version := byte(graphCacheVersion)
+	if g.storage.quantized() {
+		version = graphCacheVersionQuantized
+	}
+	b := []byte{version}
 	b = binary.BigEndian.AppendUint64(b, uint64(g.nodes))
 	b = binary.BigEndian.AppendUint32(b, uint32(g.dim))
 	b = binary.BigEndian.AppendUint32(b, uint32(g.m))
 	b = binary.BigEndian.AppendUint32(b, uint32(g.efc))
 	b = binary.BigEndian.AppendUint64(b, g.seed)
-	return append(b, byte(g.metric))
+	b = append(b, byte(g.metric))
+	if version == graphCacheVersionQuantized && g.quant != nil {
+		// An empty Int8 graph has no quantizer yet: its header fails to
+		// decode and the (empty) graph is built again.
+		b = append(b, byte(g.storage))
+		for _, x := range g.quant.Min {
+			b = binary.BigEndian.AppendUint32(b, math.Float32bits(x))
+		}
+		for _, x := range g.quant.Scale {
+			b = binary.BigEndian.AppendUint32(b, math.Float32bits(x))
+		}
+	}
+	return b
 }
 
 func decodeGraphExtra(b []byte) (graphExtra, error) {
-	if len(b) != 30 || b[0] != graphCacheVersion {
+	if len(b) < 30 || (b[0] != graphCacheVersion && b[0] != graphCacheVersionQuantized) ||
+		(b[0] == graphCacheVersion && len(b) != 30) {
 		return graphExtra{}, fmt.Errorf("%w: graph cache header of another version", ErrCorrupt)
 	}
-	return graphExtra{
-		nodes:  int(binary.BigEndian.Uint64(b[1:])),
-		dim:    int(binary.BigEndian.Uint32(b[9:])),
-		m:      int(binary.BigEndian.Uint32(b[13:])),
-		efc:    int(binary.BigEndian.Uint32(b[17:])),
-		seed:   binary.BigEndian.Uint64(b[21:]),
-		metric: Metric(b[29]),
-	}, nil
+	g := graphExtra{
+		nodes:   int(binary.BigEndian.Uint64(b[1:])),
+		dim:     int(binary.BigEndian.Uint32(b[9:])),
+		m:       int(binary.BigEndian.Uint32(b[13:])),
+		efc:     int(binary.BigEndian.Uint32(b[17:])),
+		seed:    binary.BigEndian.Uint64(b[21:]),
+		metric:  Metric(b[29]),
+		storage: Float32,
+	}
+	if b[0] == graphCacheVersion {
+		return g, nil
+	}
+	if len(b) != 31+8*g.dim || Storage(b[30]) != Int8 {
+		return graphExtra{}, fmt.Errorf("%w: quantized graph cache header of %d bytes for dimension %d", ErrCorrupt, len(b), g.dim)
+	}
+	g.storage = Int8
+	q := &hnsw.Quantizer{Min: make([]float32, g.dim), Scale: make([]float32, g.dim)}
+	for i := range g.dim {
+		q.Min[i] = math.Float32frombits(binary.BigEndian.Uint32(b[31+4*i:]))
+		q.Scale[i] = math.Float32frombits(binary.BigEndian.Uint32(b[31+4*(g.dim+i):]))
+	}
+	g.quant = q
+	return g, nil
 }
 
-// extraFor is the header the graph of rec covering nodes would have.
-func extraFor(rec spaceRecord, nodes int) graphExtra {
-	return graphExtra{nodes: nodes, dim: rec.dim, m: rec.graph.M, efc: rec.graph.EfConstruction, seed: rec.graph.Seed, metric: rec.metric}
+// extraFor is the header the graph of rec covering nodes, with quantizer
+// quant (nil for Float32), would have.
+func extraFor(rec spaceRecord, nodes int, quant *hnsw.Quantizer) graphExtra {
+	return graphExtra{nodes: nodes, dim: rec.dim, m: rec.graph.M, efc: rec.graph.EfConstruction, seed: rec.graph.Seed,
+		metric: rec.metric, storage: rec.storage, quant: quant}
 }
 
-// newGraph returns an empty graph with rec's parameters.
-func newGraph(rec spaceRecord) *hnsw.Graph {
+// builtLike reports whether a graph with header g was built the way rec
+// builds graphs (the quantizer's ranges aside).
+func (g graphExtra) builtLike(rec spaceRecord) bool {
+	want := extraFor(rec, g.nodes, nil)
+	got := g
+	got.quant = nil
+	return got == want && (g.storage == Float32) == (g.quant == nil)
+}
+
+// newGraph returns an empty graph with rec's parameters, keeping codes of
+// quant when not nil.
+func newGraph(rec spaceRecord, quant *hnsw.Quantizer) *hnsw.Graph {
 	g := hnsw.NewGraph(rec.dim)
+	g.Quantizer = quant
 	g.M = rec.graph.M
 	g.Ml = 1 / math.Log(float64(rec.graph.M))
 	g.EfConstruction = rec.graph.EfConstruction
@@ -129,28 +184,45 @@ func (s *Space) loadLocked(ctx context.Context) error {
 		if b == nil {
 			return fmt.Errorf("%w", ErrNoSpace)
 		}
+		// Find the chunks first (touching only the leaf pages that hold
+		// them), so that the kernel reads them ahead of the decoding.
+		var chunks [][]byte
 		cur := b.Bucket(bucketVectors).Cursor()
-		chunks := 0
+		stored := 0
 		for k, v := cur.First(); k != nil; k, v = cur.Next() {
-			if chunks++; chunks%64 == 0 {
+			_, vecs, err := s.splitChunk(k, v, stored)
+			if err != nil {
+				return err
+			}
+			if stored += len(vecs) / (4 * dim); stored > n {
+				return fmt.Errorf("%w: more vectors stored than counted", ErrCorrupt)
+			}
+			chunks = append(chunks, vecs)
+		}
+		if stored != n {
+			return fmt.Errorf("%w: %d vectors stored, %d counted", ErrCorrupt, stored, n)
+		}
+		var ra readahead
+		for _, c := range chunks {
+			ra.add(c)
+		}
+		gb := b.Bucket(bucketGraph)
+		for _, c := range blobChunks(gb) {
+			ra.add(c)
+		}
+		ra.start()
+		defer ra.stop()
+
+		for i, vecs := range chunks {
+			if i%64 == 63 {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
 				db.progress("load", s.name, len(all)/dim, n)
 			}
-			_, vecs, err := s.splitChunk(k, v, len(all)/dim)
-			if err != nil {
-				return err
-			}
-			if len(all)+len(vecs)/4 > n*dim {
-				return fmt.Errorf("%w: more vectors stored than counted", ErrCorrupt)
-			}
 			all = decodeFloats(vecs, all)
 		}
-		if len(all) != n*dim {
-			return fmt.Errorf("%w: %d vectors stored, %d counted", ErrCorrupt, len(all)/dim, n)
-		}
-		g, covered = s.importGraph(b.Bucket(bucketGraph), rec, all, n)
+		g, covered = s.importGraph(gb, rec, all, n)
 		return nil
 	})
 	if err != nil {
@@ -159,7 +231,11 @@ func (s *Space) loadLocked(ctx context.Context) error {
 	db.progress("load", s.name, n, n)
 
 	if g == nil {
-		g = newGraph(rec)
+		var quant *hnsw.Quantizer
+		if rec.storage.quantized() && n > 0 {
+			quant = hnsw.FitQuantizer(all, dim)
+		}
+		g = newGraph(rec, quant)
 		covered = 0
 	}
 	g.Reserve(n)
@@ -192,10 +268,13 @@ func (s *Space) importGraph(b *bolt.Bucket, rec spaceRecord, all []float32, n in
 		return nil, 0
 	}
 	extra, err := decodeGraphExtra(r.header.extra)
-	if err != nil || extra.nodes > n || extraFor(rec, extra.nodes) != extra {
+	if err != nil || extra.nodes > n || !extra.builtLike(rec) {
 		return nil, 0
 	}
-	g := newGraph(rec)
+	if extra.quant != nil && extra.nodes == 0 {
+		return nil, 0 // refit the quantizer to the vectors stored since
+	}
+	g := newGraph(rec, extra.quant)
 	if err := g.Import(r, all[:extra.nodes*rec.dim]); err != nil {
 		return nil, 0
 	}
@@ -258,7 +337,7 @@ func (s *Space) saveGraphLocked(ctx context.Context) error {
 			return err
 		}
 		size = int64(w.length)
-		return w.Close(extraFor(rec, n).encode())
+		return w.Close(extraFor(rec, n, g.Quantizer).encode())
 	})
 	if err != nil {
 		return fmt.Errorf("save graph of space %q to %s: %w", s.name, db.path, err)

@@ -26,8 +26,30 @@ type SpaceInfo struct {
 	Graph   GraphConfig `json:"graph"`
 	Encoder EncoderInfo `json:"encoder"`
 	Vectors int         `json:"vectors"`
+	// Storage is how the graph keeps the vectors in memory (the file holds
+	// them in full precision either way).
+	Storage Storage `json:"storage"`
+	// Memory is what the loaded graph holds in memory.
+	Memory MemoryState `json:"memory"`
 	// Stored describes the graph stored in the file.
 	Stored GraphState `json:"stored_graph"`
+}
+
+// MemoryState describes a space's graph in memory.
+type MemoryState struct {
+	// Loaded reports whether the graph is in memory.
+	Loaded bool `json:"loaded"`
+	// Bytes is what the loaded graph holds (vectors or codes, links); when
+	// not loaded, an estimate of what loading would take.
+	Bytes int64 `json:"bytes"`
+}
+
+// String describes the state in words.
+func (m MemoryState) String() string {
+	if m.Loaded {
+		return FormatBytes(m.Bytes) + " in memory"
+	}
+	return "about " + FormatBytes(m.Bytes) + " in memory once loaded"
 }
 
 // EncoderInfo describes a space's encoder without its checkpoint.
@@ -81,11 +103,24 @@ func (s *Space) Info() SpaceInfo {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	r := s.rec
+	mem := MemoryState{Loaded: s.graph != nil}
+	if s.graph != nil {
+		mem.Bytes = s.graph.MemoryBytes()
+	} else {
+		// Values, then the bottom layer's links (count and 2·M), about
+		// the upper layers' 1/(M−1) of that.
+		perValue := int64(4)
+		if r.storage.quantized() {
+			perValue = 1
+		}
+		links := int64(4*(1+2*r.graph.M)) * int64(r.graph.M) / int64(r.graph.M-1)
+		mem.Bytes = int64(len(s.nodeItem)) * (perValue*int64(r.dim) + links + 6)
+	}
 	return SpaceInfo{
 		Name: s.name, Dim: r.dim, Metric: r.metric, Graph: r.graph,
 		Encoder: EncoderInfo{ID: r.encoderID, Description: r.description, Resolution: r.resolution, Bytes: r.encoderSize},
-		Vectors: len(s.nodeItem),
-		Stored:  GraphState{Nodes: s.saved, Bytes: s.savedBytes, UpToDate: s.saved == len(s.nodeItem) && (s.saved > 0 || len(s.nodeItem) == 0)},
+		Vectors: len(s.nodeItem), Storage: r.storage, Memory: mem,
+		Stored: GraphState{Nodes: s.saved, Bytes: s.savedBytes, UpToDate: s.saved == len(s.nodeItem) && (s.saved > 0 || len(s.nodeItem) == 0)},
 	}
 }
 

@@ -15,12 +15,24 @@ func (s *Space) readNodes(b *bolt.Bucket) error {
 		return fmt.Errorf("%w: vectors bucket missing", ErrCorrupt)
 	}
 	s.nodeItem = make([]uint32, 0, s.rec.vectors)
+	// Find the id sections first, touching only the leaf pages, so that
+	// the kernel reads them all at once (see readahead).
+	var sections [][]byte
+	var ra readahead
+	stored := 0
 	cur := vb.Cursor()
 	for k, v := cur.First(); k != nil; k, v = cur.Next() {
-		ids, _, err := s.splitChunk(k, v, len(s.nodeItem))
+		ids, _, err := s.splitChunk(k, v, stored)
 		if err != nil {
 			return err
 		}
+		stored += len(ids) / 4
+		sections = append(sections, ids)
+		ra.add(ids)
+	}
+	ra.start()
+	defer ra.stop()
+	for _, ids := range sections {
 		for i := 0; i < len(ids); i += 4 {
 			s.nodeItem = append(s.nodeItem, binary.LittleEndian.Uint32(ids[i:]))
 		}

@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"reflect"
 	"testing"
+
+	"simsearch/index/hnsw"
 )
 
 func TestItemRecordRoundTrip(t *testing.T) {
@@ -45,6 +47,8 @@ func FuzzItemRecord(f *testing.F) {
 func FuzzSpaceRecord(f *testing.F) {
 	r := spaceRecord{dim: 128, metric: Cosine, graph: DefaultGraphConfig(), encoderID: "abc", description: "d", resolution: 64, encoderSize: 1000, vectors: 5}
 	f.Add(r.encode())
+	r.storage = Int8
+	f.Add(r.encode())
 	f.Add([]byte{spaceRecordVersion})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		a, err := decodeSpaceRecord(data)
@@ -59,7 +63,9 @@ func FuzzSpaceRecord(f *testing.F) {
 }
 
 func FuzzBlobAndGraphHeaders(f *testing.F) {
-	f.Add(blobHeader{length: 10, crc: 3, chunks: 1, extra: extraFor(spaceRecord{dim: 4, metric: Cosine, graph: DefaultGraphConfig()}, 7).encode()}.encode())
+	f.Add(blobHeader{length: 10, crc: 3, chunks: 1, extra: extraFor(spaceRecord{dim: 4, metric: Cosine, graph: DefaultGraphConfig()}, 7, nil).encode()}.encode())
+	quant := &hnsw.Quantizer{Min: []float32{-1, 0, 0.5, 2}, Scale: []float32{0.01, 0, 0.1, 1}}
+	f.Add(blobHeader{length: 10, crc: 3, chunks: 1, extra: extraFor(spaceRecord{dim: 4, metric: Cosine, graph: DefaultGraphConfig(), storage: Int8}, 7, quant).encode()}.encode())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		h, err := decodeBlobHeader(data)
 		if err != nil {

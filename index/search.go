@@ -112,6 +112,7 @@ type plan struct {
 	nodes    int                    // nodes in the graph when planned
 	workers  int                    // goroutines one exact search may use
 	selected int                    // nodes matching the static filter
+	full     *vectorView            // the vectors in full precision, set by withVectors
 }
 
 // prepare validates opts and plans a search. The caller holds s.mu for
@@ -199,6 +200,7 @@ func (s *Space) Plan(ctx context.Context, opts SearchOptions) (method Method, ma
 
 // scratch holds per-goroutine buffers for searches.
 type scratch struct {
+	full    *vectorView // the plan's, for the batch's get
 	query   []float32
 	results []hnsw.Result
 	heap    topK
@@ -225,7 +227,16 @@ func (s *Space) Search(query []float32, opts SearchOptions) ([]Result, error) {
 	}
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
-	return s.run(p, query, sc, nil), nil
+	var out []Result
+	err = s.withVectors(func(v *vectorView) error {
+		p.full = v
+		out = s.run(p, query, sc, nil)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("search space %q: %w", s.name, err)
+	}
+	return out, nil
 }
 
 // SearchItem searches with the stored vector of item id, leaving the item
@@ -267,12 +278,12 @@ func (s *Space) SearchItems(ctx context.Context, ids []ItemID, opts SearchOption
 	if err := s.Load(ctx); err != nil {
 		return nil, err
 	}
-	return s.batch(ctx, len(ids), opts, func(i int, _ *scratch) ([]float32, ItemID, bool, error) {
+	return s.batch(ctx, len(ids), opts, func(i int, sc *scratch) ([]float32, ItemID, bool, error) {
 		id := ids[i]
 		if int(id) >= len(s.itemNode) || s.itemNode[id] == noNode {
 			return nil, 0, false, fmt.Errorf("item %d: %w (it has no vector in space %q)", id, ErrNoItem, s.name)
 		}
-		return s.graph.Vector(s.itemNode[id]), id, true, nil
+		return sc.full.at(s.itemNode[id]), id, true, nil
 	})
 }
 
@@ -294,12 +305,26 @@ func (s *Space) batch(ctx context.Context, count int, opts SearchOptions, get fu
 		group = exactGroup
 	}
 	workers := min(s.db.opts.Workers, max(count/(4*group), 1))
+	err = s.withVectors(func(v *vectorView) error {
+		p.full = v
+		return s.runBatch(ctx, p, count, group, grouped, workers, get, out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// runBatch is batch's work on the workers, with p.full set.
+func (s *Space) runBatch(ctx context.Context, p *plan, count, group int, grouped bool, workers int, get func(i int, sc *scratch) ([]float32, ItemID, bool, error), out [][]Result) error {
 	g, gctx := errgroup.WithContext(ctx)
 	var next atomic.Int64
 	for range workers {
 		g.Go(func() error {
 			sc := scratchPool.Get().(*scratch)
 			defer scratchPool.Put(sc)
+			sc.full = p.full
+			defer func() { sc.full = nil }()
 			var eg exactGroupScratch
 			for {
 				from := int(next.Add(int64(group))) - group
@@ -330,10 +355,7 @@ func (s *Space) batch(ctx context.Context, count int, opts SearchOptions, get fu
 			}
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return g.Wait()
 }
 
 // exactGroup is how many queries of a batch share each pass over the
@@ -379,9 +401,9 @@ func (s *Space) runExactGroup(p *plan, from, to int, get func(int, *scratch) ([]
 		g.skips = append(g.skips, skip)
 		g.found[i-from] = g.found[i-from][:0]
 	}
-	exactSearchMany(s.graph, g.queries, p.k, p.sel, p.nodes, g.skips, g.heaps[:n], g.found[:n])
+	exactSearchMany(p.full, g.queries, p.k, p.sel, p.nodes, g.skips, g.heaps[:n], g.found[:n])
 	for i := range n {
-		out[from+i] = s.results(g.queries[i], g.found[i])
+		out[from+i] = s.results(p, g.queries[i], g.found[i], false)
 	}
 	return nil
 }
@@ -389,25 +411,32 @@ func (s *Space) runExactGroup(p *plan, from, to int, get func(int, *scratch) ([]
 // results converts graph results for query q into items with Euclidean
 // distances. In a Cosine space the distances are computed again as
 // ‖q − v‖: sqrt(2(1 − q·v)) loses precision for near neighbours (a vector
-// is 6e-4 from itself in float32), and diameters are made of those. The
-// results are sorted again by the new distances.
-func (s *Space) results(q []float32, found []hnsw.Result) []Result {
+// is 6e-4 from itself in float32), and diameters are made of those. So are
+// the approximate distances of a quantized graph's search (approximate),
+// which finds ef candidates for the k best of them by the full vectors.
+// The results are sorted again by the new distances.
+func (s *Space) results(p *plan, q []float32, found []hnsw.Result, approximate bool) []Result {
+	again := s.rec.metric == Cosine || approximate
 	out := make([]Result, len(found))
 	for i, r := range found {
 		d := r.Distance
-		if s.rec.metric == Cosine {
-			d = vek32.Distance(q, s.graph.Vector(r.Node))
+		if again {
+			d = vek32.Distance(q, p.full.at(r.Node))
 		}
 		out[i] = Result{ID: ItemID(s.nodeItem[r.Node]), Distance: d}
 	}
-	if s.rec.metric == Cosine {
+	if again {
 		slices.SortStableFunc(out, func(a, b Result) int { return cmp.Compare(a.Distance, b.Distance) })
+	}
+	if len(out) > p.k {
+		out = out[:p.k]
 	}
 	return out
 }
 
 // run executes a planned search. skip, when not nil, is an item to leave
-// out (the query item of SearchItem). The caller holds s.mu for reading.
+// out (the query item of SearchItem). The caller holds s.mu for reading
+// and has set p.full.
 func (s *Space) run(p *plan, query []float32, sc *scratch, skip *ItemID) []Result {
 	metric := s.rec.metric
 	sc.query = s.normalized(query, sc.query, metric)
@@ -423,13 +452,20 @@ func (s *Space) run(p *plan, query []float32, sc *scratch, skip *ItemID) []Resul
 		}
 	}
 	var found []hnsw.Result
-	if p.method == Exact {
-		found = exactSearch(s.graph, q, p.k, p.sel, p.nodes, exclude, p.workers, &sc.heap, sc.results[:0])
-	} else {
+	approximate := false
+	switch {
+	case p.method == Exact:
+		found = exactSearch(p.full, q, p.k, p.sel, p.nodes, exclude, p.workers, &sc.heap, sc.results[:0])
+	case s.rec.storage.quantized():
+		// Keep all ef candidates of the search on the codes, for the
+		// full vectors to choose the k nearest.
+		found = s.graph.Search(q, p.ef, p.ef, acceptFunc(p.sel, exclude), sc.results[:0])
+		approximate = true
+	default:
 		found = s.graph.Search(q, p.k, p.ef, acceptFunc(p.sel, exclude), sc.results[:0])
 	}
 	sc.results = found
-	return s.results(q, found)
+	return s.results(p, q, found, approximate)
 }
 
 // acceptFunc combines a selection and exclusions into the graph search's

@@ -36,6 +36,11 @@ type Space struct {
 
 	selMu      sync.Mutex
 	selections map[string]*selection
+
+	// The stored vectors of an Int8 space, in place (see fileVectors).
+	viewMu         sync.Mutex
+	fileView       *vectorView
+	fileViewWrites uint64
 }
 
 const noNode = math.MaxUint32

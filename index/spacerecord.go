@@ -20,7 +20,14 @@ var (
 // EfSearch (uvarints); seed (8 bytes big-endian); encoder ID, description
 // (uvarint length, bytes); resolution (uvarint); checkpoint length
 // (uvarint); vector count (uvarint).
-const spaceRecordVersion = 1
+//
+// Layout (v2): v1's, then the storage (1 byte). Spaces of Float32 storage
+// are written as v1, so that files without quantized spaces stay readable
+// by builds that know only v1.
+const (
+	spaceRecordVersion   = 1
+	spaceRecordVersionV2 = 2
+)
 
 // spaceRecord is a space's stored configuration.
 type spaceRecord struct {
@@ -32,10 +39,15 @@ type spaceRecord struct {
 	resolution  int
 	encoderSize int64
 	vectors     int
+	storage     Storage
 }
 
 func (r *spaceRecord) encode() []byte {
-	b := []byte{spaceRecordVersion}
+	version := byte(spaceRecordVersion)
+	if r.storage != Float32 && r.storage != DefaultStorage {
+		version = spaceRecordVersionV2
+	}
+	b := []byte{version}
 	b = binary.AppendUvarint(b, uint64(r.dim))
 	b = append(b, byte(r.metric))
 	b = binary.AppendUvarint(b, uint64(r.graph.M))
@@ -47,17 +59,21 @@ func (r *spaceRecord) encode() []byte {
 	b = binary.AppendUvarint(b, uint64(r.resolution))
 	b = binary.AppendUvarint(b, uint64(r.encoderSize))
 	b = binary.AppendUvarint(b, uint64(r.vectors))
+	if version == spaceRecordVersionV2 {
+		b = append(b, byte(r.storage))
+	}
 	return b
 }
 
 func decodeSpaceRecord(b []byte) (spaceRecord, error) {
-	if len(b) == 0 || b[0] != spaceRecordVersion {
+	if len(b) == 0 || (b[0] != spaceRecordVersion && b[0] != spaceRecordVersionV2) {
 		v := -1
 		if len(b) > 0 {
 			v = int(b[0])
 		}
-		return spaceRecord{}, fmt.Errorf("%w: space record version %d, this build reads %d", ErrCorrupt, v, spaceRecordVersion)
+		return spaceRecord{}, fmt.Errorf("%w: space record version %d, this build reads %d and %d", ErrCorrupt, v, spaceRecordVersion, spaceRecordVersionV2)
 	}
+	version := b[0]
 	r := recordReader{b: b[1:]}
 	var s spaceRecord
 	s.dim = int(r.uvarint())
@@ -71,7 +87,13 @@ func decodeSpaceRecord(b []byte) (spaceRecord, error) {
 	s.resolution = int(r.uvarint())
 	s.encoderSize = int64(r.uvarint())
 	s.vectors = int(r.uvarint())
-	if r.err != nil || len(r.b) != 0 {
+	s.storage = Float32
+	if version == spaceRecordVersionV2 {
+		if v := r.bytes(1); v != nil {
+			s.storage = Storage(v[0])
+		}
+	}
+	if r.err != nil || len(r.b) != 0 || (s.storage != Float32 && s.storage != Int8) {
 		return spaceRecord{}, fmt.Errorf("%w: space record", ErrCorrupt)
 	}
 	s.metric = Metric(metric[0])

@@ -31,6 +31,10 @@ func (db *DB) CreateSpace(ctx context.Context, cfg SpaceConfig) (*Space, error) 
 
 	if s, err := db.Space(cfg.Name); err == nil {
 		rec := s.record()
+		if want := cmp.Or(cfg.Storage, db.opts.Storage); want != DefaultStorage && want != rec.storage {
+			return nil, fmt.Errorf("create space %q: %w: it keeps its vectors as %v, not %v (the storage is chosen when a space is created)",
+				cfg.Name, ErrInvalid, rec.storage, want)
+		}
 		if rec.encoderID != cfg.Encoder.ID || rec.dim != cfg.Dim || rec.metric != cfg.Metric {
 			return nil, fmt.Errorf("create space %q: %w: it holds %d-d %v vectors of encoder %s, not %d-d %v vectors of %s",
 				cfg.Name, ErrEncoderMismatch, rec.dim, rec.metric, rec.encoderID, cfg.Dim, cfg.Metric, cfg.Encoder.ID)
@@ -44,6 +48,7 @@ func (db *DB) CreateSpace(ctx context.Context, cfg SpaceConfig) (*Space, error) 
 		dim: cfg.Dim, metric: cfg.Metric, graph: cfg.Graph,
 		encoderID: cfg.Encoder.ID, description: cfg.Encoder.Description,
 		resolution: cfg.Encoder.Resolution, encoderSize: int64(len(cfg.Encoder.Checkpoint)),
+		storage: cmp.Or(cfg.Storage, db.opts.Storage, Float32),
 	}
 	err = db.update(func(tx *bolt.Tx) error {
 		b, err := tx.Bucket(bucketSpaces).CreateBucket([]byte(cfg.Name))
@@ -82,6 +87,8 @@ func (cfg SpaceConfig) Validate() (SpaceConfig, error) {
 		return SpaceConfig{}, fmt.Errorf("create space %q: %w: dimension %d, want 1 to %d", cfg.Name, ErrInvalid, cfg.Dim, maxDim)
 	case cfg.Metric != Cosine && cfg.Metric != Euclidean:
 		return SpaceConfig{}, fmt.Errorf("create space %q: %w: unknown metric %d", cfg.Name, ErrInvalid, cfg.Metric)
+	case cfg.Storage > Int8:
+		return SpaceConfig{}, fmt.Errorf("create space %q: %w: unknown storage %d", cfg.Name, ErrInvalid, cfg.Storage)
 	case cfg.Graph.M < 2 || cfg.Graph.M > 1024 || cfg.Graph.EfConstruction < 1 || cfg.Graph.EfSearch < 1:
 		return SpaceConfig{}, fmt.Errorf("create space %q: %w: graph parameters %+v", cfg.Name, ErrInvalid, cfg.Graph)
 	case cfg.Encoder.ID == "" || len(cfg.Encoder.ID) > 1024:

@@ -7,6 +7,8 @@ import (
 	"math"
 	"slices"
 
+	"simsearch/index/hnsw"
+
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -156,6 +158,11 @@ func (s *Space) AddVectors(ctx context.Context, ids []ItemID, vectors []float32)
 		}
 	}
 	if s.graph != nil {
+		if rec.storage.quantized() && s.graph.Len() == 0 && s.graph.Quantizer == nil {
+			// The graph was loaded empty: fit its quantizer to the first
+			// vectors.
+			s.graph = newGraph(rec, hnsw.FitQuantizer(newVectors, dim))
+		}
 		s.graph.AddBatch(newVectors, db.opts.Workers)
 		s.dirty = true
 	}
@@ -183,7 +190,7 @@ func (s *Space) Vector(id ItemID) ([]float32, error) {
 		return nil, fmt.Errorf("item %d in space %q: %w", id, s.name, ErrNoItem)
 	}
 	node := s.itemNode[id]
-	if s.graph != nil {
+	if s.graph != nil && !s.rec.storage.quantized() {
 		v := slices.Clone(s.graph.Vector(node))
 		s.mu.RUnlock()
 		return v, nil
@@ -232,11 +239,17 @@ func (s *Space) Vectors(ctx context.Context, ids []ItemID) ([]float32, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := make([]float32, 0, len(ids)*s.rec.dim)
-	for _, id := range ids {
-		if int(id) >= len(s.itemNode) || s.itemNode[id] == noNode {
-			return nil, fmt.Errorf("item %d in space %q: %w", id, s.name, ErrNoItem)
+	err := s.withVectors(func(v *vectorView) error {
+		for _, id := range ids {
+			if int(id) >= len(s.itemNode) || s.itemNode[id] == noNode {
+				return fmt.Errorf("item %d in space %q: %w", id, s.name, ErrNoItem)
+			}
+			out = append(out, v.at(s.itemNode[id])...)
 		}
-		out = append(out, s.graph.Vector(s.itemNode[id])...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -9,6 +9,7 @@
 //	go run ./bench/indexbench db -dir /tmp/idx100k -workers 2     # index file: store, build, save, load, search
 //	go run ./bench/indexbench search -dir /tmp/idx100k -workers 2 # search the index file db wrote
 //	go run ./bench/indexbench first-query -db /tmp/idx100k/index.db
+//	go run ./bench/indexbench cold-start -db /tmp/idx1m/index.db   # root: drops the page cache
 //	go run ./bench/indexbench store -dir /tmp/idx100k -target /tmp/idx100k/store.db  # any store, through index.Connect
 //	go run ./bench/indexbench store -dir /tmp/idx100k -target 'host=/tmp/pg dbname=bench'
 //	/usr/bin/python3 bench/index_peers.py /tmp/idx100k
@@ -31,12 +32,15 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,7 +59,7 @@ import (
 func main() {
 	log.SetFlags(0)
 	if len(os.Args) < 2 {
-		log.Fatal("usage: indexbench gen|graph|db|search|store|first-query [flags]")
+		log.Fatal("usage: indexbench gen|graph|db|search|store|first-query|cold-start [flags]")
 	}
 	cmd, args := os.Args[1], os.Args[2:]
 	fs := flag.NewFlagSet(cmd, flag.ExitOnError)
@@ -66,12 +70,24 @@ func main() {
 	data := fs.String("data", "latent", "gen: latent (clustered, low intrinsic dimension) or uniform")
 	workers := fs.Int("workers", 2, "goroutines for building and searching")
 	efs := fs.String("efs", "10,16,24,32,48,64,96,128,256", "search breadths to measure")
-	db := fs.String("db", "", "first-query: database file")
+	db := fs.String("db", "", "first-query, cold-start: database file; db, search: the file to write and search (default DIR/index.db)")
+	quantize := fs.String("quantize", "float32", "db: storage of the space, float32 or int8")
 	target := fs.String("target", "", "store: a database file or a PostgreSQL target (postgres://..., host=... dbname=...)")
 	searchOnly := fs.Bool("search-only", false, "store: search the space a previous run stored")
 	batch := fs.Int("batch", 10000, "store: items and vectors per transaction")
 	populate := fs.Bool("populate", false, "first-query: map the file with MAP_POPULATE")
+	rounds := fs.Int("rounds", 2, "cold-start: rounds of (sequential read, first query), page cache dropped before each")
+	binaries := fs.String("binaries", "", "cold-start: comma-separated indexbench builds whose first-query to time beside this one's")
+	repeat := fs.Int("repeat", 1, "search: passes over the queries timed at each ef")
+	noExact := fs.Bool("no-exact", false, "search: leave out the exact searches")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	fs.Parse(args)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		check(err)
+		check(pprof.StartCPUProfile(f))
+		defer pprof.StopCPUProfile()
+	}
 
 	switch cmd {
 	case "gen":
@@ -79,16 +95,28 @@ func main() {
 	case "graph":
 		graph(*dir, *workers, parseInts(*efs))
 	case "db":
-		dbBench(*dir, *workers, parseInts(*efs))
+		storage, err := index.ParseStorage(*quantize)
+		check(err)
+		dbBench(*dir, dbPath(*dir, *db), storage, *workers, parseInts(*efs))
 	case "search":
-		searchBench(*dir, *workers, parseInts(*efs))
+		searchBench(*dir, dbPath(*dir, *db), *workers, *repeat, parseInts(*efs), !*noExact)
 	case "store":
 		storeBench(*dir, *target, *workers, parseInts(*efs), *batch, *searchOnly)
 	case "first-query":
 		firstQuery(*db, *populate)
+	case "cold-start":
+		coldStart(*db, *rounds, *binaries)
 	default:
 		log.Fatalf("unknown command %q", cmd)
 	}
+}
+
+// dbPath is the database file of the db and search commands.
+func dbPath(dir, db string) string {
+	if db != "" {
+		return db
+	}
+	return filepath.Join(dir, "index.db")
 }
 
 func parseInts(s string) []int {
@@ -255,12 +283,11 @@ func overlap(got []hnsw.Result, truth []int32) float64 {
 
 // dbBench measures the index file: storing vectors, building and saving
 // the graph, loading it back, and searching through the index package.
-func dbBench(dir string, workers int, efs []int) {
+func dbBench(dir, path string, storage index.Storage, workers int, efs []int) {
 	base, dim := readVectors(filepath.Join(dir, "base.f32"), "F32V")
 	n := len(base) / dim
-	path := filepath.Join(dir, "index.db")
 	os.Remove(path)
-	fmt.Printf("# %s: %d vectors, %d workers, load %s\n", path, n, workers, loadAverage())
+	fmt.Printf("# %s: %d vectors, %v storage, %d workers, load %s\n", path, n, storage, workers, loadAverage())
 	ctx := context.Background()
 
 	var buildStart time.Time
@@ -289,7 +316,7 @@ func dbBench(dir string, workers int, efs []int) {
 		ids = append(ids, got...)
 	}
 	itemsTime := time.Since(start)
-	sp, err := db.CreateSpace(ctx, index.SpaceConfig{Name: "bench", Dim: dim, Encoder: index.Encoder{ID: "bench"}})
+	sp, err := db.CreateSpace(ctx, index.SpaceConfig{Name: "bench", Dim: dim, Storage: storage, Encoder: index.Encoder{ID: "bench"}})
 	check(err)
 	start = time.Now()
 	for i := 0; i < n; i += batch {
@@ -309,16 +336,15 @@ func dbBench(dir string, workers int, efs []int) {
 		building.Seconds(), float64(n)/building.Seconds(), float64(n)/buildCPU, (buildSave - building).Seconds(),
 		float64(info.Stored.Bytes)/(1<<20), float64(info.Stored.Bytes)/float64(n), float64(st.Size())/(1<<20))
 
-	searchBench(dir, workers, efs)
+	searchBench(dir, path, workers, 1, efs, true)
 }
 
 // searchBench loads the index file that dbBench wrote and measures HNSW
 // and exact searches through the index package.
-func searchBench(dir string, workers int, efs []int) {
+func searchBench(dir, path string, workers, repeat int, efs []int, exact bool) {
 	query, dim := readVectors(filepath.Join(dir, "query.f32"), "F32V")
 	truth := readTruth(filepath.Join(dir, "truth.i32"))
 	nq := len(query) / dim
-	path := filepath.Join(dir, "index.db")
 	ctx := context.Background()
 	fmt.Printf("# search %s: %d workers, load %s\n", path, workers, loadAverage())
 	before := heapInUse()
@@ -329,16 +355,22 @@ func searchBench(dir string, workers int, efs []int) {
 	check(err)
 	start := time.Now()
 	check(sp.Load(ctx))
-	fmt.Printf("load (vectors + stored graph, warm page cache): %.2f s; heap %.0f MiB\n", time.Since(start).Seconds(), float64(heapInUse()-before)/(1<<20))
+	info := sp.Info()
+	fmt.Printf("load (vectors + stored graph, warm page cache): %.2f s; heap %.0f MiB; %v storage, graph holds %.0f MiB (%.0f bytes/vector)\n",
+		time.Since(start).Seconds(), float64(heapInUse()-before)/(1<<20), info.Storage, float64(info.Memory.Bytes)/(1<<20), float64(info.Memory.Bytes)/float64(info.Vectors))
 
 	fmt.Printf("%-6s %10s %10s %10s\n", "ef", "recall@10", "q/s", "q/cpu-s")
 	for _, ef := range efs {
 		opts := index.SearchOptions{K: 10, Ef: ef, Method: index.HNSW}
 		sp.SearchBatch(ctx, query, opts)
 		start, cpu := time.Now(), cpuSeconds()
-		res, err := sp.SearchBatch(ctx, query, opts)
-		check(err)
-		qps, perCPU := float64(nq)/time.Since(start).Seconds(), float64(nq)/(cpuSeconds()-cpu)
+		var res [][]index.Result
+		for range repeat {
+			var err error
+			res, err = sp.SearchBatch(ctx, query, opts)
+			check(err)
+		}
+		qps, perCPU := float64(repeat*nq)/time.Since(start).Seconds(), float64(repeat*nq)/(cpuSeconds()-cpu)
 		var recall float64
 		for q := range nq {
 			hits := 0
@@ -353,6 +385,9 @@ func searchBench(dir string, workers int, efs []int) {
 			recall += float64(hits) / float64(len(truth[q]))
 		}
 		fmt.Printf("%-6d %10.4f %10.0f %10.0f\n", ef, recall/float64(nq), qps, perCPU)
+	}
+	if !exact {
+		return
 	}
 	n := sp.Len()
 	exactQueries := query[:min(nq, max(64, 2_000_000_000/(n*dim)))*dim]
@@ -396,6 +431,55 @@ func firstQuery(path string, populate bool) {
 	check(err)
 	fmt.Printf("first query answered %.2f s after the process started (%d results, %d vectors, populate %v, load %s)\n",
 		sinceProcessStart().Seconds(), len(res), len(items), populate, loadAverage())
+}
+
+// coldStart times, with the page cache dropped before each, a sequential
+// read of the whole file (what cat does) and the first query of a new
+// process (first-query) of this build and of other builds, so that they
+// are side by side under the same load. It needs root to drop the cache.
+func coldStart(path string, rounds int, binaries string) {
+	self, err := os.Executable()
+	check(err)
+	builds := []string{self}
+	if binaries != "" {
+		builds = append(builds, strings.Split(binaries, ",")...)
+	}
+	st, err := os.Stat(path)
+	check(err)
+	fmt.Printf("# cold start of %s (%.0f MiB), load %s\n", path, float64(st.Size())/(1<<20), loadAverage())
+	for round := range rounds {
+		dropCaches()
+		start := time.Now()
+		f, err := os.Open(path)
+		check(err)
+		buf := make([]byte, 1<<20)
+		var read int64
+		for {
+			n, err := f.Read(buf)
+			read += int64(n)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			check(err)
+		}
+		f.Close()
+		seq := time.Since(start).Seconds()
+		fmt.Printf("round %d: sequential read %.2f s (%.0f MiB/s)\n", round, seq, float64(read)/(1<<20)/seq)
+		for _, b := range builds {
+			dropCaches()
+			out, err := exec.Command(b, "first-query", "-db", path).CombinedOutput()
+			if err != nil {
+				log.Fatalf("%s first-query: %v: %s", b, err, out)
+			}
+			fmt.Printf("round %d: %s: %s", round, b, out)
+		}
+	}
+}
+
+// dropCaches writes the file system's dirty pages and drops the page cache.
+func dropCaches() {
+	syscall.Sync()
+	check(os.WriteFile("/proc/sys/vm/drop_caches", []byte("3\n"), 0o200))
 }
 
 // sinceProcessStart reads the process start time from /proc (10 ms

@@ -56,3 +56,34 @@ func BenchmarkGraph(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDistance measures one 128-d distance from a query to a node:
+// the float32 kernel (vek) against the int8 codes' (pure Go).
+func BenchmarkDistance(b *testing.B) {
+	const dim, n = 128, 4096
+	vectors := clusteredVectors(1, n, dim, 10, 1.0)
+	for _, quantized := range []bool{false, true} {
+		g := NewGraph(dim)
+		if quantized {
+			g.Quantizer = FitQuantizer(vectors, dim)
+		}
+		g.AddBatch(vectors[:dim], 1)
+		g.store(vectors[dim:]) // the nodes' storage only: no links needed
+		g.n = n
+		s := g.getSearcher(n)
+		q := vectors[:dim]
+		name := "float32"
+		if quantized {
+			name = "int8"
+		}
+		b.Run(name, func(b *testing.B) {
+			var sum float32
+			node := uint32(0)
+			for b.Loop() {
+				sum += g.distance(s, q, node)
+				node = (node + 1) % n
+			}
+			s.sink = sum
+		})
+	}
+}

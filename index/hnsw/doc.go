@@ -44,8 +44,12 @@
 //     fixed-capacity []uint32 instead of maps of pointers, distances use
 //     AVX2+FMA through github.com/viterin/vek, heaps are written for the
 //     element type instead of going through container/heap, and the
-//     visited set is a generation-stamped []uint32 reused through a
-//     sync.Pool, so a search allocates nothing per hop. The bottom layer
+//     visited set is a bitset (one bit a node, so that it stays in the
+//     caches; a search clears only the words it set) reused through a
+//     sync.Pool, so a search allocates nothing per hop. While a node's
+//     neighbours' distances compute, the bottom layer's search loads the
+//     list of the nearest candidate left, the one it most likely expands
+//     next. The bottom layer
 //     holds 2·M links, as in the paper and hnswlib. Before computing the
 //     distances to a node's neighbours the layer search loads the first
 //     value of each unvisited neighbour's vector, so that their cache

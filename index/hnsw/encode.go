@@ -71,7 +71,8 @@ func (g *Graph) validateParams() error {
 
 // Import replaces the graph's contents with a structure written by Export
 // and the vectors it was built over (node i at vectors[i·Dim:]). The graph
-// takes ownership of vectors. M, Ml, EfConstruction, Metric and Seed are
+// takes ownership of vectors (a quantized graph, see Quantizer, encodes
+// them and keeps only the codes). M, Ml, EfConstruction, Metric and Seed are
 // set from the encoding, since the structure depends on them; EfSearch, a
 // search-time setting, is left as it is. The dimension must match the
 // graph's. On error the graph is left empty. It takes the write lock.
@@ -123,7 +124,12 @@ func (g *Graph) Import(r io.Reader, vectors []float32) (err error) {
 		return fmt.Errorf("%w: entry point %d at level %d for %d nodes", ErrFormat, entry, maxLevel, n)
 	}
 
-	g.vectors = vectors
+	if g.quantized() {
+		g.codes = make([]uint8, 0, n*dim)
+		g.store(vectors)
+	} else {
+		g.vectors = vectors
+	}
 	g.levels = make([]uint8, n)
 	g.upperOff = make([]uint32, 0, n)
 	g.layer0 = make([]uint32, n*g.stride0)
@@ -185,6 +191,7 @@ func (g *Graph) reset() {
 	g.frozen = false
 	g.n = 0
 	g.vectors, g.levels, g.layer0, g.upperOff, g.upper, g.deleted = nil, nil, nil, nil, nil, nil
+	g.codes, g.qmin, g.qscale = nil, nil, nil
 	g.deletedCount = 0
 	g.entry, g.maxLevel = 0, -1
 }

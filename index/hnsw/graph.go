@@ -55,6 +55,14 @@ type Graph struct {
 	// with one goroutine is identical.
 	Seed uint64
 
+	// Quantizer, when not nil, makes the graph keep each vector as Dim
+	// bytes (Quantizer.Encode) instead of Dim float32s, a quarter of the
+	// memory, and compute every distance to a node from its decoded
+	// vector: Search's order and distances are then approximate, and the
+	// caller re-ranks with the original vectors. Vector and Vectors return
+	// decoded copies. The default is nil: float32 vectors.
+	Quantizer *Quantizer
+
 	mu sync.RWMutex
 
 	dim      int
@@ -68,11 +76,14 @@ type Graph struct {
 	metric   Metric
 
 	n        int       // number of nodes
-	vectors  []float32 // node i is vectors[i*dim : (i+1)*dim]
-	levels   []uint8   // top layer of each node
-	layer0   []uint32  // node i's layer-0 list at i*stride0: count, links…
-	upperOff []uint32  // start of node i's upper lists in upper
-	upper    []uint32  // layer l ≥ 1 of node i at upperOff[i] + (l−1)·strideUp
+	vectors  []float32 // node i is vectors[i*dim : (i+1)*dim]; nil when quantized
+	codes    []uint8   // node i is codes[i*dim : (i+1)*dim] when quantized
+	qmin     []float32 // the Quantizer's ranges, copied when frozen; nil: float32
+	qscale   []float32
+	levels   []uint8  // top layer of each node
+	layer0   []uint32 // node i's layer-0 list at i*stride0: count, links…
+	upperOff []uint32 // start of node i's upper lists in upper
+	upper    []uint32 // layer l ≥ 1 of node i at upperOff[i] + (l−1)·strideUp
 
 	deleted      []uint64 // tombstones, one bit per node
 	deletedCount int
@@ -138,6 +149,13 @@ func (g *Graph) freeze() error {
 	g.ml = g.Ml
 	g.efc = g.EfConstruction
 	g.metric = g.Metric
+	if q := g.Quantizer; q != nil {
+		if err := q.check(g.dim); err != nil {
+			return err
+		}
+		g.qmin = append([]float32(nil), q.Min...)
+		g.qscale = append([]float32(nil), q.Scale...)
+	}
 	g.frozen = true
 	return nil
 }
@@ -160,8 +178,8 @@ func (g *Graph) Deleted() int {
 }
 
 // Vector returns node's vector. The slice aliases the graph's storage and
-// must not be modified; it stays valid after later insertions. It panics if
-// node does not exist.
+// must not be modified; it stays valid after later insertions. A quantized
+// graph returns a decoded copy. It panics if node does not exist.
 func (g *Graph) Vector(node uint32) []float32 {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
@@ -169,16 +187,59 @@ func (g *Graph) Vector(node uint32) []float32 {
 		panic(fmt.Sprintf("hnsw: node %d out of range [0, %d)", node, g.n))
 	}
 	off := int(node) * g.dim
+	if g.quantized() {
+		return g.decode(g.codes[off:off+g.dim], nil)
+	}
 	return g.vectors[off : off+g.dim : off+g.dim]
 }
 
 // Vectors returns the vectors of all nodes, node i at [i·Dim, (i+1)·Dim).
 // The slice aliases the graph's storage and must not be modified; it stays
-// valid (and unchanged) after later insertions, which append beyond it.
+// valid (and unchanged) after later insertions, which append beyond it. A
+// quantized graph returns a decoded copy.
 func (g *Graph) Vectors() []float32 {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
+	if g.quantized() {
+		out := make([]float32, 0, g.n*g.dim)
+		for off := 0; off < g.n*g.dim; off += g.dim {
+			out = g.decode(g.codes[off:off+g.dim], out)
+		}
+		return out
+	}
 	return g.vectors[: g.n*g.dim : g.n*g.dim]
+}
+
+// quantized reports whether the graph keeps codes instead of vectors.
+func (g *Graph) quantized() bool { return g.qmin != nil }
+
+// decode appends the values of codes to dst.
+func (g *Graph) decode(codes []uint8, dst []float32) []float32 {
+	for i, c := range codes {
+		dst = append(dst, g.qmin[i]+g.qscale[i]*float32(c))
+	}
+	return dst
+}
+
+// store appends vectors (whole vectors of Dim values) to the graph's
+// storage, as codes when quantized.
+func (g *Graph) store(vectors []float32) {
+	if !g.quantized() {
+		g.vectors = append(g.vectors, vectors...)
+		return
+	}
+	q := Quantizer{Min: g.qmin, Scale: g.qscale}
+	for off := 0; off < len(vectors); off += g.dim {
+		g.codes = q.Encode(vectors[off:off+g.dim], g.codes)
+	}
+}
+
+// MemoryBytes returns the bytes the graph holds for its vectors and links
+// (capacity reserved for later insertions included).
+func (g *Graph) MemoryBytes() int64 {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return int64(4*cap(g.vectors) + cap(g.codes) + cap(g.levels) + 4*cap(g.layer0) + 4*cap(g.upperOff) + 4*cap(g.upper) + 8*cap(g.deleted))
 }
 
 // Reserve makes room for n nodes in total, so that adding up to that many
@@ -197,7 +258,11 @@ func (g *Graph) grow(n int) {
 	if n <= cap(g.levels) {
 		return
 	}
-	g.vectors = growSlice(g.vectors, n*g.dim)
+	if g.quantized() {
+		g.codes = growSlice(g.codes, n*g.dim)
+	} else {
+		g.vectors = growSlice(g.vectors, n*g.dim)
+	}
 	g.levels = growSlice(g.levels, n)
 	g.layer0 = growSlice(g.layer0, n*g.stride0)
 	g.upperOff = growSlice(g.upperOff, n)
@@ -216,6 +281,9 @@ func growSlice[T any](s []T, n int) []T {
 // distance between node's vector and q.
 func (g *Graph) distance(s *searcher, q []float32, node uint32) float32 {
 	s.distances++
+	if g.quantized() {
+		return g.codeDistance(s, q, node)
+	}
 	off := int(node) * g.dim
 	v := g.vectors[off : off+g.dim]
 	if g.metric == Cosine {
@@ -227,6 +295,11 @@ func (g *Graph) distance(s *searcher, q []float32, node uint32) float32 {
 // nodeDistance is the distance between two nodes.
 func (g *Graph) nodeDistance(s *searcher, a, b uint32) float32 {
 	off := int(a) * g.dim
+	if g.quantized() {
+		s.decoded = g.decode(g.codes[off:off+g.dim], s.decoded[:0])
+		s.prep.of = nil // s.decoded holds another vector than last time
+		return g.distance(s, s.decoded, b)
+	}
 	return g.distance(s, g.vectors[off:off+g.dim], b)
 }
 

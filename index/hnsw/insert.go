@@ -46,7 +46,7 @@ func (g *Graph) AddBatch(vectors []float32, workers int) uint32 {
 	if total > cap(g.levels) {
 		g.grow(max(total, cap(g.levels)+cap(g.levels)/2))
 	}
-	g.vectors = append(g.vectors, vectors...)
+	g.store(vectors)
 	g.layer0 = append(g.layer0, make([]uint32, count*g.stride0)...)
 	for node := first; node < total; node++ {
 		level := g.randomLevel(uint32(node))
@@ -100,7 +100,14 @@ func (g *Graph) AddBatch(vectors []float32, workers int) uint32 {
 func (g *Graph) insert(s *searcher, q uint32) {
 	level := int(g.levels[q])
 	off := int(q) * g.dim
-	qv := g.vectors[off : off+g.dim]
+	var qv []float32
+	if g.quantized() {
+		s.inserted = g.decode(g.codes[off:off+g.dim], s.inserted[:0])
+		s.prep.of = nil
+		qv = s.inserted
+	} else {
+		qv = g.vectors[off : off+g.dim]
+	}
 
 	// A node that raises the top layer holds the entry lock for its whole
 	// insertion, so that no other node becomes the entry point meanwhile.
@@ -127,7 +134,7 @@ func (g *Graph) insert(s *searcher, q uint32) {
 	}
 	for l := min(level, top); l >= 0; l-- {
 		s.nextGeneration()
-		s.visited[q] = s.generation // another goroutine may have linked q already
+		s.visit(q) // another goroutine may have linked q already
 		g.searchLayer(s, qv, cur, g.efc, l, nil)
 		s.sorted = s.results.drainAscending(s.sorted[:0])
 		if len(s.sorted) == 0 {

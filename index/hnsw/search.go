@@ -68,15 +68,13 @@ func (g *Graph) Search(query []float32, k, ef int, accept func(node uint32) bool
 // from ep, keeping the ef nearest accepted nodes found in s.results (a
 // max-heap) and the nodes still to expand in s.candidates (a min-heap). It
 // stops when the nearest unexpanded candidate is farther than the farthest
-// kept result (and, with a filter, ef results are kept). The visited set's
-// generation must be fresh.
+// kept result (and, with a filter, ef results are kept). The visited set
+// must be empty (nextGeneration).
 func (g *Graph) searchLayer(s *searcher, q []float32, ep candidate, ef, level int, accept func(uint32) bool) {
 	s.candidates = s.candidates[:0]
 	s.results = s.results[:0]
-	visited := s.visited
-	generation := s.generation
 
-	visited[ep.node] = generation
+	s.visit(ep.node)
 	s.candidates.push(ep)
 	lower := float32(math.Inf(1))
 	var sink float32
@@ -84,6 +82,9 @@ func (g *Graph) searchLayer(s *searcher, q []float32, ep candidate, ef, level in
 		s.results.push(ep)
 		lower = ep.dist
 	}
+	// Reading the next candidate's links ahead is safe only when no
+	// insertion runs beside the search.
+	linksAhead := level == 0 && !g.parallel
 	for len(s.candidates) > 0 {
 		c := s.candidates[0]
 		if c.dist > lower && (accept == nil || len(s.results) >= ef) {
@@ -91,20 +92,33 @@ func (g *Graph) searchLayer(s *searcher, q []float32, ep candidate, ef, level in
 		}
 		s.candidates.pop()
 		links := g.readLinks(s, c.node, level)
+		if linksAhead && len(s.candidates) > 0 {
+			// The nearest candidate left is likely the next one expanded:
+			// start loading its list while the distances below compute.
+			sink += float32(g.layer0[int(s.candidates[0].node)*g.stride0])
+		}
 		// Load the first value of each unvisited neighbour's vector before
 		// computing any distance, so that their cache misses overlap: Go
 		// has no prefetch instruction, but loads that feed only a sink
 		// are independent and the CPU keeps many of them in flight.
-		for _, nb := range links {
-			if visited[nb] != generation {
-				sink += g.vectors[int(nb)*g.dim]
+		if g.quantized() {
+			for _, nb := range links {
+				if !s.seen(nb) {
+					sink += float32(g.codes[int(nb)*g.dim])
+				}
+			}
+		} else {
+			for _, nb := range links {
+				if !s.seen(nb) {
+					sink += g.vectors[int(nb)*g.dim]
+				}
 			}
 		}
 		for _, nb := range links {
-			if visited[nb] == generation {
+			if s.seen(nb) {
 				continue
 			}
-			visited[nb] = generation
+			s.visit(nb)
 			d := g.distance(s, q, nb)
 			if len(s.results) >= ef && d >= lower {
 				continue

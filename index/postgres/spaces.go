@@ -34,6 +34,8 @@ func (st *Store) CreateSpace(ctx context.Context, cfg index.SpaceConfig) (index.
 	}
 	g := cfg.Graph
 	switch {
+	case cfg.Storage == index.Int8 || (cfg.Storage == index.DefaultStorage && st.opts.Storage == index.Int8):
+		return nil, fmt.Errorf("create space %q: %w: the PostgreSQL store keeps float32 vectors (pgvector's vector type); %v storage is for database files", cfg.Name, index.ErrInvalid, cfg.Storage)
 	case cfg.Dim > maxStoredDim:
 		return nil, fmt.Errorf("create space %q: %w: dimension %d; pgvector stores at most %d", cfg.Name, index.ErrInvalid, cfg.Dim, maxStoredDim)
 	case g.M > maxM || g.EfConstruction < 2*g.M || g.EfConstruction > 1000:

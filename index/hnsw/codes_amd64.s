@@ -1,0 +1,65 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func codeDot16(a *float32, c *uint8, n int) float32
+TEXT ·codeDot16(SB), NOSPLIT, $0-28
+	MOVQ a+0(FP), SI
+	MOVQ c+8(FP), DI
+	MOVQ n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+dotloop:
+	VPMOVZXBD (DI), Y2
+	VPMOVZXBD 8(DI), Y3
+	VCVTDQ2PS Y2, Y2
+	VCVTDQ2PS Y3, Y3
+	VFMADD231PS (SI), Y2, Y0
+	VFMADD231PS 32(SI), Y3, Y1
+	ADDQ $64, SI
+	ADDQ $16, DI
+	DECQ CX
+	JNZ dotloop
+	VADDPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func codeSquared16(a, scale *float32, c *uint8, n int) float32
+TEXT ·codeSquared16(SB), NOSPLIT, $0-36
+	MOVQ a+0(FP), SI
+	MOVQ scale+8(FP), DX
+	MOVQ c+16(FP), DI
+	MOVQ n+24(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+sqloop:
+	VPMOVZXBD (DI), Y2
+	VPMOVZXBD 8(DI), Y3
+	VCVTDQ2PS Y2, Y2
+	VCVTDQ2PS Y3, Y3
+	VMULPS (DX), Y2, Y2
+	VMULPS 32(DX), Y3, Y3
+	VMOVUPS (SI), Y4
+	VMOVUPS 32(SI), Y5
+	VSUBPS Y2, Y4, Y4
+	VSUBPS Y3, Y5, Y5
+	VFMADD231PS Y4, Y4, Y0
+	VFMADD231PS Y5, Y5, Y1
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $16, DI
+	DECQ CX
+	JNZ sqloop
+	VADDPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+32(FP)
+	RET
