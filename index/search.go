@@ -320,7 +320,7 @@ func (s *Space) runBatch(ctx context.Context, p *plan, count, group int, grouped
 	g, gctx := errgroup.WithContext(ctx)
 	var next atomic.Int64
 	for range workers {
-		g.Go(func() error {
+		work := func() error {
 			sc := scratchPool.Get().(*scratch)
 			defer scratchPool.Put(sc)
 			sc.full = p.full
@@ -353,7 +353,15 @@ func (s *Space) runBatch(ctx context.Context, p *plan, count, group int, grouped
 					out[i] = s.run(p, q, sc, skip)
 				}
 			}
-		})
+		}
+		if s.rec.storage.quantized() {
+			// The workers read vectors in bbolt's mapping: a damaged
+			// file's fault becomes ErrCorrupt, as in the transaction's
+			// own goroutine.
+			g.Go(func() error { return guard(work) })
+		} else {
+			g.Go(work)
+		}
 	}
 	return g.Wait()
 }
