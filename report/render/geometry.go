@@ -155,28 +155,8 @@ func PCAScatter(space string, pca *report.PCAProjection, className func(label st
 		plots[i/columns][i%columns] = pl
 	}
 	width, height := 3.2*vg.Inch*vg.Length(columns), 3.2*vg.Inch*vg.Length(rows)+0.4*vg.Inch
-	img := vgimg.New(width, height)
-	dc := draw.New(img)
-	title := fmt.Sprintf("%s: PCA of validation vectors (PC1 %.0f%%, PC2 %.0f%% of the variance), coloured by label",
-		space, 100*pca.Explained[0], 100*pca.Explained[1])
-	dc.FillText(draw.TextStyle{Color: color.Black, Font: titleFont(), Handler: plot.DefaultTextHandler, XAlign: draw.XCenter},
-		vg.Point{X: width / 2, Y: height - 0.25*vg.Inch}, title)
-	body := draw.Crop(dc, 0, 0, 0, -0.4*vg.Inch)
-	tiles := draw.Tiles{Rows: rows, Cols: columns, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
-		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
-	canvases := plot.Align(plots, tiles, body)
-	for r := range plots {
-		for c, pl := range plots[r] {
-			if pl != nil {
-				pl.Draw(canvases[r][c])
-			}
-		}
-	}
-	var buf bytes.Buffer
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&buf); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return figurePNG(plots, width, height, fmt.Sprintf("%s: PCA of validation vectors (PC1 %.0f%%, PC2 %.0f%% of the variance), coloured by label",
+		space, 100*pca.Explained[0], 100*pca.Explained[1]))
 }
 
 // pcaPanel is the scatter of the PCA points coloured by one label.

@@ -44,13 +44,18 @@ func DistancePlot(space string, samples []report.DistanceDistribution) ([]byte, 
 		plots[i/columns][i%columns] = p
 	}
 	width, height := 4*vg.Inch*columns, 3*vg.Inch*vg.Length(rows)+0.4*vg.Inch
+	return figurePNG(plots, width, height, fmt.Sprintf("%s: distances within a set (blue) and between sets (orange)", space))
+}
+
+// figurePNG draws rows of plots under a title line into a PNG of the given
+// size; nil plots leave their tile empty.
+func figurePNG(plots [][]*plot.Plot, width, height vg.Length, title string) ([]byte, error) {
 	img := vgimg.New(width, height)
 	dc := draw.New(img)
-	title := draw.Crop(dc, 0, 0, height-0.4*vg.Inch, 0)
-	title.FillText(draw.TextStyle{Color: color.Black, Font: titleFont(), Handler: plot.DefaultTextHandler, XAlign: draw.XCenter},
-		vg.Point{X: width / 2, Y: height - 0.25*vg.Inch}, fmt.Sprintf("%s: distances within a set (blue) and between sets (orange)", space))
+	dc.FillText(draw.TextStyle{Color: color.Black, Font: titleFont(), Handler: plot.DefaultTextHandler, XAlign: draw.XCenter},
+		vg.Point{X: width / 2, Y: height - 0.25*vg.Inch}, title)
 	body := draw.Crop(dc, 0, 0, 0, -0.4*vg.Inch)
-	tiles := draw.Tiles{Rows: rows, Cols: columns, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
+	tiles := draw.Tiles{Rows: len(plots), Cols: len(plots[0]), PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
 		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
 	canvases := plot.Align(plots, tiles, body)
 	for r := range plots {
