@@ -28,19 +28,19 @@ const readaheadWindow = 4 << 20
 // them. bbolt maps the file MADV_RANDOM, so without it every page a load
 // touches on a cold cache is a separate synchronous 4 KiB read. quit is
 // polled between requests.
-func willNeed(b []byte, quit func() bool) {
-	page := int(pageSize)
+func willNeed(b span, quit func() bool) {
+	page := pageSize
 	resident := make([]byte, readaheadWindow/page)
-	for len(b) > 0 && !quit() {
-		window := b[:min(len(b), readaheadWindow)]
-		b = b[len(window):]
+	for b.len > 0 && !quit() {
+		window := span{b.start, min(b.len, readaheadWindow)}
+		b = span{window.end(), b.len - window.len}
 		if mincore(window, resident) != nil {
 			clear(resident) // unknown: ask for all of it
 		}
-		for off := 0; off < len(window); off += readaheadPiece {
-			piece := window[off:min(len(window), off+readaheadPiece)]
+		for off := uintptr(0); off < window.len; off += readaheadPiece {
+			piece := span{window.start + off, min(window.len-off, readaheadPiece)}
 			missing := false
-			for _, r := range resident[off/page : (off+len(piece)+page-1)/page] {
+			for _, r := range resident[off/page : (off+piece.len+page-1)/page] {
 				if r&1 == 0 {
 					missing = true
 					break
@@ -48,7 +48,7 @@ func willNeed(b []byte, quit func() bool) {
 			}
 			if missing {
 				// Advice: an error only means no read-ahead.
-				unix.Madvise(piece, unix.MADV_WILLNEED)
+				unix.Syscall(unix.SYS_MADVISE, piece.start, piece.len, unix.MADV_WILLNEED)
 			}
 			if quit() {
 				return
@@ -59,8 +59,8 @@ func willNeed(b []byte, quit func() bool) {
 
 // mincore sets resident[i]&1 when page i of the mapped range b is in the
 // page cache.
-func mincore(b, resident []byte) error {
-	_, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)), uintptr(unsafe.Pointer(unsafe.SliceData(resident))))
+func mincore(b span, resident []byte) error {
+	_, _, errno := unix.Syscall(unix.SYS_MINCORE, b.start, b.len, uintptr(unsafe.Pointer(unsafe.SliceData(resident))))
 	if errno != 0 {
 		return errno
 	}

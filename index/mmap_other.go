@@ -8,4 +8,4 @@ func mmapFlags(bool) int { return 0 }
 
 // willNeed is read-ahead advice for a mapped range; other systems get
 // none, and read the pages when they are touched.
-func willNeed([]byte, func() bool) {}
+func willNeed(span, func() bool) {}

@@ -24,11 +24,20 @@ var pageSize = uintptr(os.Getpagesize())
 // It must be stopped (stop) before the transaction whose mapping its
 // ranges point into ends.
 type readahead struct {
-	ranges [][]byte // page-aligned runs of the mapping
+	ranges []span // page-aligned runs of the mapping
 	done   chan struct{}
 	quit   atomic.Bool
 	once   sync.Once
 }
+
+// span is a run of addresses of the mapping, kept as numbers: widening a
+// value to its pages is arithmetic on addresses, never a Go pointer outside
+// the value (which the race detector's pointer checks refuse), and only
+// the kernel is handed the result.
+type span struct{ start, len uintptr }
+
+// end is the first address after s.
+func (s span) end() uintptr { return s.start + s.len }
 
 // add appends the pages holding b to the ranges, merged with the previous
 // range when they touch it.
@@ -36,12 +45,9 @@ func (r *readahead) add(b []byte) {
 	if len(b) == 0 {
 		return
 	}
-	// The pages holding b are mapped whole: widening b to them stays in
-	// the mapping.
-	p := unsafe.Pointer(unsafe.SliceData(b))
-	head := uintptr(p) & (pageSize - 1)
-	length := (head + uintptr(len(b)) + pageSize - 1) &^ (pageSize - 1)
-	pages := unsafe.Slice((*byte)(unsafe.Add(p, -int(head))), length)
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	first := p &^ (pageSize - 1)
+	pages := span{first, (p + uintptr(len(b)) - first + pageSize - 1) &^ (pageSize - 1)}
 	if n := len(r.ranges); n > 0 {
 		if merged, ok := join(r.ranges[n-1], pages); ok {
 			r.ranges[n-1] = merged
@@ -53,20 +59,18 @@ func (r *readahead) add(b []byte) {
 
 // join returns the run covering a and b when b starts inside a or where a
 // ends.
-func join(a, b []byte) ([]byte, bool) {
-	aStart, bStart := uintptr(unsafe.Pointer(unsafe.SliceData(a))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-	aEnd, bEnd := aStart+uintptr(len(a)), bStart+uintptr(len(b))
-	if bStart < aStart || bStart > aEnd {
-		return nil, false
+func join(a, b span) (span, bool) {
+	if b.start < a.start || b.start > a.end() {
+		return span{}, false
 	}
-	return unsafe.Slice(unsafe.SliceData(a), max(aEnd, bEnd)-aStart), true
+	return span{a.start, max(a.end(), b.end()) - a.start}, true
 }
 
 // bytes is the total length of the ranges.
 func (r *readahead) bytes() int64 {
 	var n int64
 	for _, rg := range r.ranges {
-		n += int64(len(rg))
+		n += int64(rg.len)
 	}
 	return n
 }

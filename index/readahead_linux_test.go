@@ -14,9 +14,7 @@ func TestReadaheadRanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unix.Munmap(mem)
-	at := func(b []byte) int {
-		return int(uintptr(unsafe.Pointer(unsafe.SliceData(b))) - uintptr(unsafe.Pointer(unsafe.SliceData(mem))))
-	}
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(mem)))
 
 	var r readahead
 	r.add(mem[10 : page+5])         // pages 0–1
@@ -30,7 +28,7 @@ func TestReadaheadRanges(t *testing.T) {
 		t.Fatalf("%d ranges, want %d", len(r.ranges), len(want))
 	}
 	for i, rg := range r.ranges {
-		if got := [2]int{at(rg), at(rg) + len(rg)}; got != want[i] {
+		if got := [2]int{int(rg.start - base), int(rg.end() - base)}; got != want[i] {
 			t.Errorf("range %d covers bytes %v, want %v", i, got, want[i])
 		}
 	}
