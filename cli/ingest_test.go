@@ -7,6 +7,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -132,10 +133,7 @@ func TestGenerateTrainIngestQuery(t *testing.T) {
 	checkGrid(t, grid, 3, 6)
 
 	// A second space over the same items, embedded from their sources.
-	pixels := filepath.Join(dir, "pixels.safetensors")
-	if _, stderr, code := run(t, "train", "--baseline", "pixels", "--res", "16", "--out", pixels, "--quiet"); code != ExitOK {
-		t.Fatalf("train --baseline: %d %s", code, stderr)
-	}
+	pixels := pixelsBaseline(t, filepath.Join(dir, "pixels.safetensors"), 16)
 	sum = ingestJSON(t, "--db", db, "--encoder", pixels)
 	if sum.Space != "pixels" || sum.Kind != "stored sources" || sum.AddedItems != 0 || sum.AddedVectors != 200 {
 		t.Fatalf("second space: %+v", sum)
@@ -166,21 +164,11 @@ func checkGrid(t *testing.T, path string, rows, k int) {
 
 func TestIngestSkipsAndStrict(t *testing.T) {
 	dir := t.TempDir()
-	images := filepath.Join(dir, "images")
-	if err := os.MkdirAll(images, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	spec := dataset.Spec{N: 3, Seed: 1, Res: 16, ValFrac: 0}
-	for i := range spec.N {
-		writeTestPNG(t, filepath.Join(images, spec.ImageFile(i)), spec.Image(i))
-	}
+	images := shapesFolder(t, dir, 3, 1, 16)
 	if err := os.WriteFile(filepath.Join(images, "zz-notes.png"), []byte("hello"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	pixels := filepath.Join(dir, "pixels.safetensors")
-	if _, stderr, code := run(t, "train", "--baseline", "pixels", "--res", "16", "--out", pixels, "--quiet"); code != ExitOK {
-		t.Fatalf("train --baseline: %d %s", code, stderr)
-	}
+	pixels := pixelsBaseline(t, filepath.Join(dir, "pixels.safetensors"), 16)
 	db := filepath.Join(dir, "photos.db")
 
 	stdout, stderr, code := run(t, "ingest", "--db", db, "--encoder", pixels, "--quiet", images)
@@ -215,21 +203,11 @@ func TestIngestSkipsAndStrict(t *testing.T) {
 // and the rest ingested, on every run; and that querying with it says why.
 func TestIngestSkipsZeroVectors(t *testing.T) {
 	dir := t.TempDir()
-	images := filepath.Join(dir, "images")
-	if err := os.MkdirAll(images, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	spec := dataset.Spec{N: 3, Seed: 1, Res: 32, ValFrac: 0}
-	for i := range spec.N {
-		writeTestPNG(t, filepath.Join(images, spec.ImageFile(i)), spec.Image(i))
-	}
+	images := shapesFolder(t, dir, 3, 1, 32)
 	black := filepath.Join(images, "black.png")
 	writeTestPNG(t, black, image.NewRGBA(image.Rect(0, 0, 32, 32)))
 	writeTestPNG(t, filepath.Join(images, "dot.png"), image.NewRGBA(image.Rect(0, 0, 1, 1)))
-	pixels := filepath.Join(dir, "pix.safetensors")
-	if _, stderr, code := run(t, "train", "--baseline", "pixels", "--res", "32", "--out", pixels, "--quiet"); code != ExitOK {
-		t.Fatalf("train --baseline: %d %s", code, stderr)
-	}
+	pixels := pixelsBaseline(t, filepath.Join(dir, "pix.safetensors"), 32)
 	db := filepath.Join(dir, "s.db")
 	for round := range 2 {
 		stdout, stderr, code := run(t, "ingest", "--db", db, "--encoder", pixels, images)
@@ -254,18 +232,8 @@ func TestIngestSkipsZeroVectors(t *testing.T) {
 // leave no database file behind.
 func TestIngestEdges(t *testing.T) {
 	dir := t.TempDir()
-	images := filepath.Join(dir, "images")
-	if err := os.MkdirAll(images, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	spec := dataset.Spec{N: 2, Seed: 1, Res: 16, ValFrac: 0}
-	for i := range spec.N {
-		writeTestPNG(t, filepath.Join(images, spec.ImageFile(i)), spec.Image(i))
-	}
-	pixels := filepath.Join(dir, "pix.safetensors")
-	if _, stderr, code := run(t, "train", "--baseline", "pixels", "--res", "16", "--out", pixels, "--quiet"); code != ExitOK {
-		t.Fatalf("train --baseline: %d %s", code, stderr)
-	}
+	images := shapesFolder(t, dir, 2, 1, 16)
+	pixels := pixelsBaseline(t, filepath.Join(dir, "pix.safetensors"), 16)
 	link := filepath.Join(dir, "link")
 	if err := os.Symlink(images, link); err != nil {
 		t.Fatal(err)
@@ -343,4 +311,29 @@ func TestIngestErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// shapesFolder writes n generated shapes of res pixels as PNG files into
+// dir/images and returns that folder.
+func shapesFolder(t *testing.T, dir string, n int, seed uint64, res int) string {
+	t.Helper()
+	images := filepath.Join(dir, "images")
+	if err := os.MkdirAll(images, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	spec := dataset.Spec{N: n, Seed: seed, Res: res, ValFrac: 0}
+	for i := range spec.N {
+		writeTestPNG(t, filepath.Join(images, spec.ImageFile(i)), spec.Image(i))
+	}
+	return images
+}
+
+// pixelsBaseline writes the pixels baseline at res pixels to path and
+// returns path.
+func pixelsBaseline(t *testing.T, path string, res int) string {
+	t.Helper()
+	if _, stderr, code := run(t, "train", "--baseline", "pixels", "--res", strconv.Itoa(res), "--out", path, "--quiet"); code != ExitOK {
+		t.Fatalf("train --baseline: %d %s", code, stderr)
+	}
+	return path
 }

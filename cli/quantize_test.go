@@ -2,29 +2,17 @@ package cli
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"simsearch/dataset"
 	"simsearch/index"
 )
 
 func TestIngestQuantizeInt8(t *testing.T) {
 	dir := t.TempDir()
-	images := filepath.Join(dir, "images")
-	if err := os.MkdirAll(images, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	spec := dataset.Spec{N: 40, Seed: 2, Res: 16, ValFrac: 0}
-	for i := range spec.N {
-		writeTestPNG(t, filepath.Join(images, spec.ImageFile(i)), spec.Image(i))
-	}
-	pixels := filepath.Join(dir, "pix.safetensors")
-	if _, stderr, code := run(t, "train", "--baseline", "pixels", "--res", "16", "--out", pixels, "--quiet"); code != ExitOK {
-		t.Fatalf("train --baseline: %d %s", code, stderr)
-	}
+	images := shapesFolder(t, dir, 40, 2, 16)
+	pixels := pixelsBaseline(t, filepath.Join(dir, "pix.safetensors"), 16)
 	db := filepath.Join(dir, "q.db")
 	if _, stderr, code := run(t, "ingest", "--quiet", "--db", db, "--encoder", pixels, "--quantize", "bf16", images); code != ExitUsage || !strings.Contains(stderr, "--quantize") {
 		t.Errorf("--quantize bf16: exit code %d, stderr %q", code, stderr)

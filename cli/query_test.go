@@ -12,10 +12,7 @@ import (
 func queryFile(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	pixels := filepath.Join(dir, "pixels.safetensors")
-	if _, stderr, code := run(t, "train", "--baseline", "pixels", "--res", "16", "--out", pixels, "--quiet"); code != ExitOK {
-		t.Fatalf("train --baseline: %d %s", code, stderr)
-	}
+	pixels := pixelsBaseline(t, filepath.Join(dir, "pixels.safetensors"), 16)
 	db := filepath.Join(dir, "q.db")
 	ingestJSON(t, "--db", db, "--space", "p", "--encoder", pixels, "shapes:n=60,seed=3,res=16")
 	return db
