@@ -55,61 +55,32 @@ func (m *Model) ClassScores(ctx context.Context, images []*image.RGBA) ([][]floa
 	if weight == nil || bias == nil {
 		return nil, fmt.Errorf("%w: the %s model has no head", ErrOptions, m.info.Objective)
 	}
-	res, latent, classes := m.info.Res, m.info.Latent, m.info.Classes
+	latent, classes := m.info.Latent, m.info.Classes
 	w, b := weight.value.Data().([]float32), bias.value.Data().([]float32)
 	out := make([][]float32, len(images))
-	for start := 0; start < len(images); {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	err := m.forward(ctx, images, DefaultEmbedBatch, "class scores", func(gr *graph, start, n int) {
+		source := gr.features
+		if m.info.Objective == DualEncoder {
+			source = gr.embedding
 		}
-		n := chunk(len(images)-start, DefaultEmbedBatch)
-		if err := m.classScores(images[start:start+n], out[start:start+n], res, latent, classes, w, b); err != nil {
-			return nil, err
+		h := source.Value().Data().([]float32)
+		for i := range n {
+			x := h[i*latent : (i+1)*latent]
+			scores := make([]float32, classes)
+			for c := range classes {
+				s := b[c]
+				for j, v := range w[c*latent : (c+1)*latent] {
+					s += v * x[j]
+				}
+				scores[c] = s
+			}
+			out[start+i] = scores
 		}
-		start += n
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
-}
-
-// classScores runs one graph size of images and fills out with their
-// class scores.
-func (m *Model) classScores(images []*image.RGBA, out [][]float32, res, latent, classes int, w, b []float32) error {
-	gr, err := m.takeGraph(len(images))
-	if err != nil {
-		return err
-	}
-	defer m.putGraph(len(images), gr)
-	in := gr.input.Value().Data().([]float32)
-	per := len(in) / len(images)
-	for i, img := range images {
-		if img == nil || img.Rect.Dx() != res || img.Rect.Dy() != res {
-			return fmt.Errorf("image %d is not %d×%d pixels", i, res, res)
-		}
-		if err := toTensor(img, in[i*per:(i+1)*per], m.info.Input); err != nil {
-			return err
-		}
-	}
-	if err := gr.run(); err != nil {
-		return fmt.Errorf("encoder: class scores: %w", err)
-	}
-	source := gr.features
-	if m.info.Objective == DualEncoder {
-		source = gr.embedding
-	}
-	h := source.Value().Data().([]float32)
-	for i := range out {
-		x := h[i*latent : (i+1)*latent]
-		scores := make([]float32, classes)
-		for c := range classes {
-			s := b[c]
-			for j, v := range w[c*latent : (c+1)*latent] {
-				s += v * x[j]
-			}
-			scores[c] = s
-		}
-		out[i] = scores
-	}
-	return nil
 }
 
 // ClassEmbeddings returns a dual encoder's class embeddings f₂(c), one

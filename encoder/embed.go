@@ -58,9 +58,6 @@ func (e *Embedder) Model() *Model { return e.m }
 // network in batches. Embed stops early with ctx.Err() if ctx is cancelled.
 func (e *Embedder) Embed(ctx context.Context, images []*image.RGBA) ([][]float32, error) {
 	res := e.m.info.Res
-	if err := checkImages(images, res); err != nil {
-		return nil, err
-	}
 	dim := e.Dim()
 	out := make([][]float32, len(images))
 	flat := make([]float32, len(images)*dim)
@@ -68,6 +65,9 @@ func (e *Embedder) Embed(ctx context.Context, images []*image.RGBA) ([][]float32
 		out[i] = flat[i*dim : (i+1)*dim : (i+1)*dim]
 	}
 	if e.m.info.Objective == Pixels {
+		if err := checkImages(images, res); err != nil {
+			return nil, err
+		}
 		pixels := make([]float32, res*res*3)
 		for i, img := range images {
 			if i%256 == 0 {
@@ -82,17 +82,39 @@ func (e *Embedder) Embed(ctx context.Context, images []*image.RGBA) ([][]float32
 		}
 		return out, nil
 	}
+	err := e.m.forward(ctx, images, e.batch, "embed", func(gr *graph, start, n int) {
+		// The embedding tensor is reused by the next run: copy it out.
+		emb := gr.embedding.Value().Data().([]float32)
+		for i := range n {
+			copy(out[start+i], emb[i*dim:(i+1)*dim])
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// forward runs images (checked to be Res()×Res() pixels) through the
+// network in runs of at most batch, calling read with each run's graph
+// once it has run, the run's first image and its length; read copies what
+// it keeps, since the graph's tensors serve the next run. what names the
+// computation in errors.
+func (m *Model) forward(ctx context.Context, images []*image.RGBA, batch int, what string, read func(gr *graph, start, n int)) error {
+	if err := checkImages(images, m.info.Res); err != nil {
+		return err
+	}
 	for start := 0; start < len(images); {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
-		n := chunk(len(images)-start, e.batch)
-		if err := e.run(images[start:start+n], out[start:start+n]); err != nil {
-			return nil, err
+		n := chunk(len(images)-start, batch)
+		if err := m.runOnce(images[start:start+n], what, func(gr *graph) { read(gr, start, n) }); err != nil {
+			return err
 		}
 		start += n
 	}
-	return out, nil
+	return nil
 }
 
 // chunk returns the size of the next run for left images: a full batch, or
@@ -105,29 +127,25 @@ func chunk(left, batch int) int {
 	return 1 << (bits.Len(uint(left)) - 1)
 }
 
-// run embeds len(images) images (a graph size) into out.
-func (e *Embedder) run(images []*image.RGBA, out [][]float32) error {
-	gr, err := e.m.takeGraph(len(images))
+// runOnce runs len(images) images (a graph size) through an idle graph
+// and calls read with it before giving it back.
+func (m *Model) runOnce(images []*image.RGBA, what string, read func(gr *graph)) error {
+	gr, err := m.takeGraph(len(images))
 	if err != nil {
 		return err
 	}
-	defer e.m.putGraph(len(images), gr)
+	defer m.putGraph(len(images), gr)
 	in := gr.input.Value().Data().([]float32)
 	per := len(in) / len(images)
 	for i, img := range images {
-		if err := toTensor(img, in[i*per:(i+1)*per], e.m.info.Input); err != nil {
+		if err := toTensor(img, in[i*per:(i+1)*per], m.info.Input); err != nil {
 			return err
 		}
 	}
 	if err := gr.run(); err != nil {
-		return fmt.Errorf("encoder: embed: %w", err)
+		return fmt.Errorf("encoder: %s: %w", what, err)
 	}
-	// The embedding tensor is reused by the next run: copy it out.
-	emb := gr.embedding.Value().Data().([]float32)
-	dim := e.Dim()
-	for i := range out {
-		copy(out[i], emb[i*dim:(i+1)*dim])
-	}
+	read(gr)
 	return nil
 }
 

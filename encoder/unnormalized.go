@@ -72,43 +72,20 @@ func (m *Model) OutputNorms(ctx context.Context, images []*image.RGBA) ([]float6
 	if m.info.Objective == Pixels {
 		return nil, fmt.Errorf("%w: the pixels baseline has no network outputs", ErrOptions)
 	}
-	res, latent := m.info.Res, m.info.Latent
-	out := make([]float64, 0, len(images))
-	for start := 0; start < len(images); {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		n := chunk(len(images)-start, DefaultEmbedBatch)
-		gr, err := m.takeGraph(n)
-		if err != nil {
-			return nil, err
-		}
-		in := gr.input.Value().Data().([]float32)
-		per := len(in) / n
-		for i, img := range images[start : start+n] {
-			if img == nil || img.Rect.Dx() != res || img.Rect.Dy() != res {
-				m.putGraph(n, gr)
-				return nil, fmt.Errorf("image %d is not %d×%d pixels", start+i, res, res)
-			}
-			if err := toTensor(img, in[i*per:(i+1)*per], m.info.Input); err != nil {
-				m.putGraph(n, gr)
-				return nil, err
-			}
-		}
-		if err := gr.run(); err != nil {
-			m.putGraph(n, gr)
-			return nil, fmt.Errorf("encoder: output norms: %w", err)
-		}
+	latent := m.info.Latent
+	out := make([]float64, len(images))
+	err := m.forward(ctx, images, DefaultEmbedBatch, "output norms", func(gr *graph, start, n int) {
 		h := gr.features.Value().Data().([]float32)
 		for i := range n {
 			var sq float64
 			for _, v := range h[i*latent : (i+1)*latent] {
 				sq += float64(v) * float64(v)
 			}
-			out = append(out, math.Sqrt(sq))
+			out[start+i] = math.Sqrt(sq)
 		}
-		m.putGraph(n, gr)
-		start += n
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
