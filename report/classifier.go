@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"math/rand/v2"
 	"slices"
 
 	"simsearch/encoder"
 	"simsearch/index"
-	"simsearch/spaces"
 )
 
 // ClassifierCheck measures the seed's claim that supervised cross-entropy
@@ -67,23 +65,9 @@ func measureClassifier(ctx context.Context, st index.Store, space index.SpaceSto
 		return nil, nil
 	}
 	pool := slices.DeleteFunc(slices.Clone(items.val), func(id index.ItemID) bool { return !space.Has(id) || items.label(l, id) < 0 })
-	if len(pool) > maxClassifierItems {
-		rng := rand.New(rand.NewPCG(opts.Seed, 0xc1a5))
-		rng.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
-		pool = pool[:maxClassifierItems]
-		slices.Sort(pool)
-	}
-	var ids []index.ItemID
-	var images []*image.RGBA
-	for _, id := range pool {
-		img, err := storedImage(st, id)
-		if err != nil {
-			return nil, err
-		}
-		if img != nil {
-			ids = append(ids, id)
-			images = append(images, spaces.AtResolution(img, enc.Res()))
-		}
+	ids, images, err := storedImages(st, pool, maxClassifierItems, opts.Seed, 0xc1a5, enc.Res())
+	if err != nil {
+		return nil, err
 	}
 	if len(ids) == 0 {
 		return nil, nil

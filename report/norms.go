@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"math/rand/v2"
 	"slices"
 
 	"simsearch/encoder"
 	"simsearch/index"
-	"simsearch/spaces"
 )
 
 // NormDistribution describes the norms of a space's encoder outputs before
@@ -56,20 +54,9 @@ func measureNorms(ctx context.Context, st index.Store, space index.SpaceStore, i
 	if len(pool) == 0 {
 		pool = slices.DeleteFunc(slices.Clone(items.train), func(id index.ItemID) bool { return !space.Has(id) })
 	}
-	if len(pool) > maxClassifierItems {
-		rng := rand.New(rand.NewPCG(opts.Seed, 0x9042))
-		rng.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
-		pool = pool[:maxClassifierItems]
-	}
-	var images []*image.RGBA
-	for _, id := range pool {
-		img, err := storedImage(st, id)
-		if err != nil {
-			return nil, err
-		}
-		if img != nil {
-			images = append(images, spaces.AtResolution(img, enc.Res()))
-		}
+	_, images, err := storedImages(st, pool, maxClassifierItems, opts.Seed, 0x9042, enc.Res())
+	if err != nil {
+		return nil, err
 	}
 	if len(images) == 0 {
 		return nil, nil

@@ -62,6 +62,32 @@ func storedOrbitImages(st index.Store, space index.SpaceStore, items *itemLabels
 	return p, nil
 }
 
+// storedImages returns up to max items of pool (drawn with seed and salt
+// when there are more, then in id order) whose stored images can be read
+// back, with those images at res pixels.
+func storedImages(st index.Store, pool []index.ItemID, max int, seed, salt uint64, res int) ([]index.ItemID, []*image.RGBA, error) {
+	if len(pool) > max {
+		pool = slices.Clone(pool)
+		rng := rand.New(rand.NewPCG(seed, salt))
+		rng.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
+		pool = pool[:max]
+		slices.Sort(pool)
+	}
+	var ids []index.ItemID
+	var images []*image.RGBA
+	for _, id := range pool {
+		img, err := storedImage(st, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		if img != nil {
+			ids = append(ids, id)
+			images = append(images, spaces.AtResolution(img, res))
+		}
+	}
+	return ids, images, nil
+}
+
 // storedImage returns the image of a stored item (see storedOrbitImages),
 // or nil when neither its thumbnail nor its source can be read.
 func storedImage(st index.Store, id index.ItemID) (image.Image, error) {
