@@ -82,20 +82,25 @@ func measureClassifier(ctx context.Context, st index.Store, space index.SpaceSto
 	for _, id := range items.train {
 		trainLabels = append(trainLabels, items.label(l, id))
 	}
+	var vectors []float32 // the stored vectors of a dual encoder, flat
+	embeddings := oneHots(classes)
+	if info.Objective == encoder.DualEncoder {
+		if vectors, err = space.Vectors(ctx, ids); err != nil {
+			return nil, err
+		}
+		embeddings = head.ClassEmbeddings()
+	}
+	dim := space.Dim()
 	classifierHits, dualHits := 0, 0
 	for i, id := range ids {
 		truth := items.label(l, id)
 		valLabels = append(valLabels, truth)
 		predicted := argmax(scores[i])
-		var dual int
-		if info.Objective == encoder.DualEncoder {
-			v, err := space.Vector(id)
-			if err != nil {
-				return nil, err
-			}
-			dual = nearestClass(v, head.ClassEmbeddings())
-		} else {
-			dual = nearestClass(scores[i], oneHots(classes))
+		// A dual encoder's stored vector against its class embeddings; a
+		// classifier's logits against the one-hot vectors e_c.
+		dual := nearestClass(scores[i], embeddings)
+		if vectors != nil {
+			dual = nearestClass(vectors[i*dim:(i+1)*dim], embeddings)
 		}
 		if predicted == truth {
 			classifierHits++

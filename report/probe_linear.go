@@ -190,17 +190,9 @@ func measureProbes(ctx context.Context, d *probeData, items *itemLabels, opts Op
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
 		}
-		var trainRows, valRows, trainY, valY []int
-		for i, id := range d.train {
-			if c := items.label(l, id); c >= 0 {
-				trainRows, trainY = append(trainRows, i), append(trainY, c)
-			}
-		}
-		for i, id := range d.val {
-			if c := items.label(l, id); c >= 0 {
-				valRows, valY = append(valRows, i), append(valY, c)
-			}
-		}
+		label := func(id index.ItemID) int { return items.label(l, id) }
+		trainRows, trainY := labelledRows(d.train, label)
+		valRows, valY := labelledRows(d.val, label)
 		if len(trainRows) < 10 || len(valRows) == 0 || items.classes(l) > maxProbeClasses {
 			continue
 		}
@@ -529,11 +521,8 @@ func fitRidge(x, y, gramX *mat.Dense, l2 float64) (*mat.Dense, []float64) {
 			row[c] -= offset[c]
 		}
 	}
-	gram := mat.NewSymDense(dim, nil)
+	gram := symmetric(gramX, 1)
 	for i := range dim {
-		for j := i; j < dim; j++ {
-			gram.SetSym(i, j, (gramX.At(i, j)+gramX.At(j, i))/2)
-		}
 		gram.SetSym(i, i, gram.At(i, i)+l2*float64(n))
 	}
 	rhs := crossProduct(x, centred)
