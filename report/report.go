@@ -467,12 +467,19 @@ func measureSpace(ctx context.Context, st index.Store, name string, items *itemL
 	if err := measureDecodability(ctx, space, items, opts, sr, clock.progress); err != nil {
 		return nil, err
 	}
-	clock.progress("classifier", 0, 0)
-	if sr.Classifier, err = measureClassifier(ctx, st, space, items, opts); err != nil {
-		return nil, err
+	// Only a classifying encoder has class scores and only a contrastive
+	// one output norms worth showing: the others' encoders are not opened
+	// again.
+	if info.Objective.Classifies() && !noEncoder {
+		clock.progress("classifier", 0, 0)
+		if sr.Classifier, err = measureClassifier(ctx, st, space, items, opts); err != nil {
+			return nil, err
+		}
 	}
-	if sr.Norms, err = measureNorms(ctx, st, space, items, opts); err != nil {
-		return nil, err
+	if info.Objective == encoder.Contrastive && !noEncoder {
+		if sr.Norms, err = measureNorms(ctx, st, space, items, opts); err != nil {
+			return nil, err
+		}
 	}
 
 	exactDiffs := knn.exactDiffs
