@@ -372,13 +372,12 @@ func measureLabelFree(d *probeData, items *itemLabels) *LabelFree {
 		s := SAP(selectRows(d.trainX, trainRows), trainY, selectRows(d.valX, valRows), valY, classes)
 		s.Label = name
 		g.MIG, g.SAP = append(g.MIG, m), append(g.SAP, s)
-		g.MeanMIG += m.Score / float64(len(items.labelNames))
-		g.MeanSAP += s.Score / float64(len(items.labelNames))
+		g.MeanMIG += m.Score
+		g.MeanSAP += s.Score
 	}
-	if len(g.MIG) > 0 {
-		// The means are over the labels measured.
-		g.MeanMIG *= float64(len(items.labelNames)) / float64(len(g.MIG))
-		g.MeanSAP *= float64(len(items.labelNames)) / float64(len(g.SAP))
+	if n := len(g.MIG); n > 0 { // the means are over the labels measured
+		g.MeanMIG /= float64(n)
+		g.MeanSAP /= float64(n)
 	}
 	rows := min(len(d.val), maxPCAPoints)
 	if rows >= 3 && dim >= 2 {
