@@ -169,15 +169,15 @@ func overlapOf(group string, g Groups) SupportOverlap {
 		case m > 0:
 			o.WorstRatio = max(o.WorstRatio, d/m)
 		case d > 0:
-			o.WorstRatio = maxRatio
+			o.WorstRatio = MaxRatio
 		}
 	}
 	return o
 }
 
-// maxRatio stands for an infinite diameter/margin ratio, which JSON cannot
+// MaxRatio stands for an infinite diameter/margin ratio, which JSON cannot
 // hold.
-const maxRatio = 1e9
+const MaxRatio = 1e9
 
 // overlaps lists the support overlap of each intervention and the orbits.
 func overlaps(sr *SpaceReport) []SupportOverlap {

@@ -91,7 +91,7 @@ func writeOverlap(b *strings.Builder, sr *report.SpaceReport) {
 	p("| group | sets | overlapping | worst diameter / margin | condition holds |\n|---|---|---|---|---|\n")
 	for _, o := range sr.Overlap {
 		ratio := fmt.Sprintf("%.2f", o.WorstRatio)
-		if o.WorstRatio >= 1e9 {
+		if o.WorstRatio >= report.MaxRatio {
 			ratio = "∞ (two sets share a point)"
 		}
 		p("| %s | %d | %d | %s | %s |\n", o.Group, o.Sets, o.Overlapping, ratio, yesNo(o.ConditionHolds))
