@@ -151,6 +151,9 @@ func runTrain(c *cli.Context) error {
 		return usagef("train needs --data: a dataset folder, or a generator spec such as shapes:n=2000,seed=1,res=32")
 	}
 	if objective.Classifies() && dataset.LabelClasses(c.String("label")) == 0 {
+		if l := c.String("label"); l != "" {
+			return usagef("--label %q: want shape, color, location or size", l)
+		}
 		return usagef("--objective %s needs --label: shape, color, location or size", objective)
 	}
 	if c.Bool("no-normalize") && objective != encoder.Contrastive {

@@ -115,6 +115,7 @@ func TestTrainUsageErrors(t *testing.T) {
 		{"unknown objective", []string{"--objective", "magic", "--data", data, "--out", out}, "--objective"},
 		{"baseline as objective", []string{"--objective", "pixels", "--data", data, "--out", out}, "--baseline"},
 		{"supervised without label", []string{"--objective", "supervised", "--data", data, "--out", out}, "--label"},
+		{"dual encoder of an unknown label", []string{"--objective", "dual-encoder", "--label", "mood", "--data", data, "--out", out}, `--label "mood": want shape`},
 		{"bad augmentation", []string{"--aug", "spin:9", "--data", data, "--out", out}, "--aug"},
 		{"bad spec", []string{"--data", "shapes:n=0", "--out", out}, "n=0"},
 		{"batch above data", []string{"--data", data, "--batch", "64", "--out", out}, "lower the batch"},
