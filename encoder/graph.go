@@ -114,20 +114,19 @@ func buildGraph(c graphConfig, w *weights) (*graph, error) {
 			G.WithValue(tensor.New(tensor.Of(dt), tensor.WithShape(c.batch))))
 		setDiagonalTargets(gr.targets.Value())
 		gr.cost = apply(&crossEntropyOp{opBase: newOpBase("info_nce"), rows: c.batch, classes: c.batch, logitDims: 2}, logits, gr.targets)
-	case Supervised:
-		logits := linear("head", gr.features, c.arch.Latent, c.classes, false)
-		gr.output = logits
-		gr.targets = G.NewVector(gr.g, dt, G.WithShape(c.batch), G.WithName("targets"),
-			G.WithValue(tensor.New(tensor.Of(dt), tensor.WithShape(c.batch))))
-		gr.cost = apply(&crossEntropyOp{opBase: newOpBase("cross_entropy"), rows: c.batch, classes: c.classes, logitDims: 4}, logits, gr.targets)
-	case DualEncoder:
-		// f₁(x)·f₂(c): the normalized embedding against each class
+	case Supervised, DualEncoder:
+		// Supervised: the head on the features, g(x) = W·h(x) + b. Dual
+		// encoder: f₁(x)·f₂(c), the normalized embedding against each class
 		// embedding (the head's weight rows; its bias is frozen at 0).
-		logits := linear("head", gr.embedding, c.arch.Latent, c.classes, false)
+		in, name := gr.features, "cross_entropy"
+		if c.objective == DualEncoder {
+			in, name = gr.embedding, "dual_encoder_info_nce"
+		}
+		logits := linear("head", in, c.arch.Latent, c.classes, false)
 		gr.output = logits
 		gr.targets = G.NewVector(gr.g, dt, G.WithShape(c.batch), G.WithName("targets"),
 			G.WithValue(tensor.New(tensor.Of(dt), tensor.WithShape(c.batch))))
-		gr.cost = apply(&crossEntropyOp{opBase: newOpBase("dual_encoder_info_nce"), rows: c.batch, classes: c.classes, logitDims: 4}, logits, gr.targets)
+		gr.cost = apply(&crossEntropyOp{opBase: newOpBase(name), rows: c.batch, classes: c.classes, logitDims: 4}, logits, gr.targets)
 	case Autoencoder:
 		y := linear("decoder.linear", gr.features, c.arch.Latent, c.arch.Latent, true)
 		size = 1
