@@ -142,9 +142,6 @@ type DB struct {
 	// counts mirrors meta: item count, probe count, items per split.
 	counts atomic.Pointer[itemCounts]
 
-	// writes counts write transactions begun (see Space.fileVectors).
-	writes atomic.Uint64
-
 	catalogMu sync.Mutex // serializes loading the catalog
 	catalog   atomic.Pointer[catalog]
 }
@@ -452,7 +449,6 @@ func (db *DB) view(fn func(tx *bolt.Tx) error) error {
 
 // update runs a write transaction; see view.
 func (db *DB) update(fn func(tx *bolt.Tx) error) error {
-	db.writes.Add(1)
 	return guard(func() error { return db.bolt.Update(fn) })
 }
 

@@ -67,17 +67,24 @@ func (s *Space) withVectors(fn func(v *vectorView) error) error {
 	})
 }
 
+// viewKey says which snapshot of the file, mapped where, a view of the
+// stored vectors was made in.
+type viewKey struct {
+	txid int     // the committed transaction the read sees
+	base uintptr // the start of bbolt's mapping of the file
+}
+
 // fileVectors returns the view of the stored vectors in tx, made again
-// when the database was written since the last one: a write may move the
-// chunks (bbolt copies a leaf page on write, values and all) or map the
-// file again. DB.update counts writes before it begins, so a view whose
-// count matches inside a read transaction still points at that
-// transaction's pages.
+// when tx sees another snapshot or another mapping than the last view: a
+// commit may move the chunks (bbolt copies a leaf page on write, values and
+// all) and a growing file is mapped again, while a read of the same
+// snapshot in the same mapping finds the same pages, which bbolt keeps
+// unchanged while any transaction of that snapshot is open.
 func (s *Space) fileVectors(tx *bolt.Tx) (*vectorView, error) {
 	s.viewMu.Lock()
 	defer s.viewMu.Unlock()
-	writes := s.db.writes.Load()
-	if s.fileView != nil && s.fileViewWrites == writes {
+	key := viewKey{txid: tx.ID(), base: s.db.bolt.Info().Data}
+	if s.fileView != nil && s.fileViewKey == key {
 		return s.fileView, nil
 	}
 	b := tx.Bucket(bucketSpaces).Bucket([]byte(s.name))
@@ -99,7 +106,7 @@ func (s *Space) fileVectors(tx *bolt.Tx) (*vectorView, error) {
 	if len(v.starts) == 0 {
 		v.starts, v.segs = []uint32{0}, [][]float32{nil}
 	}
-	s.fileView, s.fileViewWrites = v, writes
+	s.fileView, s.fileViewKey = v, key
 	return v, nil
 }
 

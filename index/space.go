@@ -38,9 +38,9 @@ type Space struct {
 	selections map[string]*selection
 
 	// The stored vectors of an Int8 space, in place (see fileVectors).
-	viewMu         sync.Mutex
-	fileView       *vectorView
-	fileViewWrites uint64
+	viewMu      sync.Mutex
+	fileView    *vectorView
+	fileViewKey viewKey
 }
 
 const noNode = math.MaxUint32
