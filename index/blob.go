@@ -202,15 +202,12 @@ func (r *blobReader) verify() error {
 // without reading them (for read-ahead); nil when b holds no readable
 // header. openBlob's reader checks them as it reads.
 func blobChunks(b *bolt.Bucket) [][]byte {
-	if b == nil {
-		return nil
-	}
-	h, err := decodeBlobHeader(b.Get(keyBlobHeader))
+	r, err := openBlob(b)
 	if err != nil {
 		return nil
 	}
 	var out [][]byte
-	for i := range h.chunks {
+	for i := range r.header.chunks {
 		c := b.Get(binary.BigEndian.AppendUint32(nil, i))
 		if c == nil {
 			break
