@@ -92,16 +92,13 @@ func (s *Space) fileVectors(tx *bolt.Tx) (*vectorView, error) {
 		return nil, ErrNoSpace
 	}
 	v := &vectorView{dim: s.rec.dim, cosine: s.rec.metric == Cosine}
-	stored := 0
-	cur := b.Bucket(bucketVectors).Cursor()
-	for k, c := cur.First(); k != nil; k, c = cur.Next() {
-		_, vecs, err := s.splitChunk(k, c, stored)
-		if err != nil {
-			return nil, err
-		}
-		v.starts = append(v.starts, uint32(stored))
+	err := s.vectorChunks(b.Bucket(bucketVectors), func(first int, _, vecs []byte) error {
+		v.starts = append(v.starts, uint32(first))
 		v.segs = append(v.segs, floatsInPlace(vecs))
-		stored += len(vecs) / (4 * v.dim)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(v.starts) == 0 {
 		v.starts, v.segs = []uint32{0}, [][]float32{nil}

@@ -187,17 +187,16 @@ func (s *Space) loadLocked(ctx context.Context) error {
 		// Find the chunks first (touching only the leaf pages that hold
 		// them), so that the kernel reads them ahead of the decoding.
 		var chunks [][]byte
-		cur := b.Bucket(bucketVectors).Cursor()
 		stored := 0
-		for k, v := cur.First(); k != nil; k, v = cur.Next() {
-			_, vecs, err := s.splitChunk(k, v, stored)
-			if err != nil {
-				return err
-			}
+		err := s.vectorChunks(b.Bucket(bucketVectors), func(_ int, _, vecs []byte) error {
 			if stored += len(vecs) / (4 * dim); stored > n {
 				return fmt.Errorf("%w: more vectors stored than counted", ErrCorrupt)
 			}
 			chunks = append(chunks, vecs)
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		if stored != n {
 			return fmt.Errorf("%w: %d vectors stored, %d counted", ErrCorrupt, stored, n)

@@ -19,16 +19,13 @@ func (s *Space) readNodes(b *bolt.Bucket) error {
 	// the kernel reads them all at once (see readahead).
 	var sections [][]byte
 	var ra readahead
-	stored := 0
-	cur := vb.Cursor()
-	for k, v := cur.First(); k != nil; k, v = cur.Next() {
-		ids, _, err := s.splitChunk(k, v, stored)
-		if err != nil {
-			return err
-		}
-		stored += len(ids) / 4
+	err := s.vectorChunks(vb, func(_ int, ids, _ []byte) error {
 		sections = append(sections, ids)
 		ra.add(ids)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	ra.start()
 	defer ra.stop()
@@ -70,6 +67,28 @@ func (s *Space) setItemNode(item, node uint32) error {
 // bytes big-endian) and holds count item ids (uint32 little-endian) then
 // count vectors (float32 little-endian).
 func vectorChunkKey(first int) []byte { return binary.BigEndian.AppendUint32(nil, uint32(first)) }
+
+// vectorChunks calls fn with each vector chunk of bucket vb in node
+// order, checked (see splitChunk): the node it starts at, its id section
+// and its vector section, both in place in the transaction's pages.
+func (s *Space) vectorChunks(vb *bolt.Bucket, fn func(first int, ids, vectors []byte) error) error {
+	if vb == nil {
+		return fmt.Errorf("%w: vectors bucket missing", ErrCorrupt)
+	}
+	stored := 0
+	cur := vb.Cursor()
+	for k, v := cur.First(); k != nil; k, v = cur.Next() {
+		ids, vectors, err := s.splitChunk(k, v, stored)
+		if err != nil {
+			return err
+		}
+		if err := fn(stored, ids, vectors); err != nil {
+			return err
+		}
+		stored += len(ids) / 4
+	}
+	return nil
+}
 
 // splitChunk checks a vector chunk that should start at node first and
 // returns its id and vector sections.
