@@ -191,7 +191,7 @@ func (g *Graph) reset() {
 	g.frozen = false
 	g.n = 0
 	g.vectors, g.levels, g.layer0, g.upperOff, g.upper, g.deleted = nil, nil, nil, nil, nil, nil
-	g.codes, g.qmin, g.qscale = nil, nil, nil
+	g.codes, g.q = nil, nil
 	g.deletedCount = 0
 	g.entry, g.maxLevel = 0, -1
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -75,15 +76,14 @@ type Graph struct {
 	efc      int
 	metric   Metric
 
-	n        int       // number of nodes
-	vectors  []float32 // node i is vectors[i*dim : (i+1)*dim]; nil when quantized
-	codes    []uint8   // node i is codes[i*dim : (i+1)*dim] when quantized
-	qmin     []float32 // the Quantizer's ranges, copied when frozen; nil: float32
-	qscale   []float32
-	levels   []uint8  // top layer of each node
-	layer0   []uint32 // node i's layer-0 list at i*stride0: count, links…
-	upperOff []uint32 // start of node i's upper lists in upper
-	upper    []uint32 // layer l ≥ 1 of node i at upperOff[i] + (l−1)·strideUp
+	n        int        // number of nodes
+	vectors  []float32  // node i is vectors[i*dim : (i+1)*dim]; nil when quantized
+	codes    []uint8    // node i is codes[i*dim : (i+1)*dim] when quantized
+	q        *Quantizer // a copy of the quantizer, frozen with the graph; nil: float32
+	levels   []uint8    // top layer of each node
+	layer0   []uint32   // node i's layer-0 list at i*stride0: count, links…
+	upperOff []uint32   // start of node i's upper lists in upper
+	upper    []uint32   // layer l ≥ 1 of node i at upperOff[i] + (l−1)·strideUp
 
 	deleted      []uint64 // tombstones, one bit per node
 	deletedCount int
@@ -153,8 +153,7 @@ func (g *Graph) freeze() error {
 		if err := q.check(g.dim); err != nil {
 			return err
 		}
-		g.qmin = append([]float32(nil), q.Min...)
-		g.qscale = append([]float32(nil), q.Scale...)
+		g.q = &Quantizer{Min: slices.Clone(q.Min), Scale: slices.Clone(q.Scale)}
 	}
 	g.frozen = true
 	return nil
@@ -188,7 +187,7 @@ func (g *Graph) Vector(node uint32) []float32 {
 	}
 	off := int(node) * g.dim
 	if g.quantized() {
-		return g.decode(g.codes[off:off+g.dim], nil)
+		return g.q.Decode(g.codes[off:off+g.dim], nil)
 	}
 	return g.vectors[off : off+g.dim : off+g.dim]
 }
@@ -203,7 +202,7 @@ func (g *Graph) Vectors() []float32 {
 	if g.quantized() {
 		out := make([]float32, 0, g.n*g.dim)
 		for off := 0; off < g.n*g.dim; off += g.dim {
-			out = g.decode(g.codes[off:off+g.dim], out)
+			out = g.q.Decode(g.codes[off:off+g.dim], out)
 		}
 		return out
 	}
@@ -211,15 +210,7 @@ func (g *Graph) Vectors() []float32 {
 }
 
 // quantized reports whether the graph keeps codes instead of vectors.
-func (g *Graph) quantized() bool { return g.qmin != nil }
-
-// decode appends the values of codes to dst.
-func (g *Graph) decode(codes []uint8, dst []float32) []float32 {
-	for i, c := range codes {
-		dst = append(dst, g.qmin[i]+g.qscale[i]*float32(c))
-	}
-	return dst
-}
+func (g *Graph) quantized() bool { return g.q != nil }
 
 // store appends vectors (whole vectors of Dim values) to the graph's
 // storage, as codes when quantized.
@@ -228,9 +219,8 @@ func (g *Graph) store(vectors []float32) {
 		g.vectors = append(g.vectors, vectors...)
 		return
 	}
-	q := Quantizer{Min: g.qmin, Scale: g.qscale}
 	for off := 0; off < len(vectors); off += g.dim {
-		g.codes = q.Encode(vectors[off:off+g.dim], g.codes)
+		g.codes = g.q.Encode(vectors[off:off+g.dim], g.codes)
 	}
 }
 
@@ -296,7 +286,7 @@ func (g *Graph) distance(s *searcher, q []float32, node uint32) float32 {
 func (g *Graph) nodeDistance(s *searcher, a, b uint32) float32 {
 	off := int(a) * g.dim
 	if g.quantized() {
-		s.decoded = g.decode(g.codes[off:off+g.dim], s.decoded[:0])
+		s.decoded = g.q.Decode(g.codes[off:off+g.dim], s.decoded[:0])
 		s.prep.of = nil // s.decoded holds another vector than last time
 		return g.distance(s, s.decoded, b)
 	}

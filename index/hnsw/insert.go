@@ -102,7 +102,7 @@ func (g *Graph) insert(s *searcher, q uint32) {
 	off := int(q) * g.dim
 	var qv []float32
 	if g.quantized() {
-		s.inserted = g.decode(g.codes[off:off+g.dim], s.inserted[:0])
+		s.inserted = g.q.Decode(g.codes[off:off+g.dim], s.inserted[:0])
 		s.prep.of = nil
 		qv = s.inserted
 	} else {

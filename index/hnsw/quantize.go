@@ -144,12 +144,12 @@ func (g *Graph) prepare(s *searcher, q []float32) {
 	s.prep.offset = 0
 	if g.metric == Cosine {
 		for i, x := range q {
-			s.prep.a = append(s.prep.a, x*g.qscale[i])
-			s.prep.offset += x * g.qmin[i]
+			s.prep.a = append(s.prep.a, x*g.q.Scale[i])
+			s.prep.offset += x * g.q.Min[i]
 		}
 	} else {
 		for i, x := range q {
-			s.prep.a = append(s.prep.a, x-g.qmin[i])
+			s.prep.a = append(s.prep.a, x-g.q.Min[i])
 		}
 	}
 	s.prep.of = &q[0]
@@ -165,5 +165,5 @@ func (g *Graph) codeDistance(s *searcher, q []float32, node uint32) float32 {
 	if g.metric == Cosine {
 		return 1 - codeDot(s.prep.a, c, s.prep.offset)
 	}
-	return float32(math.Sqrt(float64(codeSquaredDistance(s.prep.a, g.qscale, c))))
+	return float32(math.Sqrt(float64(codeSquaredDistance(s.prep.a, g.q.Scale, c))))
 }
