@@ -99,12 +99,8 @@ func seedSpreads(spaces []*SpaceReport) []SeedSpread {
 		}
 		for _, l := range g[0].KNN {
 			spread.addCell("knn", l.Label, g, func(sr *SpaceReport) (float64, bool) {
-				for _, k := range sr.KNN {
-					if k.Label == l.Label {
-						return k.Accuracy, true
-					}
-				}
-				return 0, false
+				k, ok := sr.KNNOf(l.Label)
+				return k.Accuracy, ok
 			})
 		}
 		for _, iv := range g[0].Interventions {

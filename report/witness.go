@@ -37,6 +37,16 @@ type Witnesses struct {
 	Words string `json:"words"`
 }
 
+// KNNOf returns the k-NN accuracy of label, and whether the space has one.
+func (sr *SpaceReport) KNNOf(label string) (LabelAccuracy, bool) {
+	for _, a := range sr.KNN {
+		if a.Label == label {
+			return a, true
+		}
+	}
+	return LabelAccuracy{}, false
+}
+
 // ProbeOf returns the probe score of a factor (the normalized accuracy of
 // its label's probe, else the R² of its continuous factor's), the figure
 // to quote (the accuracy, or R²), and whether there is one.

@@ -20,10 +20,8 @@ func writeProbes(b *strings.Builder, sr *report.SpaceReport) {
 		p("| label | classes | train | validation | L2 | probe accuracy | chance | normalized | k-NN accuracy |\n|---|---|---|---|---|---|---|---|---|\n")
 		for _, pr := range sr.Probes {
 			knn := "—"
-			for _, a := range sr.KNN {
-				if a.Label == pr.Label {
-					knn = fmt.Sprintf("%.3f", a.Accuracy)
-				}
+			if a, ok := sr.KNNOf(pr.Label); ok {
+				knn = fmt.Sprintf("%.3f", a.Accuracy)
 			}
 			p("| %s | %d | %d | %d | %g | %.3f | %.3f | %.3f | %s |\n", pr.Label, pr.Classes, pr.Train, pr.Validation, pr.L2, pr.Accuracy, pr.Chance, pr.Normalized, knn)
 		}

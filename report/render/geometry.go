@@ -248,14 +248,10 @@ func writeGeometryFiles(write func(string, func(io.Writer) error) error, r *repo
 // classNamer names the classes of a space's labels as its k-NN tables do.
 func classNamer(sr *report.SpaceReport) func(string, int) string {
 	return func(label string, class int) string {
-		for _, a := range sr.KNN {
-			if a.Label != label {
-				continue
-			}
-			for _, pc := range a.PerClass {
-				if pc.Class == class && pc.Name != "" {
-					return pc.Name
-				}
+		a, _ := sr.KNNOf(label)
+		for _, pc := range a.PerClass {
+			if pc.Class == class && pc.Name != "" {
+				return pc.Name
 			}
 		}
 		return strconv.Itoa(class)

@@ -36,17 +36,13 @@ func cell(sr *report.SpaceReport, factor string) string {
 	}
 	if v == nil {
 		// A space without an encoder has k-NN accuracies but no verdicts.
-		for _, a := range sr.KNN {
-			if a.Label == factor {
-				return fmt.Sprintf("%.2f", a.Accuracy)
-			}
+		if a, ok := sr.KNNOf(factor); ok {
+			return fmt.Sprintf("%.2f", a.Accuracy)
 		}
 		return "—"
 	}
-	for _, a := range sr.KNN {
-		if a.Label == factor {
-			return fmt.Sprintf("%.2f %s", a.Accuracy, v.Verdict)
-		}
+	if a, ok := sr.KNNOf(factor); ok {
+		return fmt.Sprintf("%.2f %s", a.Accuracy, v.Verdict)
 	}
 	if v.NoIntervention {
 		return string(v.Verdict)

@@ -116,13 +116,8 @@ func Claims(r *report.Report) []Claim {
 				probe = &sr.Probes[i]
 			}
 		}
-		var knn *report.LabelAccuracy
-		for i := range sr.KNN {
-			if sr.KNN[i].Label == "color" {
-				knn = &sr.KNN[i]
-			}
-		}
-		if probe == nil || knn == nil {
+		knn, ok := sr.KNNOf("color")
+		if probe == nil || !ok {
 			continue
 		}
 		decodable := probe.Normalized > report.DecodableProbe
