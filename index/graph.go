@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"simsearch/index/hnsw"
+	"simsearch/internal/hugepages"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -174,7 +175,7 @@ func (s *Space) loadLocked(ctx context.Context) error {
 	n, dim := len(s.nodeItem), rec.dim
 	db.progress("load", s.name, 0, n)
 
-	all := make([]float32, 0, n*dim)
+	all := hugepages.Make[float32](0, n*dim) // the graph keeps it: see hugepages
 	var (
 		g       *hnsw.Graph
 		covered int

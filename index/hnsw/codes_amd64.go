@@ -37,3 +37,21 @@ func codeSquaredAsm(a, scale []float32, c []uint8) (float32, int) {
 	_, _ = c[n*16-1], scale[n*16-1]
 	return codeSquared16(&a[0], &scale[0], &c[0], n), n * 16
 }
+
+//go:noescape
+func codeDotRows(a *float32, codes *uint8, dim int, nodes *uint32, n int, out *float32, ahead int)
+
+// codeDotRowsAsm sets out[i] to Σ a[j]·c[j] over the codes c of nodes[i]
+// in codes (len(a) bytes each) and reports whether it ran: only where the
+// CPU has AVX2 and FMA and len(a) is a multiple of 16. The caller checks
+// that every node's codes lie inside codes and that len(out) ≥ len(nodes).
+func codeDotRowsAsm(a []float32, codes []uint8, nodes []uint32, out []float32) bool {
+	if !useAVX2 || len(a)%16 != 0 {
+		return false
+	}
+	if len(nodes) > 0 {
+		_ = out[len(nodes)-1]
+		codeDotRows(&a[0], &codes[0], len(a), &nodes[0], len(nodes), &out[0], rowsAhead)
+	}
+	return true
+}

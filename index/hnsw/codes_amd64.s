@@ -63,3 +63,83 @@ sqloop:
 	VZEROUPPER
 	MOVSS X0, ret+32(FP)
 	RET
+
+// func codeDotRows(a *float32, codes *uint8, dim int, nodes *uint32, n int, out *float32, ahead int)
+//
+// out[i] = Σ a[j]·codes[nodes[i]·dim + j] for i < n, dim a multiple of 16,
+// prefetching the codes of the node ahead positions further on.
+TEXT ·codeDotRows(SB), NOSPLIT, $0-56
+	MOVQ a+0(FP), SI
+	MOVQ codes+8(FP), DX
+	MOVQ dim+16(FP), R9
+	MOVQ nodes+24(FP), BX
+	MOVQ n+32(FP), CX
+	MOVQ out+40(FP), DI
+	MOVQ ahead+48(FP), R14
+	MOVQ R9, R8
+	SHRQ $4, R8
+	TESTQ CX, CX
+	JE cdone
+	XORQ R12, R12
+cpre:
+	CMPQ R12, R14
+	JGE cstart
+	CMPQ R12, CX
+	JGE cstart
+	MOVL (BX)(R12*4), AX
+	IMULQ R9, AX
+	ADDQ DX, AX
+	MOVQ R9, R10
+cpreline:
+	PREFETCHT0 (AX)
+	ADDQ $64, AX
+	SUBQ $64, R10
+	JG cpreline
+	INCQ R12
+	JMP cpre
+cstart:
+	XORQ R13, R13
+cloop:
+	LEAQ (R13)(R14*1), R12
+	CMPQ R12, CX
+	JGE cnopre
+	MOVL (BX)(R12*4), AX
+	IMULQ R9, AX
+	ADDQ DX, AX
+	MOVQ R9, R10
+cline:
+	PREFETCHT0 (AX)
+	ADDQ $64, AX
+	SUBQ $64, R10
+	JG cline
+cnopre:
+	MOVL (BX)(R13*4), AX
+	IMULQ R9, AX
+	ADDQ DX, AX
+	MOVQ SI, R10
+	MOVQ R8, R11
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+cinner:
+	VPMOVZXBD (AX), Y2
+	VPMOVZXBD 8(AX), Y3
+	VCVTDQ2PS Y2, Y2
+	VCVTDQ2PS Y3, Y3
+	VFMADD231PS (R10), Y2, Y0
+	VFMADD231PS 32(R10), Y3, Y1
+	ADDQ $16, AX
+	ADDQ $64, R10
+	DECQ R11
+	JNZ cinner
+	VADDPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	MOVSS X0, (DI)(R13*4)
+	INCQ R13
+	CMPQ R13, CX
+	JL cloop
+cdone:
+	VZEROUPPER
+	RET

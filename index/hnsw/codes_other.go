@@ -7,3 +7,5 @@ package hnsw
 func codeDotAsm([]float32, []uint8) (float32, int) { return 0, 0 }
 
 func codeSquaredAsm(_, _ []float32, _ []uint8) (float32, int) { return 0, 0 }
+
+func codeDotRowsAsm(_ []float32, _ []uint8, _ []uint32, _ []float32) bool { return false }

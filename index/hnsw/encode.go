@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+
+	"simsearch/internal/hugepages"
 )
 
 // encodingVersion is the version of the format written by Export. Version
@@ -125,14 +127,14 @@ func (g *Graph) Import(r io.Reader, vectors []float32) (err error) {
 	}
 
 	if g.quantized() {
-		g.codes = make([]uint8, 0, n*dim)
+		g.codes = hugepages.Make[uint8](0, n*dim)
 		g.store(vectors)
 	} else {
 		g.vectors = vectors
 	}
 	g.levels = make([]uint8, n)
 	g.upperOff = make([]uint32, 0, n)
-	g.layer0 = make([]uint32, n*g.stride0)
+	g.layer0 = hugepages.Make[uint32](n*g.stride0, n*g.stride0)
 	g.deleted = make([]uint64, (n+63)/64)
 	d.read(g.levels)
 	if d.err != nil {
@@ -154,7 +156,7 @@ func (g *Graph) Import(r io.Reader, vectors []float32) (err error) {
 			return fmt.Errorf("%w: decoding node %d: %v", ErrFormat, node, err)
 		}
 	}
-	g.upper = make([]uint32, upperSize)
+	g.upper = hugepages.Make[uint32](upperSize, upperSize)
 	for node := range n {
 		for l := 1; l <= int(g.levels[node]); l++ {
 			off := int(g.upperOff[node]) + (l-1)*g.strideUp

@@ -7,6 +7,9 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"unsafe"
+
+	"simsearch/internal/hugepages"
 )
 
 // maxLevels bounds a node's level. With M = 16 a level above 8 has
@@ -259,14 +262,9 @@ func (g *Graph) grow(n int) {
 	g.deleted = growSlice(g.deleted, (n+63)/64)
 }
 
-func growSlice[T any](s []T, n int) []T {
-	if n <= cap(s) {
-		return s
-	}
-	out := make([]T, len(s), n)
-	copy(out, s)
-	return out
-}
+// growSlice returns s with room for n elements. Large slices are advised
+// for huge pages: a search's scattered reads then miss the TLB far less.
+func growSlice[T any](s []T, n int) []T { return hugepages.Grow(s, n) }
 
 // distance between node's vector and q.
 func (g *Graph) distance(s *searcher, q []float32, node uint32) float32 {
@@ -282,6 +280,57 @@ func (g *Graph) distance(s *searcher, q []float32, node uint32) float32 {
 	return euclidean(q, v)
 }
 
+// distancesTo returns the distances between q and each of nodes, in
+// s.dists. Where the row kernels run it computes them in one call that
+// prefetches the vectors ahead of the products; a quantized graph
+// prefetches the nodes' codes, then computes each distance.
+func (g *Graph) distancesTo(s *searcher, q []float32, nodes []uint32) []float32 {
+	s.distances += len(nodes)
+	if cap(s.dists) < len(nodes) {
+		s.dists = make([]float32, len(nodes), 2*len(nodes))
+	}
+	out := s.dists[:len(nodes)]
+	switch {
+	case g.quantized():
+		if g.metric == Cosine {
+			if s.prep.of != &q[0] {
+				g.prepare(s, q)
+			}
+			if codeDotRowsAsm(s.prep.a, g.codes[:g.n*g.dim], nodes, out) {
+				for i, p := range out {
+					out[i] = 1 - (s.prep.offset + p)
+				}
+				break
+			}
+		}
+		prefetchNodes(unsafe.Pointer(unsafe.SliceData(g.codes)), g.dim, nodes)
+		for i, nb := range nodes {
+			out[i] = g.codeDistance(s, q, nb)
+		}
+	case rowsAsm(g.dim) && g.metric == Cosine:
+		dotRowsAsm(q, g.vectors[:g.n*g.dim], nodes, out)
+		for i, p := range out {
+			out[i] = 1 - p
+		}
+	case rowsAsm(g.dim):
+		squaredRowsAsm(q, g.vectors[:g.n*g.dim], nodes, out)
+		for i, sq := range out {
+			out[i] = float32(math.Sqrt(float64(sq)))
+		}
+	default:
+		for i, nb := range nodes {
+			off := int(nb) * g.dim
+			v := g.vectors[off : off+g.dim]
+			if g.metric == Cosine {
+				out[i] = 1 - dot(q, v)
+			} else {
+				out[i] = euclidean(q, v)
+			}
+		}
+	}
+	return out
+}
+
 // nodeDistance is the distance between two nodes.
 func (g *Graph) nodeDistance(s *searcher, a, b uint32) float32 {
 	off := int(a) * g.dim
@@ -291,6 +340,17 @@ func (g *Graph) nodeDistance(s *searcher, a, b uint32) float32 {
 		return g.distance(s, s.decoded, b)
 	}
 	return g.distance(s, g.vectors[off:off+g.dim], b)
+}
+
+// nodeDistances is distancesTo from node a's vector.
+func (g *Graph) nodeDistances(s *searcher, a uint32, nodes []uint32) []float32 {
+	off := int(a) * g.dim
+	if g.quantized() {
+		s.decoded = g.q.Decode(g.codes[off:off+g.dim], s.decoded[:0])
+		s.prep.of = nil // s.decoded holds another vector than last time
+		return g.distancesTo(s, s.decoded, nodes)
+	}
+	return g.distancesTo(s, g.vectors[off:off+g.dim], nodes)
 }
 
 // randomLevel draws node's level from the exponential distribution with

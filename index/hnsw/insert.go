@@ -160,9 +160,10 @@ func (g *Graph) insert(s *searcher, q uint32) {
 func (g *Graph) greedy(s *searcher, q []float32, cur candidate, level int) candidate {
 	for changed := true; changed; {
 		changed = false
-		for _, nb := range g.readLinks(s, cur.node, level) {
-			if d := g.distance(s, q, nb); d < cur.dist {
-				cur = candidate{dist: d, node: nb}
+		links := g.readLinks(s, cur.node, level)
+		for i, d := range g.distancesTo(s, q, links) {
+			if d < cur.dist {
+				cur = candidate{dist: d, node: links[i]}
 				changed = true
 			}
 		}
@@ -217,8 +218,9 @@ func (g *Graph) connect(s *searcher, q uint32, level int) {
 		g.lockNode(c.node)
 		if !g.hasLink(c.node, level, q) && !g.appendLink(c.node, level, q) {
 			cands := append(s.pruneBuf[:0], candidate{dist: c.dist, node: q})
-			for _, nb := range g.links(c.node, level) {
-				cands = append(cands, candidate{dist: g.nodeDistance(s, c.node, nb), node: nb})
+			links := g.links(c.node, level)
+			for i, d := range g.nodeDistances(s, c.node, links) {
+				cands = append(cands, candidate{dist: d, node: links[i]})
 			}
 			sortCandidates(cands)
 			s.pruneBuf = cands

@@ -3,6 +3,7 @@ package hnsw
 import (
 	"fmt"
 	"math"
+	"unsafe"
 )
 
 // Result is one node found by Search with its distance to the query under
@@ -77,14 +78,10 @@ func (g *Graph) searchLayer(s *searcher, q []float32, ep candidate, ef, level in
 	s.visit(ep.node)
 	s.candidates.push(ep)
 	lower := float32(math.Inf(1))
-	var sink float32
 	if accept == nil || accept(ep.node) {
 		s.results.push(ep)
 		lower = ep.dist
 	}
-	// Reading the next candidate's links ahead is safe only when no
-	// insertion runs beside the search.
-	linksAhead := level == 0 && !g.parallel
 	for len(s.candidates) > 0 {
 		c := s.candidates[0]
 		if c.dist > lower && (accept == nil || len(s.results) >= ef) {
@@ -92,34 +89,21 @@ func (g *Graph) searchLayer(s *searcher, q []float32, ep candidate, ef, level in
 		}
 		s.candidates.pop()
 		links := g.readLinks(s, c.node, level)
-		if linksAhead && len(s.candidates) > 0 {
+		if len(s.candidates) > 0 {
 			// The nearest candidate left is likely the next one expanded:
 			// start loading its list while the distances below compute.
-			sink += float32(g.layer0[int(s.candidates[0].node)*g.stride0])
+			prefetch(unsafe.Pointer(&g.slot(s.candidates[0].node, level)[0]))
 		}
-		// Load the first value of each unvisited neighbour's vector before
-		// computing any distance, so that their cache misses overlap: Go
-		// has no prefetch instruction, but loads that feed only a sink
-		// are independent and the CPU keeps many of them in flight.
-		if g.quantized() {
-			for _, nb := range links {
-				if !s.seen(nb) {
-					sink += float32(g.codes[int(nb)*g.dim])
-				}
-			}
-		} else {
-			for _, nb := range links {
-				if !s.seen(nb) {
-					sink += g.vectors[int(nb)*g.dim]
-				}
-			}
-		}
+		s.batch = s.batch[:0]
 		for _, nb := range links {
-			if s.seen(nb) {
-				continue
+			if !s.seen(nb) {
+				s.visit(nb)
+				s.batch = append(s.batch, nb)
 			}
-			s.visit(nb)
-			d := g.distance(s, q, nb)
+		}
+		dists := g.distancesTo(s, q, s.batch)
+		for i, nb := range s.batch {
+			d := dists[i]
 			if len(s.results) >= ef && d >= lower {
 				continue
 			}
@@ -135,7 +119,6 @@ func (g *Graph) searchLayer(s *searcher, q []float32, ep candidate, ef, level in
 			lower = s.results[0].dist
 		}
 	}
-	s.sink = sink
 }
 
 // SearchStats returns the number of searches run so far and the distances

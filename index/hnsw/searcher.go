@@ -19,6 +19,8 @@ type searcher struct {
 	pruneBuf   []candidate // neighbours of a node being pruned
 	kept       []candidate // the pruned list
 	links      []uint32    // a copy of a neighbour list taken under its lock
+	batch      []uint32    // the nodes whose distances are computed together
+	dists      []float32   // their distances (distancesTo)
 
 	// For quantized graphs: the query prepared for distances to codes,
 	// the vector being inserted and another node's vector, decoded.
@@ -29,7 +31,7 @@ type searcher struct {
 	// distances counts distance computations, for the cost model.
 	distances int
 
-	sink float32 // see searchLayer
+	sink float32 // keeps a benchmark's results alive
 }
 
 // getSearcher returns a searcher whose visited set covers n nodes, empty.
