@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "rows_amd64.h"
 
 // func codeDot16(a *float32, c *uint8, n int) float32
 TEXT ·codeDot16(SB), NOSPLIT, $0-28
@@ -86,15 +87,7 @@ cpre:
 	JGE cstart
 	CMPQ R12, CX
 	JGE cstart
-	MOVL (BX)(R12*4), AX
-	IMULQ R9, AX
-	ADDQ DX, AX
-	MOVQ R9, R10
-cpreline:
-	PREFETCHT0 (AX)
-	ADDQ $64, AX
-	SUBQ $64, R10
-	JG cpreline
+	PREFETCH_ROW(R12)
 	INCQ R12
 	JMP cpre
 cstart:
@@ -103,19 +96,9 @@ cloop:
 	LEAQ (R13)(R14*1), R12
 	CMPQ R12, CX
 	JGE cnopre
-	MOVL (BX)(R12*4), AX
-	IMULQ R9, AX
-	ADDQ DX, AX
-	MOVQ R9, R10
-cline:
-	PREFETCHT0 (AX)
-	ADDQ $64, AX
-	SUBQ $64, R10
-	JG cline
+	PREFETCH_ROW(R12)
 cnopre:
-	MOVL (BX)(R13*4), AX
-	IMULQ R9, AX
-	ADDQ DX, AX
+	ROW_ADDR(R13)
 	MOVQ SI, R10
 	MOVQ R8, R11
 	VXORPS Y0, Y0, Y0
@@ -131,12 +114,7 @@ cinner:
 	ADDQ $64, R10
 	DECQ R11
 	JNZ cinner
-	VADDPS Y1, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS X1, X0, X0
-	VHADDPS X0, X0, X0
-	VHADDPS X0, X0, X0
-	MOVSS X0, (DI)(R13*4)
+	SUM_STORE(R13)
 	INCQ R13
 	CMPQ R13, CX
 	JL cloop

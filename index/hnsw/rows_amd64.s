@@ -1,7 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
-
+#include "rows_amd64.h"
 
 // func prefetchRows(base unsafe.Pointer, rowBytes int, nodes *uint32, n int)
 TEXT ·prefetchRows(SB), NOSPLIT, $0-32
@@ -13,15 +13,7 @@ TEXT ·prefetchRows(SB), NOSPLIT, $0-32
 	TESTQ CX, CX
 	JE pdone
 ploop:
-	MOVL (BX)(R13*4), AX
-	IMULQ R9, AX
-	ADDQ DX, AX
-	MOVQ R9, R10
-pline:
-	PREFETCHT0 (AX)
-	ADDQ $64, AX
-	SUBQ $64, R10
-	JG pline
+	PREFETCH_ROW(R13)
 	INCQ R13
 	CMPQ R13, CX
 	JL ploop
@@ -58,15 +50,7 @@ dpre:
 	JGE dstart
 	CMPQ R12, CX
 	JGE dstart
-	MOVL (BX)(R12*4), AX
-	IMULQ R9, AX
-	ADDQ DX, AX
-	MOVQ R9, R10
-dpreline:
-	PREFETCHT0 (AX)
-	ADDQ $64, AX
-	SUBQ $64, R10
-	JG dpreline
+	PREFETCH_ROW(R12)
 	INCQ R12
 	JMP dpre
 dstart:
@@ -75,19 +59,9 @@ dloop:
 	LEAQ (R13)(R14*1), R12
 	CMPQ R12, CX
 	JGE dnopre
-	MOVL (BX)(R12*4), AX
-	IMULQ R9, AX
-	ADDQ DX, AX
-	MOVQ R9, R10
-dline:
-	PREFETCHT0 (AX)
-	ADDQ $64, AX
-	SUBQ $64, R10
-	JG dline
+	PREFETCH_ROW(R12)
 dnopre:
-	MOVL (BX)(R13*4), AX
-	IMULQ R9, AX
-	ADDQ DX, AX
+	ROW_ADDR(R13)
 	MOVQ SI, R10
 	MOVQ R8, R11
 	VXORPS Y0, Y0, Y0
@@ -101,12 +75,7 @@ dinner:
 	ADDQ $64, R10
 	DECQ R11
 	JNZ dinner
-	VADDPS Y1, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS X1, X0, X0
-	VHADDPS X0, X0, X0
-	VHADDPS X0, X0, X0
-	MOVSS X0, (DI)(R13*4)
+	SUM_STORE(R13)
 	INCQ R13
 	CMPQ R13, CX
 	JL dloop
@@ -136,15 +105,7 @@ spre:
 	JGE sstart
 	CMPQ R12, CX
 	JGE sstart
-	MOVL (BX)(R12*4), AX
-	IMULQ R9, AX
-	ADDQ DX, AX
-	MOVQ R9, R10
-spreline:
-	PREFETCHT0 (AX)
-	ADDQ $64, AX
-	SUBQ $64, R10
-	JG spreline
+	PREFETCH_ROW(R12)
 	INCQ R12
 	JMP spre
 sstart:
@@ -153,19 +114,9 @@ sloop:
 	LEAQ (R13)(R14*1), R12
 	CMPQ R12, CX
 	JGE snopre
-	MOVL (BX)(R12*4), AX
-	IMULQ R9, AX
-	ADDQ DX, AX
-	MOVQ R9, R10
-sline:
-	PREFETCHT0 (AX)
-	ADDQ $64, AX
-	SUBQ $64, R10
-	JG sline
+	PREFETCH_ROW(R12)
 snopre:
-	MOVL (BX)(R13*4), AX
-	IMULQ R9, AX
-	ADDQ DX, AX
+	ROW_ADDR(R13)
 	MOVQ SI, R10
 	MOVQ R8, R11
 	VXORPS Y0, Y0, Y0
@@ -181,12 +132,7 @@ sinner:
 	ADDQ $64, R10
 	DECQ R11
 	JNZ sinner
-	VADDPS Y1, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS X1, X0, X0
-	VHADDPS X0, X0, X0
-	VHADDPS X0, X0, X0
-	MOVSS X0, (DI)(R13*4)
+	SUM_STORE(R13)
 	INCQ R13
 	CMPQ R13, CX
 	JL sloop
