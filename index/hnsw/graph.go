@@ -272,6 +272,11 @@ func (g *Graph) distance(s *searcher, q []float32, node uint32) float32 {
 	if g.quantized() {
 		return g.codeDistance(s, q, node)
 	}
+	return g.vectorDistance(q, node)
+}
+
+// vectorDistance is the distance between q and node's float32 vector.
+func (g *Graph) vectorDistance(q []float32, node uint32) float32 {
 	off := int(node) * g.dim
 	v := g.vectors[off : off+g.dim]
 	if g.metric == Cosine {
@@ -279,6 +284,10 @@ func (g *Graph) distance(s *searcher, q []float32, node uint32) float32 {
 	}
 	return euclidean(q, v)
 }
+
+// rowsAhead is how many rows ahead the row kernels prefetch (see
+// BenchmarkDistancesTo); without the assembly it is unused.
+var rowsAhead = 4
 
 // distancesTo returns the distances between q and each of nodes, in
 // s.dists. Where the row kernels run it computes them in one call that
@@ -319,13 +328,7 @@ func (g *Graph) distancesTo(s *searcher, q []float32, nodes []uint32) []float32 
 		}
 	default:
 		for i, nb := range nodes {
-			off := int(nb) * g.dim
-			v := g.vectors[off : off+g.dim]
-			if g.metric == Cosine {
-				out[i] = 1 - dot(q, v)
-			} else {
-				out[i] = euclidean(q, v)
-			}
+			out[i] = g.vectorDistance(q, nb)
 		}
 	}
 	return out

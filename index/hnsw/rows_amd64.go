@@ -4,9 +4,6 @@ package hnsw
 
 import "unsafe"
 
-// rowsAhead is how many rows ahead dotRows and squaredRows prefetch.
-var rowsAhead = 4
-
 // prefetchRows asks the CPU to load into its caches the rowBytes bytes at
 // base + nodes[i]·rowBytes for each i < n. A prefetch never faults, and it
 // changes no memory: only what the next reads will wait for.
@@ -14,10 +11,10 @@ var rowsAhead = 4
 //go:noescape
 func prefetchRows(base unsafe.Pointer, rowBytes int, nodes *uint32, n int)
 
-// prefetchLine asks the CPU to load the cache line holding p.
+// prefetch asks the CPU to load the cache line holding p.
 //
 //go:noescape
-func prefetchLine(p unsafe.Pointer)
+func prefetch(p unsafe.Pointer)
 
 //go:noescape
 func dotRows(q, base *float32, dim int, nodes *uint32, n int, out *float32, ahead int)
@@ -54,9 +51,3 @@ func prefetchNodes(storage unsafe.Pointer, rowBytes int, nodes []uint32) {
 		prefetchRows(storage, rowBytes, &nodes[0], len(nodes))
 	}
 }
-
-// prefetch asks for the cache line holding p.
-func prefetch(p unsafe.Pointer) { prefetchLine(p) }
-
-func getRowsAhead() int      { return rowsAhead }
-func setRowsAhead(ahead int) { rowsAhead = ahead }

@@ -20,8 +20,8 @@ ploop:
 pdone:
 	RET
 
-// func prefetchLine(p unsafe.Pointer)
-TEXT ·prefetchLine(SB), NOSPLIT, $0-8
+// func prefetch(p unsafe.Pointer)
+TEXT ·prefetch(SB), NOSPLIT, $0-8
 	MOVQ p+0(FP), AX
 	PREFETCHT0 (AX)
 	RET

@@ -16,6 +16,3 @@ func squaredRowsAsm(_, _ []float32, _ []uint32, _ []float32) {}
 func prefetchNodes(unsafe.Pointer, int, []uint32) {}
 
 func prefetch(unsafe.Pointer) {}
-
-func getRowsAhead() int { return 0 }
-func setRowsAhead(int)  {}

@@ -13,7 +13,7 @@ import (
 // end, and batches from empty to longer than a layer-0 list.
 func TestDistancesTo(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	defer func(ahead int) { setRowsAhead(ahead) }(getRowsAhead())
+	defer func(ahead int) { rowsAhead = ahead }(rowsAhead)
 	for _, dim := range []int{1, 7, 16, 48, 100, 128} {
 		const n = 300
 		vectors := clusteredVectors(uint64(dim), n, dim, 10, 1.0)
@@ -33,7 +33,7 @@ func TestDistancesTo(t *testing.T) {
 			s := g.getSearcher(n)
 			q := vectors[5*dim : 6*dim]
 			for _, ahead := range []int{0, 1, 4, 50} {
-				setRowsAhead(ahead)
+				rowsAhead = ahead
 				for _, count := range []int{0, 1, 3, 32, 70} {
 					nodes := make([]uint32, count)
 					for i := range nodes {
@@ -76,8 +76,8 @@ func BenchmarkDistancesTo(b *testing.B) {
 	q := vectors[:dim]
 	for _, ahead := range []int{0, 2, 4, 8} {
 		b.Run(fmt.Sprintf("ahead=%d", ahead), func(b *testing.B) {
-			defer func(old int) { setRowsAhead(old) }(getRowsAhead())
-			setRowsAhead(ahead)
+			defer func(old int) { rowsAhead = old }(rowsAhead)
+			rowsAhead = ahead
 			var sum float32
 			i := 0
 			for b.Loop() {
