@@ -293,9 +293,19 @@ func dbBench(dir, path string, storage index.Storage, workers int, efs []int) {
 	var buildStart time.Time
 	var building time.Duration
 	var buildCPU, buildCPUStart float64
+	var lastDone int64
+	var lastTime time.Time
 	db, err := index.Open(path, index.Options{Workers: workers, Progress: func(p index.Progress) {
 		if p.Stage == "build" && p.Done == 0 {
 			buildStart, buildCPUStart = time.Now(), cpuSeconds()
+			lastDone, lastTime = 0, buildStart
+		}
+		if p.Stage == "build" && p.Total >= 1000000 && p.Done >= lastDone+p.Total/10 {
+			// A long build says how its rate changes as the graph grows.
+			now := time.Now()
+			fmt.Printf("build: %d of %d after %.0f s, %.0f inserts/s since the last line\n",
+				p.Done, p.Total, now.Sub(buildStart).Seconds(), float64(p.Done-lastDone)/now.Sub(lastTime).Seconds())
+			lastDone, lastTime = p.Done, now
 		}
 		if p.Stage == "build" && p.Done == p.Total {
 			building, buildCPU = time.Since(buildStart), cpuSeconds()-buildCPUStart
