@@ -3,8 +3,9 @@
 // the new one, never a part of it and never an empty file.
 //
 // A file is written to a hidden temporary file in the same folder
-// (github.com/google/renameio/v2), synced, renamed over the name, and the
-// folder is synced so that the rename itself is durable. A write that
+// (github.com/google/renameio/v2 on Unix, the same steps by hand
+// elsewhere), synced, renamed over the name, and the folder is synced so
+// that the rename itself is durable where the system can sync a folder. A write that
 // fails or is abandoned removes its temporary file; only a process killed
 // in the few milliseconds of the write itself can leave one behind
 // (".name" followed by digits).
@@ -14,26 +15,31 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-
-	"github.com/google/renameio/v2"
 )
 
 // File is a file being written under a temporary name. Write to it, then
 // Commit to put it under its name, or Abort to drop it. It is not safe for
 // concurrent use.
 type File struct {
-	pending *renameio.PendingFile
+	pending pendingFile
 	path    string
 	done    bool
 }
 
 // Create starts writing the file at path with permissions perm.
 func Create(path string, perm os.FileMode) (*File, error) {
-	pf, err := renameio.NewPendingFile(path, renameio.WithTempDir(filepath.Dir(path)), renameio.WithStaticPermissions(perm))
+	pf, err := newPending(path, perm)
 	if err != nil {
 		return nil, err
 	}
 	return &File{pending: pf, path: path}, nil
+}
+
+// pendingFile is a temporary file that replaces its target atomically.
+type pendingFile interface {
+	io.Writer
+	CloseAtomicallyReplace() error
+	Cleanup() error
 }
 
 // Write writes p to the temporary file.

@@ -8,7 +8,18 @@ import (
 	"testing"
 )
 
+// TestWrite runs on this system's temporary files (renameio's on Unix) and
+// on the ones made by hand for other systems.
 func TestWrite(t *testing.T) {
+	t.Run("default", testWrite)
+	t.Run("by hand", func(t *testing.T) {
+		defer func(old func(string, os.FileMode) (pendingFile, error)) { newPending = old }(newPending)
+		newPending = func(path string, perm os.FileMode) (pendingFile, error) { return newTempFile(path, perm) }
+		testWrite(t)
+	})
+}
+
+func testWrite(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "f.txt")
 	t.Run("new", func(t *testing.T) {
