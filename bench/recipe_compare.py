@@ -14,8 +14,9 @@ each cell: a contrastive cell meets the target when the two means are
 within 0.05, or within the pooled seed spread where that is wider; the
 final loss when the means are within 15 %.
 
-Every training runs under "flock /tmp/bench.lock" (timing runs take the
-machine's measurement lock). Finished runs are kept in --work and not run
+Every training and the report hold /tmp/bench.lock (flock; timing runs take
+the machine's measurement lock), and runs.jsonl logs each run's seconds from
+the moment it held the lock. Finished runs are kept in --work and not run
 again, so the script can be run in parts:
 
     go build -o /tmp/simsearch . && /tmp/simsearch generate --n 20000 --res 32 --val-frac 0.2 --out shapes32
@@ -26,6 +27,7 @@ It is a peer for comparison and is never run by CI.
 """
 import argparse
 import csv
+import fcntl
 import json
 import math
 import os
@@ -44,13 +46,18 @@ def load():
         return " ".join(f.read().split()[:3])
 
 
-def run(cmd, log):
+def run(cmd, log, lock=False):
+    """Runs cmd, holding the measurement lock when lock is set, and logs its
+    seconds (from the moment the lock is held, so waiting is not counted)."""
     print("+ " + " ".join(cmd), file=sys.stderr, flush=True)
-    begin = time.time()
-    before = load()
-    subprocess.run(cmd, check=True)
-    seconds = time.time() - begin
-    log.write(json.dumps({"cmd": cmd, "seconds": seconds, "load_before": before, "load_after": load()}) + "\n")
+    with open(LOCK, "a") as held:
+        if lock:
+            fcntl.flock(held, fcntl.LOCK_EX)
+        begin = time.time()
+        before = load()
+        subprocess.run(cmd, check=True)
+        seconds = time.time() - begin
+    log.write(json.dumps({"cmd": cmd, "locked": lock, "seconds": seconds, "load_before": before, "load_after": load()}) + "\n")
     log.flush()
     return seconds
 
@@ -120,13 +127,13 @@ def main():
                     continue
                 if side.startswith("simsearch"):
                     extra = variants[side.partition("_")[2]].split() if "_" in side else []
-                    run(["flock", LOCK, a.simsearch, "train", "--data", a.data, "--aug", aug, "--epochs", str(a.epochs),
-                         "--batch", str(a.batch), "--seed", str(seed), "--out", out, "--quiet"] + extra, log)
+                    run([a.simsearch, "train", "--data", a.data, "--aug", aug, "--epochs", str(a.epochs),
+                         "--batch", str(a.batch), "--seed", str(seed), "--out", out, "--quiet"] + extra, log, lock=True)
                 else:
                     raw = os.path.join(a.work, f"torch-{aug}-{seed}.torch.safetensors")
-                    run(["flock", LOCK, "/usr/bin/python3", os.path.join(HERE, "torch_recipe.py"), "--data", a.data,
+                    run(["/usr/bin/python3", os.path.join(HERE, "torch_recipe.py"), "--data", a.data,
                          "--aug", aug, "--seed", str(seed), "--epochs", str(a.epochs), "--batch", str(a.batch),
-                         "--out", raw, "--loss-csv", os.path.splitext(out)[0] + ".loss.csv"], log)
+                         "--out", raw, "--loss-csv", os.path.splitext(out)[0] + ".loss.csv"], log, lock=True)
                     run([a.simsearch, "import", "--torch", raw, "--objective", "contrastive", "--res", str(res),
                          "--width", "32", "--latent", "128", "--aug", aug, "--input", "centered", "--data", a.data,
                          "--out", out, "--quiet"], log)
@@ -144,7 +151,7 @@ def main():
                 os.remove(db)
             for path in sorted(done.values()):
                 run([a.simsearch, "ingest", "--db", db, "--encoder", path, "--quiet", a.data], log)
-            run(["flock", LOCK, a.simsearch, "report", "--db", db, "--out", report_dir, "--quiet"], log)
+            run([a.simsearch, "report", "--db", db, "--out", report_dir, "--quiet"], log, lock=True)
             with open(stamp, "w") as f:
                 f.write(",".join(names))
         with open(os.path.join(report_dir, "report.json")) as f:
