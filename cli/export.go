@@ -172,9 +172,9 @@ func runCopy(c *cli.Context, o *output) error {
 	}
 	res := copyResult{Space: name, From: from.Path(), To: to.Path(), CopySummary: sum, Seconds: time.Since(start).Seconds()}
 	return o.result("copy", res, func(w io.Writer) error {
-		created := ""
+		created := fmt.Sprintf(" (%v storage)", sum.Storage)
 		if sum.SpaceCreated {
-			created = " (created)"
+			created = fmt.Sprintf(" (created, %v storage)", sum.Storage)
 		}
 		_, err := fmt.Fprintf(w, "copied space %s from %s to %s%s: %s vectors, %s items and %s vectors added, in %s\n",
 			name, res.From, res.To, created, groupDigits(sum.Vectors), groupDigits(sum.ItemsAdded), groupDigits(sum.VectorsAdded), seconds(res.Seconds))

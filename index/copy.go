@@ -16,6 +16,8 @@ type CopySummary struct {
 	VectorsAdded int `json:"vectors_added"`
 	// SpaceCreated reports whether the space was created in to.
 	SpaceCreated bool `json:"space_created"`
+	// Storage is how the space in to keeps its vectors for the graph.
+	Storage Storage `json:"storage"`
 }
 
 // copyChunk is how many items CopySpace moves per transaction.
@@ -29,7 +31,9 @@ const copyChunk = 2048
 // from. It is resumable and idempotent: items and vectors that to holds
 // already are not sent again, so running it again after an interruption
 // copies only what is missing. A space of that name in to with another
-// encoder is an error wrapping ErrEncoderMismatch.
+// encoder is an error wrapping ErrEncoderMismatch. A space created in a
+// database file keeps the storage it has in from (int8 or float32); the
+// PostgreSQL store keeps float32 vectors whatever the source's storage.
 //
 // progress, when not nil, is called after each chunk with Stage "copy"
 // (Done and Total count the space's vectors); the index build at the end
@@ -47,10 +51,17 @@ func CopySpace(ctx context.Context, from, to Store, name string, progress func(P
 	if _, err := to.Space(name); err != nil {
 		sum.SpaceCreated = true
 	}
-	dst, err := to.CreateSpace(ctx, SpaceConfig{Name: name, Dim: src.Dim(), Metric: src.Metric(), Graph: src.Graph(), Encoder: enc})
+	// A database file keeps the space's storage; the other stores keep
+	// float32 vectors, what their own default gives.
+	storage := src.Info().Storage
+	if _, file := to.(fileStore); !file {
+		storage = DefaultStorage
+	}
+	dst, err := to.CreateSpace(ctx, SpaceConfig{Name: name, Dim: src.Dim(), Metric: src.Metric(), Graph: src.Graph(), Storage: storage, Encoder: enc})
 	if err != nil {
 		return CopySummary{}, fmt.Errorf("copy space %q to %s: %w", name, to.Path(), err)
 	}
+	sum.Storage = dst.Info().Storage
 	// Probe items are left out: their set ids belong to the store that
 	// made them, and a report prepares them again where it runs.
 	ordinary, err := from.Select(Filter{})

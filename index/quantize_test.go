@@ -268,3 +268,47 @@ func TestReadsFormat1File(t *testing.T) {
 		t.Errorf("recall@10 %.3f", res.Recall)
 	}
 }
+
+// TestCopySpaceKeepsInt8Storage copies an int8 space to another database
+// file, which keeps it int8 with the same neighbours.
+func TestCopySpaceKeepsInt8Storage(t *testing.T) {
+	ctx := context.Background()
+	open := func(name string) *DB {
+		db, err := Open(filepath.Join(t.TempDir(), name), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	from, to := open("from.db"), open("to.db")
+	_, quant, _, vectors := makeSpaces(t, from, 1500, 16, 41, Cosine)
+	sum, err := CopySpace(ctx, FileStore(from), FileStore(to), "q", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Storage != Int8 || !sum.SpaceCreated || sum.VectorsAdded != 1500 {
+		t.Fatalf("copy of an int8 space: %+v, want 1500 vectors added to a new int8 space", sum)
+	}
+	dst, err := to.Space("q")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := dst.Info().Storage; got != Int8 {
+		t.Fatalf("the copied space keeps %v vectors, want int8", got)
+	}
+	opts := SearchOptions{K: 10, Method: HNSW}
+	for q := range 5 {
+		a, err := quant.Search(vectors[q*16:(q+1)*16], opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := dst.Search(vectors[q*16:(q+1)*16], opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(a) != len(b) || a[0].Distance != b[0].Distance {
+			t.Fatalf("query %d: the copy answers %v, the source %v", q, b, a)
+		}
+	}
+}

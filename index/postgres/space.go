@@ -94,8 +94,8 @@ func (s *Space) Info() index.SpaceInfo {
 	info := index.SpaceInfo{
 		Name: s.name, Dim: s.dim, Metric: s.metric, Graph: s.graph,
 		Encoder: index.EncoderInfo{ID: s.encoderID, Description: s.desc, Resolution: s.res, Bytes: bytes},
-		Vectors: vectors,
-		Stored:  index.GraphState{UpToDate: indexed || vectors == 0 || s.dim > maxIndexedDim},
+		Vectors: vectors, Storage: index.Float32,
+		Stored: index.GraphState{UpToDate: indexed || vectors == 0 || s.dim > maxIndexedDim},
 	}
 	if indexed {
 		info.Stored.Nodes, info.Stored.Bytes = vectors, size
