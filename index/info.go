@@ -3,6 +3,8 @@ package index
 import (
 	"fmt"
 	"os"
+
+	"simsearch/index/hnsw"
 )
 
 // Info describes a database file, for `simsearch info`. Info, SpaceInfo,
@@ -107,14 +109,7 @@ func (s *Space) Info() SpaceInfo {
 	if s.graph != nil {
 		mem.Bytes = s.graph.MemoryBytes()
 	} else {
-		// Values, then the bottom layer's links (count and 2·M), about
-		// the upper layers' 1/(M−1) of that.
-		perValue := int64(4)
-		if r.storage.quantized() {
-			perValue = 1
-		}
-		links := int64(4*(1+2*r.graph.M)) * int64(r.graph.M) / int64(r.graph.M-1)
-		mem.Bytes = int64(len(s.nodeItem)) * (perValue*int64(r.dim) + links + 6)
+		mem.Bytes = hnsw.EstimateMemoryBytes(len(s.nodeItem), r.dim, r.graph.M, r.storage.quantized())
 	}
 	return SpaceInfo{
 		Name: s.name, Dim: r.dim, Metric: r.metric, Graph: r.graph,

@@ -235,6 +235,20 @@ func (g *Graph) MemoryBytes() int64 {
 	return int64(4*cap(g.vectors) + cap(g.codes) + cap(g.levels) + 4*cap(g.layer0) + 4*cap(g.upperOff) + 4*cap(g.upper) + 8*cap(g.deleted))
 }
 
+// EstimateMemoryBytes returns about what MemoryBytes gives for a graph of n
+// nodes of dim values and M neighbours per upper layer, built, without
+// building it: each node's vector (dim bytes of codes when quantized), its
+// level, its layer-0 list and upper-list offset, the 1/(M−1) upper layers a
+// node has on average, and its tombstone bit.
+func EstimateMemoryBytes(n, dim, M int, quantized bool) int64 {
+	value := 4
+	if quantized {
+		value = 1
+	}
+	perNode := float64(value*dim+1+4*(1+2*M)+4) + float64(4*(1+M))/float64(M-1)
+	return int64(float64(n)*perNode) + int64(n+63)/64*8
+}
+
 // Reserve makes room for n nodes in total, so that adding up to that many
 // does not reallocate the storage.
 func (g *Graph) Reserve(n int) {

@@ -160,3 +160,27 @@ func TestCodeKernelsMatchPlainLoops(t *testing.T) {
 		}
 	}
 }
+
+// TestEstimateMemoryBytes checks the estimate of a graph's memory against
+// what graphs built to that size hold.
+func TestEstimateMemoryBytes(t *testing.T) {
+	const n, dim = 3000, 24
+	vectors := clusteredVectors(5, n, dim, 20, 0.6)
+	for _, quantized := range []bool{false, true} {
+		for _, m := range []int{8, 16} {
+			g := NewGraph(dim)
+			g.M = m
+			g.Ml = 1 / math.Log(float64(m))
+			if quantized {
+				g.Quantizer = FitQuantizer(vectors, dim)
+			}
+			g.Reserve(n)
+			g.AddBatch(vectors, 2)
+			got, want := EstimateMemoryBytes(n, dim, m, quantized), g.MemoryBytes()
+			t.Logf("quantized %v, M %d: estimate %d bytes, graph %d", quantized, m, got, want)
+			if math.Abs(float64(got-want)) > 0.05*float64(want) {
+				t.Errorf("quantized %v, M %d: estimate %d bytes, the graph holds %d", quantized, m, got, want)
+			}
+		}
+	}
+}
