@@ -316,9 +316,7 @@ func (g *Graph) distancesTo(s *searcher, q []float32, nodes []uint32) []float32 
 	switch {
 	case g.quantized():
 		if g.metric == Cosine {
-			if s.prep.of != &q[0] {
-				g.prepare(s, q)
-			}
+			g.prepareOnce(s, q)
 			if codeDotRowsAsm(s.prep.a, g.codes[:g.n*g.dim], nodes, out) {
 				for i, p := range out {
 					out[i] = 1 - (s.prep.offset + p)

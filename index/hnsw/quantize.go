@@ -155,11 +155,16 @@ func (g *Graph) prepare(s *searcher, q []float32) {
 	s.prep.of = &q[0]
 }
 
-// codeDistance is the distance between q and node's decoded vector.
-func (g *Graph) codeDistance(s *searcher, q []float32, node uint32) float32 {
+// prepareOnce prepares q unless s holds it prepared already.
+func (g *Graph) prepareOnce(s *searcher, q []float32) {
 	if s.prep.of != &q[0] {
 		g.prepare(s, q)
 	}
+}
+
+// codeDistance is the distance between q and node's decoded vector.
+func (g *Graph) codeDistance(s *searcher, q []float32, node uint32) float32 {
+	g.prepareOnce(s, q)
 	off := int(node) * g.dim
 	c := g.codes[off : off+g.dim]
 	if g.metric == Cosine {
