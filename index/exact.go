@@ -208,6 +208,7 @@ func exactScan(g *vectorView, q []float32, sel *selection, lo, hi int, skip func
 		})
 		return
 	}
+	cur := viewCursor{v: g}
 	for i := lo; i < hi; i++ {
 		node := uint32(i)
 		if sel != nil {
@@ -216,7 +217,7 @@ func exactScan(g *vectorView, q []float32, sel *selection, lo, hi int, skip func
 		if skip != nil && skip(node) {
 			continue
 		}
-		v := g.at(node)
+		v := cur.at(node)
 		var d float32
 		if cosine {
 			d = 1 - vek32.Dot(q, v)

@@ -21,19 +21,45 @@ type vectorView struct {
 
 // at returns node's vector.
 func (v *vectorView) at(node uint32) []float32 {
-	i := 0
-	if len(v.starts) > 1 {
-		lo, hi := 0, len(v.starts) // the last segment starting at or before node
-		for hi-lo > 1 {
-			mid := (lo + hi) / 2
-			if v.starts[mid] <= node {
-				lo = mid
-			} else {
-				hi = mid
-			}
+	i := v.segment(node)
+	off := int(node-v.starts[i]) * v.dim
+	return v.segs[i][off : off+v.dim : off+v.dim]
+}
+
+// segment returns the index of the last segment starting at or before
+// node.
+func (v *vectorView) segment(node uint32) int {
+	lo, hi := 0, len(v.starts)
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if v.starts[mid] <= node {
+			lo = mid
+		} else {
+			hi = mid
 		}
-		i = lo
 	}
+	return lo
+}
+
+// viewCursor reads a view's vectors in mostly ascending node order, as a
+// scan does: it keeps the segment of the last node, so that each read
+// checks that segment and the next before it searches them all.
+type viewCursor struct {
+	v   *vectorView
+	seg int
+}
+
+// at returns node's vector, as vectorView.at does.
+func (c *viewCursor) at(node uint32) []float32 {
+	v, i := c.v, c.seg
+	switch {
+	case node >= v.starts[i] && (i+1 == len(v.starts) || node < v.starts[i+1]):
+	case i+1 < len(v.starts) && node >= v.starts[i+1] && (i+2 == len(v.starts) || node < v.starts[i+2]):
+		i++
+	default:
+		i = v.segment(node)
+	}
+	c.seg = i
 	off := int(node-v.starts[i]) * v.dim
 	return v.segs[i][off : off+v.dim : off+v.dim]
 }
