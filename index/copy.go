@@ -33,7 +33,8 @@ const copyChunk = 2048
 // copies only what is missing. A space of that name in to with another
 // encoder is an error wrapping ErrEncoderMismatch. A space created in a
 // database file keeps the storage it has in from (int8 or float32); the
-// PostgreSQL store keeps float32 vectors whatever the source's storage.
+// PostgreSQL store keeps float32 vectors whatever the source's storage, and
+// a space that exists in to keeps its own.
 //
 // progress, when not nil, is called after each chunk with Stage "copy"
 // (Done and Total count the space's vectors); the index build at the end
@@ -51,11 +52,12 @@ func CopySpace(ctx context.Context, from, to Store, name string, progress func(P
 	if _, err := to.Space(name); err != nil {
 		sum.SpaceCreated = true
 	}
-	// A database file keeps the space's storage; the other stores keep
-	// float32 vectors, what their own default gives.
-	storage := src.Info().Storage
-	if _, file := to.(fileStore); !file {
-		storage = DefaultStorage
+	// A space created in a database file takes the source's storage; the
+	// other stores keep float32 vectors, what their own default gives, and
+	// a space that exists keeps its own.
+	storage := DefaultStorage
+	if _, file := to.(fileStore); file && sum.SpaceCreated {
+		storage = src.Info().Storage
 	}
 	dst, err := to.CreateSpace(ctx, SpaceConfig{Name: name, Dim: src.Dim(), Metric: src.Metric(), Graph: src.Graph(), Storage: storage, Encoder: enc})
 	if err != nil {

@@ -270,7 +270,8 @@ func TestReadsFormat1File(t *testing.T) {
 }
 
 // TestCopySpaceKeepsInt8Storage copies an int8 space to another database
-// file, which keeps it int8 with the same neighbours.
+// file, which keeps it int8 with the same neighbours, and into an existing
+// float32 space of that name, which stays float32.
 func TestCopySpaceKeepsInt8Storage(t *testing.T) {
 	ctx := context.Background()
 	open := func(name string) *DB {
@@ -289,6 +290,18 @@ func TestCopySpaceKeepsInt8Storage(t *testing.T) {
 	}
 	if sum.Storage != Int8 || !sum.SpaceCreated || sum.VectorsAdded != 1500 {
 		t.Fatalf("copy of an int8 space: %+v, want 1500 vectors added to a new int8 space", sum)
+	}
+	// Again, into the copy: nothing new, still int8.
+	if sum, err := CopySpace(ctx, FileStore(from), FileStore(to), "q", nil); err != nil || sum.Storage != Int8 || sum.SpaceCreated || sum.VectorsAdded != 0 {
+		t.Fatalf("a second copy into the int8 space: %+v, %v", sum, err)
+	}
+	// Into a float32 space of that name, which keeps its storage.
+	other := open("other.db")
+	if _, err := other.CreateSpace(ctx, SpaceConfig{Name: "q", Dim: 16, Metric: Cosine, Storage: Float32, Encoder: Encoder{ID: "enc"}}); err != nil {
+		t.Fatal(err)
+	}
+	if sum, err := CopySpace(ctx, FileStore(from), FileStore(other), "q", nil); err != nil || sum.Storage != Float32 || sum.VectorsAdded != 1500 {
+		t.Fatalf("a copy into an existing float32 space: %+v, %v", sum, err)
 	}
 	dst, err := to.Space("q")
 	if err != nil {
