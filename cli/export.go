@@ -3,6 +3,8 @@ package cli
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -137,6 +139,10 @@ func runCopy(c *cli.Context, o *output) error {
 	if len(c.StringSlice("filter")) > 0 || c.IsSet("format") {
 		return usagef("--filter and --format are for files (--out); a copy takes the whole space")
 	}
+	other := c.String("to") + c.String("from")
+	if sameFile(c.String("db"), other) {
+		return usagef("%s is the --db file itself: a copy needs another file or a server", other)
+	}
 	start := time.Now()
 	bars := indexProgress(o)
 	defer bars.done()
@@ -144,7 +150,6 @@ func runCopy(c *cli.Context, o *output) error {
 	if err != nil {
 		return err
 	}
-	other := c.String("to") + c.String("from")
 	otherStore, err := index.Connect(c.Context, other, index.Options{ReadOnly: c.String("from") != "", Timeout: c.Duration("timeout"), Progress: bars.report})
 	if err != nil {
 		db.Close()
@@ -180,4 +185,17 @@ func runCopy(c *cli.Context, o *output) error {
 			name, res.From, res.To, created, groupDigits(sum.Vectors), groupDigits(sum.ItemsAdded), groupDigits(sum.VectorsAdded), seconds(res.Seconds))
 		return err
 	})
+}
+
+// sameFile tells whether paths a and b name one file: the same file on
+// disk, or the same path when neither exists yet.
+func sameFile(a, b string) bool {
+	ia, errA := os.Stat(a)
+	ib, errB := os.Stat(b)
+	if errA == nil && errB == nil {
+		return os.SameFile(ia, ib)
+	}
+	absA, errA := filepath.Abs(a)
+	absB, errB := filepath.Abs(b)
+	return errA == nil && errB == nil && absA == absB
 }

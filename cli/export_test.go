@@ -38,6 +38,8 @@ func TestExportCopiesASpace(t *testing.T) {
 	}{
 		{"two outputs", []string{"export", "--db", db, "--to", other, "--out", "x.npy"}, "not several"},
 		{"filter with a copy", []string{"export", "--db", db, "--to", other, "--filter", "split=val"}, "whole space"},
+		{"a copy to itself", []string{"export", "--db", db, "--to", db}, "the --db file itself"},
+		{"a copy from itself", []string{"export", "--db", other, "--from", filepath.Join(filepath.Dir(other), ".", filepath.Base(other))}, "the --db file itself"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, stderr, code := run(t, c.args...)
