@@ -64,7 +64,9 @@ def main():
     torch.manual_seed(a.seed)
     rng = np.random.default_rng(a.seed)
     gen = torch.Generator().manual_seed(a.seed + 1)
-    images = torch.from_numpy(load_split(a.data))
+    images = torch.from_numpy(load_split(a.data, limit=a.steps * a.batch))
+    if len(images) < a.steps * a.batch:
+        sys.exit(f"{a.data} has {len(images)} training images; {a.steps} steps of {a.batch} need {a.steps * a.batch}")
     res = images.shape[1]
     enc = Encoder(res, a.width, a.latent)
     init = {k: v.detach().clone() for k, v in enc.state_dict().items()}

@@ -41,13 +41,16 @@ from torch_train import Encoder  # noqa: E402
 
 # ---------------------------------------------------------------- data
 
-def load_split(folder, split="train"):
-    """Returns uint8 images (N, H, W, 3) of one split of a dataset folder."""
+def load_split(folder, split="train", limit=None):
+    """Returns uint8 images (N, H, W, 3) of one split of a dataset folder,
+    the first limit of them when limit is set."""
     images = []
     with open(os.path.join(folder, "factors.csv"), newline="") as f:
         for row in csv.DictReader(f):
             if row["split"] != split:
                 continue
+            if limit is not None and len(images) == limit:
+                break
             img = Image.open(os.path.join(folder, row["file"])).convert("RGB")
             images.append(np.asarray(img, dtype=np.uint8))
     return np.stack(images)
