@@ -96,7 +96,7 @@ func TestStepPeer(t *testing.T) {
 	view := image.NewRGBA(image.Rect(0, 0, peer.Res, peer.Res))
 	// Every figure is measured from PyTorch's float64 run: simsearch's
 	// float32 against it, next to PyTorch's float32 against it.
-	var lossOff, torchLossOff float64
+	var lossOff, torchLossOff, worstGrad, torchWorstGrad float64
 	for step := range peer.Steps {
 		for v := range 2 * peer.Batch {
 			src := views[(step*2*peer.Batch+v)*per:]
@@ -125,6 +125,8 @@ func TestStepPeer(t *testing.T) {
 				}
 				norm := l2(g.Data().([]float32))
 				want, torch := peer.FirstGradNorms64[n.Name()], peer.FirstGradNorms[n.Name()]
+				worstGrad = max(worstGrad, math.Abs(norm-want)/want)
+				torchWorstGrad = max(torchWorstGrad, math.Abs(torch-want)/want)
 				if math.Abs(norm-want) > max(1e-4*want, 2*math.Abs(torch-want)) {
 					t.Errorf("first step: gradient norm of %s %.7g, PyTorch %.7g (float64), %.7g (float32)", n.Name(), norm, want, torch)
 				}
@@ -135,6 +137,7 @@ func TestStepPeer(t *testing.T) {
 		}
 	}
 	lossOff, torchLossOff = lossOff/float64(peer.Steps), torchLossOff/float64(peer.Steps)
+	t.Logf("first step: largest relative gradient-norm difference from PyTorch float64: simsearch %.2g, PyTorch float32 %.2g", worstGrad, torchWorstGrad)
 	t.Logf("%d steps of %d pairs (augmentation %s): mean loss difference from PyTorch float64: simsearch %.2g, PyTorch float32 %.2g",
 		peer.Steps, peer.Batch, peer.Aug, lossOff, torchLossOff)
 	if lossOff > 2*torchLossOff+1e-5 {
