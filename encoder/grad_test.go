@@ -92,6 +92,17 @@ func TestGradients(t *testing.T) {
 			cost := apply(&mseOp{opBase: newOpBase("mse"), shape: y.Shape().Clone()}, y, target)
 			return cost, G.Nodes{x, w, b}
 		}},
+		{"3×3 convolution by Winograd's transform", func(g *G.ExprGraph, rng *rand.Rand) (*G.Node, G.Nodes) {
+			geom := convGeom{Batch: 2, InH: 4, InW: 6, InC: 3, OutC: 5, Kernel: 3, Stride: 1, Pad: 1}
+			if !winogradFits(geom) {
+				t.Fatal("the case does not run Winograd's transform")
+			}
+			return convCase(g, rng, geom, false)
+		}},
+		{"3×3 convolution by Winograd's transform, with ReLU", func(g *G.ExprGraph, rng *rand.Rand) (*G.Node, G.Nodes) {
+			geom := convGeom{Batch: 1, InH: 6, InW: 4, InC: 2, OutC: 4, Kernel: 3, Stride: 1, Pad: 1}
+			return convCase(g, rng, geom, true)
+		}},
 		{"normalize, similarity, temperature, cross-entropy", func(g *G.ExprGraph, rng *rand.Rand) (*G.Node, G.Nodes) {
 			const n, dim = 3, 4
 			z := randomNode(g, rng, "z", 1, 2*n, 1, 1, dim)

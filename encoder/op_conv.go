@@ -40,12 +40,17 @@ type convOp struct {
 	// packs, for an inference graph, holds the packings for good: its
 	// weights do not change.
 	packs *packCache
-	out   buffer
+	// wino is set when the layer runs as Winograd's F(2×2, 3×3)
+	// (winograd.go) instead of by tap classes.
+	wino *winoState
+	out  buffer
 }
 
 func newConvOp(name string, g convGeom, relu, inputGrad, train bool, ws *workspace) *convOp {
 	op := &convOp{opBase: newOpBase(name), geom: g, relu: relu, inputGrad: inputGrad, train: train, ws: ws}
-	if !g.Identity() {
+	if winogradFits(g) {
+		op.wino = &winoState{}
+	} else if !g.Identity() {
 		op.classes = g.classes()
 		op.cols = make([]any, len(op.classes))
 	}
@@ -87,9 +92,23 @@ func (op *convOp) Do(vals ...G.Value) (G.Value, error) {
 
 func convForward[T float](op *convOp, x, w, b, y []T) {
 	g := op.geom
-	if g.Identity() {
+	switch {
+	case g.Identity():
 		gemm.Gemm(false, true, g.Rows(), g.OutC, g.K(), 1, x, g.K(), w, g.K(), 0, y, g.OutC)
+	case op.wino != nil:
+		winoForward(op, x, w, y)
+	default:
+		convClassesForward(op, x, w, y)
 	}
+	parallel(g.Rows(), 1<<14/g.OutC+1, func(lo, hi int) {
+		biasActivate(y[lo*g.OutC:hi*g.OutC], b, op.relu)
+	})
+}
+
+// convClassesForward is the product of the forward pass, one tap class at
+// a time.
+func convClassesForward[T float](op *convOp, x, w, y []T) {
+	g := op.geom
 	// The weights are packed for the products once, and each class takes
 	// its taps' rows from that packing: packing them for each class's
 	// product (and on each core) cost as much as the products of a small
@@ -177,9 +196,6 @@ func convForward[T float](op *convOp, x, w, b, y []T) {
 			parallel(n, 16, func(lo, hi int) { scatterRowsRange(g, c, out[lo*g.OutC:], y, g.OutC, r0+lo, r0+hi) })
 		}
 	}
-	parallel(g.Rows(), 1<<14/g.OutC+1, func(lo, hi int) {
-		biasActivate(y[lo*g.OutC:hi*g.OutC], b, op.relu)
-	})
 }
 
 // chunkValues is the size of the blocks of rows that convolutions pass
@@ -357,6 +373,10 @@ func convWeightGrad[T float](fwd *convOp, x, dy, dw []T) {
 		gemm.Gemm(true, false, g.OutC, g.K(), g.Rows(), 1, dy, g.OutC, x, g.K(), 0, dw, g.K())
 		return
 	}
+	if fwd.wino != nil {
+		winoWeightGrad(fwd, x, dy, dw)
+		return
+	}
 	clear(dw)
 	span := g.Kernel * g.InC
 	for ci, c := range fwd.classes {
@@ -483,6 +503,10 @@ func convInputGrad[T float](fwd *convOp, dy, w, dx []T) {
 	g := fwd.geom
 	if g.Identity() {
 		gemm.Gemm(false, false, g.Rows(), g.K(), g.OutC, 1, dy, g.OutC, w, g.K(), 0, dx, g.K())
+		return
+	}
+	if fwd.wino != nil {
+		winoInputGrad(fwd, dy, w, dx)
 		return
 	}
 	clear(dx)

@@ -1,0 +1,385 @@
+package encoder
+
+import (
+	"os"
+	"runtime"
+
+	"simsearch/encoder/internal/gemm"
+	"simsearch/encoder/internal/simd"
+)
+
+// The decoder's 3×3 convolutions (stride 1, padding 1) run as Winograd's
+// F(2×2, 3×3) on images of at least winogradMinRes pixels a side: each
+// 2×2 block of outputs is 16 multiply-adds per pair of channels instead of
+// 36, at the cost of transforming the input tiles, the weights and the
+// outputs (additions only). A 4×4 tile of the input d, the 3×3 kernel g
+// and the 2×2 outputs y relate by
+//
+//	y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A
+//
+// with the usual matrices of Lavin and Gray (2015):
+//
+//	Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
+//	G  = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1]
+//	Aᵀ = [1 1 1 0; 0 1 -1 -1]
+//
+// so a layer is 16 matrix products, one per element ξ of the 4×4 transform:
+// tiles × input channels by input channels × output channels. The input
+// gradient is the same convolution of the output gradient with the kernel
+// flipped and its channels swapped; the weight gradient sums, per ξ, the
+// products of the transformed input tiles with the output gradient
+// transformed by Aᵀ's adjoint, then takes G's adjoint. The results differ
+// from the direct sums by rounding only (tested against them); each output
+// depends on its own tile alone and sums in one order, so an image gives the
+// same bits alone as in a batch.
+
+// winogradMinRes is the smallest side at which the transform saves work:
+// at 2×2 the tap classes already skip the padding, which is most of the
+// kernel.
+const winogradMinRes = 4
+
+// useWinograd turns the transform off when SIMSEARCH_WINOGRAD=off at start
+// (the direct convolution then runs every layer, as for comparison).
+var useWinograd = os.Getenv("SIMSEARCH_WINOGRAD") != "off"
+
+// winoAsm lets the float32 transforms use the assembly of package simd;
+// tests turn it off to compare with the Go loops.
+var winoAsm = true
+
+// winogradFits tells whether g is a convolution the transform computes.
+func winogradFits(g convGeom) bool {
+	return useWinograd && gemm.Backend == "go" &&
+		g.Kernel == 3 && g.Stride == 1 && g.Pad == 1 &&
+		g.InH%2 == 0 && g.InW%2 == 0 && g.InH >= winogradMinRes && g.InW >= winogradMinRes
+}
+
+// winoState holds an op's transformed, packed weights between its passes.
+type winoState struct {
+	fwd, back any // *[16]gemm.PackedB[T]: for the forward pass and the input gradient
+}
+
+// winoTransformWeights writes G g Gᵀ of the kernels of the output channels
+// [lo, hi) of w (outC rows of (ky, kx, inC) values) into dst, 16 matrices of inC × outC (ξ, then input
+// channel, then output channel); with flip set, of the kernel turned by
+// 180° with its channels swapped, 16 matrices of outC × inC: the weights of
+// the input gradient's convolution.
+func winoTransformWeights[T float](inC, outC, lo, hi int, w []T, flip bool, dst []T) {
+	k9 := 9 * inC
+	size := inC * outC
+	for co := lo; co < hi; co++ {
+		row := w[co*k9 : (co+1)*k9]
+		for ci := range inC {
+			var g [3][3]T
+			for ky := range 3 {
+				for kx := range 3 {
+					if flip {
+						g[ky][kx] = row[((2-ky)*3+2-kx)*inC+ci]
+					} else {
+						g[ky][kx] = row[(ky*3+kx)*inC+ci]
+					}
+				}
+			}
+			// t = G g, then G t ᵀ.
+			var t [4][3]T
+			for kx := range 3 {
+				g0, g1, g2 := g[0][kx], g[1][kx], g[2][kx]
+				t[0][kx] = g0
+				t[1][kx] = (g0 + g1 + g2) / 2
+				t[2][kx] = (g0 - g1 + g2) / 2
+				t[3][kx] = g2
+			}
+			at := ci*outC + co
+			if flip {
+				at = co*inC + ci
+			}
+			for a := range 4 {
+				g0, g1, g2 := t[a][0], t[a][1], t[a][2]
+				dst[(a*4+0)*size+at] = g0
+				dst[(a*4+1)*size+at] = (g0 + g1 + g2) / 2
+				dst[(a*4+2)*size+at] = (g0 - g1 + g2) / 2
+				dst[(a*4+3)*size+at] = g2
+			}
+		}
+	}
+}
+
+// winoWeightGradAdjoint writes Gᵀ dWt G, the adjoint of the weight
+// transform, of the 16 gradients dwt (inC × outC each, or outC × inC if
+// transposed) into the rows [lo, hi) of dw (outC rows of (ky, kx, inC)).
+func winoWeightGradAdjoint[T float](inC, outC, lo, hi int, dwt []T, transposed bool, dw []T) {
+	k9 := 9 * inC
+	size := inC * outC
+	for co := lo; co < hi; co++ {
+		row := dw[co*k9 : (co+1)*k9]
+		for ci := range inC {
+			at := ci*outC + co
+			if transposed {
+				at = co*inC + ci
+			}
+			var u [4][4]T
+			for xi := range 16 {
+				u[xi/4][xi%4] = dwt[xi*size+at]
+			}
+			// Columns: t[a][kx] = Σ_b u[a][b] G[b][kx].
+			var t [4][3]T
+			for a := range 4 {
+				h1, h2 := u[a][1]/2, u[a][2]/2
+				t[a][0] = u[a][0] + h1 + h2
+				t[a][1] = h1 - h2
+				t[a][2] = h1 + h2 + u[a][3]
+			}
+			for kx := range 3 {
+				h1, h2 := t[1][kx]/2, t[2][kx]/2
+				row[(0*3+kx)*inC+ci] = t[0][kx] + h1 + h2
+				row[(1*3+kx)*inC+ci] = h1 - h2
+				row[(2*3+kx)*inC+ci] = h1 + h2 + t[3][kx]
+			}
+		}
+	}
+}
+
+// winoTiles is the number of 2×2 output tiles of an H×W image batch.
+func winoTiles(batch, h, w int) int { return batch * (h / 2) * (w / 2) }
+
+// winoInput writes Bᵀ d B of the tiles [t0, t1) of x (batch, h, w, c) into
+// u: 16 matrices of (t1-t0) rows of c values, the matrix of ξ at ξ·stride.
+// zero is c zeros, for the rows of a tile in the padding.
+func winoInput[T float](x []T, h, w, c, t0, t1 int, u []T, stride int, zero []T) {
+	tw, th := w/2, h/2
+	for t := t0; t < t1; t++ {
+		b, r := t/(th*tw), t%(th*tw)
+		ty, tx := r/tw, r%tw
+		var d [16][]T
+		for p := range 4 {
+			iy := 2*ty - 1 + p
+			for q := range 4 {
+				ix := 2*tx - 1 + q
+				if iy < 0 || iy >= h || ix < 0 || ix >= w {
+					d[p*4+q] = zero[:c]
+				} else {
+					at := ((b*h+iy)*w + ix) * c
+					d[p*4+q] = x[at : at+c : at+c]
+				}
+			}
+		}
+		base := (t - t0) * c
+		done := 0
+		if d32, ok := any(&d).(*[16][]float32); ok && winoAsm {
+			done = simd.WinoInput(d32, any(u[base:]).([]float32), stride, c)
+		}
+		for ch := done; ch < c; ch++ {
+			var v [4][4]T
+			// Rows: Bᵀ d.
+			for q := range 4 {
+				d0, d1, d2, d3 := d[q][ch], d[4+q][ch], d[8+q][ch], d[12+q][ch]
+				v[0][q] = d0 - d2
+				v[1][q] = d1 + d2
+				v[2][q] = d2 - d1
+				v[3][q] = d1 - d3
+			}
+			// Columns: (Bᵀ d) B.
+			at := base + ch
+			for a := range 4 {
+				d0, d1, d2, d3 := v[a][0], v[a][1], v[a][2], v[a][3]
+				u[(a*4+0)*stride+at] = d0 - d2
+				u[(a*4+1)*stride+at] = d1 + d2
+				u[(a*4+2)*stride+at] = d2 - d1
+				u[(a*4+3)*stride+at] = d1 - d3
+			}
+		}
+	}
+}
+
+// tileOutputs returns the four runs of c values of the 2×2 outputs of tile
+// t in y (batch, h, w, c): (0, 0), (0, 1), (1, 0), (1, 1).
+func tileOutputs[T float](y []T, h, w, c, t int) [4][]T {
+	tw, th := w/2, h/2
+	b, r := t/(th*tw), t%(th*tw)
+	ty, tx := r/tw, r%tw
+	o00 := ((b*h+2*ty)*w + 2*tx) * c
+	o10 := o00 + w*c
+	return [4][]T{y[o00 : o00+c : o00+c], y[o00+c : o00+2*c : o00+2*c], y[o10 : o10+c : o10+c], y[o10+c : o10+2*c : o10+2*c]}
+}
+
+// winoOutput writes Aᵀ m A of the tiles [t0, t1), whose 16 products m holds
+// as winoInput lays out u (rows of c values), to their 2×2 outputs in y
+// (batch, h, w, c).
+func winoOutput[T float](m []T, stride, h, w, c, t0, t1 int, y []T) {
+	for t := t0; t < t1; t++ {
+		o := tileOutputs(y, h, w, c, t)
+		base := (t - t0) * c
+		done := 0
+		if o32, ok := any(&o).(*[4][]float32); ok && winoAsm {
+			done = simd.WinoOutput(any(m[base:]).([]float32), stride, o32, c)
+		}
+		for ch := done; ch < c; ch++ {
+			at := base + ch
+			var s [2][4]T
+			// Rows: Aᵀ m.
+			for q := range 4 {
+				m0, m1, m2, m3 := m[(0*4+q)*stride+at], m[(1*4+q)*stride+at], m[(2*4+q)*stride+at], m[(3*4+q)*stride+at]
+				s[0][q] = m0 + m1 + m2
+				s[1][q] = m1 - m2 - m3
+			}
+			o[0][ch] = s[0][0] + s[0][1] + s[0][2]
+			o[1][ch] = s[0][1] - s[0][2] - s[0][3]
+			o[2][ch] = s[1][0] + s[1][1] + s[1][2]
+			o[3][ch] = s[1][1] - s[1][2] - s[1][3]
+		}
+	}
+}
+
+// winoOutputAdjoint writes A dy Aᵀ, the adjoint of winoOutput, of the
+// tiles [t0, t1) of the output gradient dy into dm, laid out as winoInput
+// lays out u.
+func winoOutputAdjoint[T float](dy []T, h, w, c, t0, t1 int, dm []T, stride int) {
+	for t := t0; t < t1; t++ {
+		o := tileOutputs(dy, h, w, c, t)
+		base := (t - t0) * c
+		done := 0
+		if o32, ok := any(&o).(*[4][]float32); ok && winoAsm {
+			done = simd.WinoOutputAdjoint(o32, any(dm[base:]).([]float32), stride, c)
+		}
+		for ch := done; ch < c; ch++ {
+			at := base + ch
+			// Columns of A: a0 = y0, a1 = y0 + y1, a2 = y0 - y1, a3 = -y1.
+			var s [2][4]T
+			for r := range 2 {
+				p, q := o[2*r][ch], o[2*r+1][ch]
+				s[r] = [4]T{p, p + q, p - q, -q}
+			}
+			for q := range 4 {
+				r0, r1 := s[0][q], s[1][q]
+				dm[(0*4+q)*stride+at] = r0
+				dm[(1*4+q)*stride+at] = r0 + r1
+				dm[(2*4+q)*stride+at] = r0 - r1
+				dm[(3*4+q)*stride+at] = -r1
+			}
+		}
+	}
+}
+
+// winoBlockTiles returns the tiles per block of a layer of cin input and
+// cout output channels: the 16 transformed tiles of a block on both sides
+// fit in about chunkValues, so that they stay in the cache between the
+// transforms and the products.
+func winoBlockTiles(tiles, cin, cout int) int {
+	n := max(6, chunkValues/(16*(cin+cout)))
+	return min(n, tiles)
+}
+
+// winoPacked returns the 16 packings held in *store.
+func winoPacked[T float](store *any) *[16]gemm.PackedB[T] {
+	if p, ok := (*store).(*[16]gemm.PackedB[T]); ok {
+		return p
+	}
+	p := new([16]gemm.PackedB[T])
+	*store = p
+	return p
+}
+
+// winoPack transforms w (flipped for the input gradient) and packs the 16
+// matrices into *store.
+func winoPack[T float](ws *workspace, g convGeom, w []T, flip bool, store *any) *[16]gemm.PackedB[T] {
+	raw := scratch[T](ws, slotWeights, 16*g.InC*g.OutC)
+	parallel(g.OutC, 16, func(lo, hi int) { winoTransformWeights(g.InC, g.OutC, lo, hi, w, flip, raw) })
+	p := winoPacked[T](store)
+	rows, cols := g.InC, g.OutC
+	if flip {
+		rows, cols = cols, rows
+	}
+	size := rows * cols
+	parallel(16, 1, func(lo, hi int) {
+		for xi := lo; xi < hi; xi++ {
+			gemm.PackB(&p[xi], false, rows, cols, raw[xi*size:(xi+1)*size], cols)
+		}
+	})
+	return p
+}
+
+// winoConv computes y (batch, h, w, cout) = the 3×3 convolution of x
+// (batch, h, w, cin) whose transformed weights wt holds, without bias.
+func winoConv[T float](ws *workspace, batch, h, w, cin, cout int, x []T, wt *[16]gemm.PackedB[T], y []T) {
+	tiles := winoTiles(batch, h, w)
+	per := winoBlockTiles(tiles, cin, cout)
+	blocks := (tiles + per - 1) / per
+	workers := min(runtime.GOMAXPROCS(0), blocks)
+	uLen, mLen := 16*per*cin, 16*per*cout
+	buf := scratch[T](ws, slotCols, workers*(uLen+mLen)+cin)
+	zero := buf[workers*(uLen+mLen):]
+	clear(zero)
+	parallelBlocks(blocks, workers, func(wk, blk int) {
+		t0 := blk * per
+		t1 := min(tiles, t0+per)
+		n := t1 - t0
+		u := buf[wk*(uLen+mLen) : wk*(uLen+mLen)+uLen]
+		m := buf[wk*(uLen+mLen)+uLen : (wk+1)*(uLen+mLen)]
+		us, ms := per*cin, per*cout
+		winoInput(x, h, w, cin, t0, t1, u, us, zero)
+		for xi := range 16 {
+			gemm.GemmPackedSerial(false, n, cout, cin, 1, u[xi*us:], cin, &wt[xi], 0, m[xi*ms:xi*ms+n*cout], cout)
+		}
+		winoOutput(m, ms, h, w, cout, t0, t1, y)
+	})
+}
+
+// winoForward is convForward for a layer winogradFits: the products, then
+// the caller's bias and ReLU.
+func winoForward[T float](op *convOp, x, w, y []T) {
+	g := op.geom
+	wt := winoPack(op.ws, g, w, false, &op.wino.fwd)
+	winoConv(op.ws, g.Batch, g.InH, g.InW, g.InC, g.OutC, x, wt, y)
+}
+
+// winoInputGrad is convInputGrad for a layer winogradFits.
+func winoInputGrad[T float](op *convOp, dy, w, dx []T) {
+	g := op.geom
+	wt := winoPack(op.ws, g, w, true, &op.wino.back)
+	winoConv(op.ws, g.Batch, g.InH, g.InW, g.OutC, g.InC, dy, wt, dx)
+}
+
+// winoWeightGrad is convWeightGrad for a layer winogradFits. The blocks of
+// tiles run in order, each of the 16 products adding into its own sum, so
+// the sums run in one order whatever the number of goroutines.
+func winoWeightGrad[T float](op *convOp, x, dy, dw []T) {
+	g := op.geom
+	cin, cout, h, w := g.InC, g.OutC, g.InH, g.InW
+	tiles := winoTiles(g.Batch, h, w)
+	// Blocks of whole blocks of k of the products, four times the usual
+	// size: each one waits for both cores twice.
+	per := min(tiles, max(gemm.BlockK, 4*winoBlockTiles(tiles, cin, cout)/gemm.BlockK*gemm.BlockK))
+	size := cin * cout
+	// The products' columns are the wider side's channels, which fill the
+	// micro-kernel's columns best.
+	transposed := cin > cout
+	dwt := scratch[T](op.ws, slotGrad, 16*size)
+	us, ms := per*cin, per*cout
+	buf := scratch[T](op.ws, slotCols, 16*(us+ms)+cin)
+	u, m, zero := buf[:16*us], buf[16*us:16*(us+ms)], buf[16*(us+ms):]
+	clear(zero)
+	for t0 := 0; t0 < tiles; t0 += per {
+		t1 := min(tiles, t0+per)
+		n := t1 - t0
+		parallel(n, 8, func(lo, hi int) {
+			winoInput(x, h, w, cin, t0+lo, t0+hi, u[lo*cin:], us, zero)
+			winoOutputAdjoint(dy, h, w, cout, t0+lo, t0+hi, m[lo*cout:], ms)
+		})
+		beta := T(1)
+		if t0 == 0 {
+			beta = 0
+		}
+		// Each of the 16 sums is one goroutine's, which adds the blocks in
+		// order.
+		parallel(16, 1, func(lo, hi int) {
+			for xi := lo; xi < hi; xi++ {
+				ux, mx, dx := u[xi*us:xi*us+n*cin], m[xi*ms:xi*ms+n*cout], dwt[xi*size:(xi+1)*size]
+				if transposed {
+					gemm.Gemm(true, false, cout, cin, n, 1, mx, cout, ux, cin, beta, dx, cin)
+				} else {
+					gemm.Gemm(true, false, cin, cout, n, 1, ux, cin, mx, cout, beta, dx, cout)
+				}
+			}
+		})
+	}
+	parallel(cout, 8, func(lo, hi int) { winoWeightGradAdjoint(cin, cout, lo, hi, dwt, transposed, dw) })
+}
