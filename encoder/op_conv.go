@@ -48,9 +48,7 @@ type convOp struct {
 
 func newConvOp(name string, g convGeom, relu, inputGrad, train bool, ws *workspace) *convOp {
 	op := &convOp{opBase: newOpBase(name), geom: g, relu: relu, inputGrad: inputGrad, train: train, ws: ws}
-	if winogradFits(g) {
-		op.wino = &winoState{}
-	} else if !g.Identity() {
+	if op.wino = newWinoState(g); op.wino == nil && !g.Identity() {
 		op.classes = g.classes()
 		op.cols = make([]any, len(op.classes))
 	}

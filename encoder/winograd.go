@@ -55,7 +55,23 @@ func winogradFits(g convGeom) bool {
 
 // winoState holds an op's transformed, packed weights between its passes.
 type winoState struct {
-	fwd, back any // *[16]gemm.PackedB[T]: for the forward pass and the input gradient
+	fwd, back any // []gemm.PackedB[T], one per ξ: for the forward pass and the input gradient
+	// strided is set for a strided convolution by F(2×2, 2×2)
+	// (winograd22.go), whose forward pass packs both in packs22.
+	strided bool
+	packs22 [2]any
+}
+
+// newWinoState returns the state of a layer of geometry g if Winograd's
+// transform computes it, else nil.
+func newWinoState(g convGeom) *winoState {
+	switch {
+	case winogradFits(g):
+		return &winoState{}
+	case winograd22Fits(g):
+		return &winoState{strided: true}
+	}
+	return nil
 }
 
 // winoTransformWeights writes G g Gᵀ of the kernels of the output channels
@@ -268,22 +284,22 @@ func winoBlockTiles(tiles, cin, cout int) int {
 	return min(n, tiles)
 }
 
-// winoPacked returns the 16 packings held in *store.
-func winoPacked[T float](store *any) *[16]gemm.PackedB[T] {
-	if p, ok := (*store).(*[16]gemm.PackedB[T]); ok {
+// winoPacked returns the n packings held in *store.
+func winoPacked[T float](store *any, n int) []gemm.PackedB[T] {
+	if p, ok := (*store).([]gemm.PackedB[T]); ok && len(p) == n {
 		return p
 	}
-	p := new([16]gemm.PackedB[T])
+	p := make([]gemm.PackedB[T], n)
 	*store = p
 	return p
 }
 
 // winoPack transforms w (flipped for the input gradient) and packs the 16
 // matrices into *store.
-func winoPack[T float](ws *workspace, g convGeom, w []T, flip bool, store *any) *[16]gemm.PackedB[T] {
+func winoPack[T float](ws *workspace, g convGeom, w []T, flip bool, store *any) []gemm.PackedB[T] {
 	raw := scratch[T](ws, slotWeights, 16*g.InC*g.OutC)
 	parallel(g.OutC, 16, func(lo, hi int) { winoTransformWeights(g.InC, g.OutC, lo, hi, w, flip, raw) })
-	p := winoPacked[T](store)
+	p := winoPacked[T](store, 16)
 	rows, cols := g.InC, g.OutC
 	if flip {
 		rows, cols = cols, rows
@@ -299,7 +315,7 @@ func winoPack[T float](ws *workspace, g convGeom, w []T, flip bool, store *any) 
 
 // winoConv computes y (batch, h, w, cout) = the 3×3 convolution of x
 // (batch, h, w, cin) whose transformed weights wt holds, without bias.
-func winoConv[T float](ws *workspace, batch, h, w, cin, cout int, x []T, wt *[16]gemm.PackedB[T], y []T) {
+func winoConv[T float](ws *workspace, batch, h, w, cin, cout int, x []T, wt []gemm.PackedB[T], y []T) {
 	tiles := winoTiles(batch, h, w)
 	per := winoBlockTiles(tiles, cin, cout)
 	blocks := (tiles + per - 1) / per
@@ -326,6 +342,10 @@ func winoConv[T float](ws *workspace, batch, h, w, cin, cout int, x []T, wt *[16
 // winoForward is convForward for a layer winogradFits: the products, then
 // the caller's bias and ReLU.
 func winoForward[T float](op *convOp, x, w, y []T) {
+	if op.wino.strided {
+		w22Forward(op, x, w, y)
+		return
+	}
 	g := op.geom
 	wt := winoPack(op.ws, g, w, false, &op.wino.fwd)
 	winoConv(op.ws, g.Batch, g.InH, g.InW, g.InC, g.OutC, x, wt, y)
@@ -333,6 +353,10 @@ func winoForward[T float](op *convOp, x, w, y []T) {
 
 // winoInputGrad is convInputGrad for a layer winogradFits.
 func winoInputGrad[T float](op *convOp, dy, w, dx []T) {
+	if op.wino.strided {
+		w22InputGrad(op, dy, dx)
+		return
+	}
 	g := op.geom
 	wt := winoPack(op.ws, g, w, true, &op.wino.back)
 	winoConv(op.ws, g.Batch, g.InH, g.InW, g.OutC, g.InC, dy, wt, dx)
@@ -342,6 +366,10 @@ func winoInputGrad[T float](op *convOp, dy, w, dx []T) {
 // tiles run in order, each of the 16 products adding into its own sum, so
 // the sums run in one order whatever the number of goroutines.
 func winoWeightGrad[T float](op *convOp, x, dy, dw []T) {
+	if op.wino.strided {
+		w22WeightGrad(op, x, dy, dw)
+		return
+	}
 	g := op.geom
 	cin, cout, h, w := g.InC, g.OutC, g.InH, g.InW
 	tiles := winoTiles(g.Batch, h, w)

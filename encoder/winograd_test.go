@@ -14,6 +14,10 @@ var winoCases = []convGeom{
 	{Batch: 3, InH: 8, InW: 4, InC: 12, OutC: 20, Kernel: 3, Stride: 1, Pad: 1},
 	{Batch: 1, InH: 6, InW: 8, InC: 3, OutC: 5, Kernel: 3, Stride: 1, Pad: 1},
 	{Batch: 2, InH: 16, InW: 16, InC: 32, OutC: 12, Kernel: 3, Stride: 1, Pad: 1},
+	// The encoder's strided convolutions, by F(2×2, 2×2).
+	{Batch: 2, InH: 8, InW: 8, InC: 8, OutC: 16, Kernel: 4, Stride: 2, Pad: 1},
+	{Batch: 3, InH: 8, InW: 12, InC: 12, OutC: 20, Kernel: 4, Stride: 2, Pad: 1},
+	{Batch: 2, InH: 16, InW: 16, InC: 32, OutC: 24, Kernel: 4, Stride: 2, Pad: 1},
 }
 
 // convPasses runs the forward pass, the input gradient and the weight

@@ -21,3 +21,25 @@ func WinoOutput(m []float32, stride int, y *[4][]float32, c int) int {
 func WinoOutputAdjoint(y *[4][]float32, dm []float32, stride, c int) int {
 	return winoOutputAdjointAsm(y, dm, stride, c)
 }
+
+// Wino22Input writes Bᵀ d B of F(2×2, 2×2) of the 3×3 tile d to u.
+func Wino22Input(d *[9][]float32, u []float32, stride, c int) int {
+	return wino22InputAsm(d, u, stride, c)
+}
+
+// Wino22InputAdjoint adds B dv Bᵀ, the adjoint of Wino22Input, into the
+// 3×3 runs d.
+func Wino22InputAdjoint(dv []float32, stride int, d *[9][]float32, c int) int {
+	return wino22InputAdjointAsm(dv, stride, d, c)
+}
+
+// Wino22Output writes Aᵀ m A of F(2×2, 2×2) of the 9 products m to the 2×2
+// outputs y.
+func Wino22Output(m []float32, stride int, y *[4][]float32, c int) int {
+	return wino22OutputAsm(m, stride, y, c)
+}
+
+// Wino22OutputAdjoint writes A dy Aᵀ of the 2×2 output gradients y to dm.
+func Wino22OutputAdjoint(y *[4][]float32, dm []float32, stride, c int) int {
+	return wino22OutputAdjointAsm(y, dm, stride, c)
+}
