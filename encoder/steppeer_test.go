@@ -127,7 +127,10 @@ func TestStepPeer(t *testing.T) {
 				want, torch := peer.FirstGradNorms64[n.Name()], peer.FirstGradNorms[n.Name()]
 				worstGrad = max(worstGrad, math.Abs(norm-want)/want)
 				torchWorstGrad = max(torchWorstGrad, math.Abs(torch-want)/want)
-				if math.Abs(norm-want) > max(1e-4*want, 2*math.Abs(torch-want)) {
+				// 1e-3 of the norm: the rounding of a float32 sum, as
+				// PyTorch's own float32 run strays on some draws (the last
+				// bias, whose gradient is a small sum of cancelling terms).
+				if math.Abs(norm-want) > max(1e-3*want, 2*math.Abs(torch-want)) {
 					t.Errorf("first step: gradient norm of %s %.7g, PyTorch %.7g (float64), %.7g (float32)", n.Name(), norm, want, torch)
 				}
 			}
@@ -147,7 +150,12 @@ func TestStepPeer(t *testing.T) {
 	// Adam's first steps move each weight by about ±lr whatever its
 	// gradient's size, so the updates are compared, not the weights: each
 	// float32 run's distance from the float64 run's update, against that
-	// update's size.
+	// update's size. The training is chaotic: two float32 runs that differ
+	// only in rounding stray from the float64 one by 0.02 to 0.5 of the
+	// update within 20 steps, one tensor more, another less, from draw to
+	// draw (seeds 1–4 of step_peer.py, with and without Winograd's
+	// transform), so a tensor may stray twice as far as PyTorch's float32
+	// run and 0.05 more.
 	for i, p := range tr.w.params {
 		got, torch, want, from := p.value.Data().([]float32), final.params[i].value.Data().([]float32),
 			final64.params[i].value.Data().([]float32), start[p.name]
@@ -160,7 +168,7 @@ func TestStepPeer(t *testing.T) {
 		}
 		rel, torchRel := math.Sqrt(off/moved), math.Sqrt(torchOff/moved)
 		t.Logf("%-22s update off the float64 one by %.2g (PyTorch float32: %.2g)", p.name, rel, torchRel)
-		if rel > 2*torchRel+1e-3 {
+		if rel > 2*torchRel+0.05 {
 			t.Errorf("%s: after %d steps the update is %.3g off PyTorch's float64 one, PyTorch's float32 update %.3g", p.name, peer.Steps, rel, torchRel)
 		}
 	}
