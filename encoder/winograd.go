@@ -120,18 +120,15 @@ func winoTransformWeights[T float](inC, outC, lo, hi int, w []T, flip bool, dst 
 }
 
 // winoWeightGradAdjoint writes Gᵀ dWt G, the adjoint of the weight
-// transform, of the 16 gradients dwt (inC × outC each, or outC × inC if
-// transposed) into the rows [lo, hi) of dw (outC rows of (ky, kx, inC)).
-func winoWeightGradAdjoint[T float](inC, outC, lo, hi int, dwt []T, transposed bool, dw []T) {
+// transform, of the 16 gradients dwt (inC × outC each) into the rows
+// [lo, hi) of dw (outC rows of (ky, kx, inC)).
+func winoWeightGradAdjoint[T float](inC, outC, lo, hi int, dwt []T, dw []T) {
 	k9 := 9 * inC
 	size := inC * outC
 	for co := lo; co < hi; co++ {
 		row := dw[co*k9 : (co+1)*k9]
 		for ci := range inC {
 			at := ci*outC + co
-			if transposed {
-				at = co*inC + ci
-			}
 			var u [4][4]T
 			for xi := range 16 {
 				u[xi/4][xi%4] = dwt[xi*size+at]
@@ -275,15 +272,6 @@ func winoOutputAdjoint[T float](dy []T, h, w, c, t0, t1 int, dm []T, stride int)
 	}
 }
 
-// winoBlockTiles returns the tiles per block of a layer of cin input and
-// cout output channels: the 16 transformed tiles of a block on both sides
-// fit in about chunkValues, so that they stay in the cache between the
-// transforms and the products.
-func winoBlockTiles(tiles, cin, cout int) int {
-	n := max(6, chunkValues/(16*(cin+cout)))
-	return min(n, tiles)
-}
-
 // winoPacked returns the n packings held in *store.
 func winoPacked[T float](store *any, n int) []gemm.PackedB[T] {
 	if p, ok := (*store).([]gemm.PackedB[T]); ok && len(p) == n {
@@ -294,9 +282,18 @@ func winoPacked[T float](store *any, n int) []gemm.PackedB[T] {
 	return p
 }
 
+// pointers returns pointers to the elements of p.
+func pointers[T float](p []gemm.PackedB[T]) []*gemm.PackedB[T] {
+	ptrs := make([]*gemm.PackedB[T], len(p))
+	for i := range p {
+		ptrs[i] = &p[i]
+	}
+	return ptrs
+}
+
 // winoPack transforms w (flipped for the input gradient) and packs the 16
 // matrices into *store.
-func winoPack[T float](ws *workspace, g convGeom, w []T, flip bool, store *any) []gemm.PackedB[T] {
+func winoPack[T float](ws *workspace, g convGeom, w []T, flip bool, store *any) []*gemm.PackedB[T] {
 	raw := scratch[T](ws, slotWeights, 16*g.InC*g.OutC)
 	parallel(g.OutC, 16, func(lo, hi int) { winoTransformWeights(g.InC, g.OutC, lo, hi, w, flip, raw) })
 	p := winoPacked[T](store, 16)
@@ -310,104 +307,141 @@ func winoPack[T float](ws *workspace, g convGeom, w []T, flip bool, store *any) 
 			gemm.PackB(&p[xi], false, rows, cols, raw[xi*size:(xi+1)*size], cols)
 		}
 	})
-	return p
+	return pointers(p)
 }
 
-// winoConv computes y (batch, h, w, cout) = the 3×3 convolution of x
-// (batch, h, w, cin) whose transformed weights wt holds, without bias.
-func winoConv[T float](ws *workspace, batch, h, w, cin, cout int, x []T, wt []gemm.PackedB[T], y []T) {
-	tiles := winoTiles(batch, h, w)
-	per := winoBlockTiles(tiles, cin, cout)
+// tileTransform writes the transforms of the tiles [t0, t1) into dst, as
+// matrices of rows of values, the one of ξ at ξ·stride. pad is scratch of
+// the larger side's channels, zero when the call starts: zeros to read for
+// the padding, or a place to write what falls in it.
+type tileTransform[T float] func(t0, t1 int, dst []T, stride int, pad []T)
+
+// winoProducts runs a Winograd pass block by block of tiles (whole units
+// of unit tiles), the blocks shared out between the cores: in transforms a
+// block into len(b) matrices of rows of a values, each is multiplied by its
+// packed b[ξ] (a × c), and out takes the len(b) products (rows of c values).
+// A block's transforms and products fit in about chunkValues, so that they
+// are still in the cache when they are read.
+func winoProducts[T float](ws *workspace, tiles, unit, a, c int, b []*gemm.PackedB[T], in, out tileTransform[T]) {
+	nxi := len(b)
+	per := min(tiles, unit*max(1, chunkValues/(nxi*(a+c)*unit), 6/unit))
 	blocks := (tiles + per - 1) / per
 	workers := min(runtime.GOMAXPROCS(0), blocks)
-	uLen, mLen := 16*per*cin, 16*per*cout
-	buf := scratch[T](ws, slotCols, workers*(uLen+mLen)+cin)
-	zero := buf[workers*(uLen+mLen):]
-	clear(zero)
+	us, ms, padLen := per*a, per*c, max(a, c)
+	region := nxi*(us+ms) + padLen
+	buf := scratch[T](ws, slotCols, workers*region)
 	parallelBlocks(blocks, workers, func(wk, blk int) {
 		t0 := blk * per
 		t1 := min(tiles, t0+per)
 		n := t1 - t0
-		u := buf[wk*(uLen+mLen) : wk*(uLen+mLen)+uLen]
-		m := buf[wk*(uLen+mLen)+uLen : (wk+1)*(uLen+mLen)]
-		us, ms := per*cin, per*cout
-		winoInput(x, h, w, cin, t0, t1, u, us, zero)
-		for xi := range 16 {
-			gemm.GemmPackedSerial(false, n, cout, cin, 1, u[xi*us:], cin, &wt[xi], 0, m[xi*ms:xi*ms+n*cout], cout)
+		r := buf[wk*region : (wk+1)*region]
+		u, m, pad := r[:nxi*us], r[nxi*us:nxi*(us+ms)], r[nxi*(us+ms):]
+		clear(pad)
+		in(t0, t1, u, us, pad)
+		for xi := range nxi {
+			gemm.GemmPackedSerial(false, n, c, a, 1, u[xi*us:], a, b[xi], 0, m[xi*ms:xi*ms+n*c], c)
 		}
-		winoOutput(m, ms, h, w, cout, t0, t1, y)
+		out(t0, t1, m, ms, pad)
 	})
 }
 
-// winoForward is convForward for a layer winogradFits: the products, then
-// the caller's bias and ReLU.
+// winoSums returns the weight gradient of a Winograd layer in its domain:
+// for each ξ of the nxi, the sum over all tiles of uᵀ m, a × c, where x
+// transforms the input tiles (rows of a values) and dy the output
+// gradient's (rows of c). The blocks of tiles run in order, each of the
+// nxi sums one goroutine's, so the sums run in one order whatever the
+// number of goroutines; the blocks are whole blocks of k of the products
+// (so that the sums run as in one product over all tiles), four times the
+// usual size: each one waits for both cores twice.
+func winoSums[T float](ws *workspace, nxi, tiles, a, c int, x, dy tileTransform[T]) []T {
+	per := min(tiles, max(gemm.BlockK, 4*chunkValues/(nxi*(a+c))/gemm.BlockK*gemm.BlockK))
+	size := a * c
+	// The products' columns are the wider side's channels, which fill the
+	// micro-kernel's columns best.
+	transposed := a > c
+	sums := scratch[T](ws, slotGrad, nxi*size)
+	us, ms := per*a, per*c
+	buf := scratch[T](ws, slotCols, nxi*(us+ms)+max(a, c))
+	u, m, zero := buf[:nxi*us], buf[nxi*us:nxi*(us+ms)], buf[nxi*(us+ms):]
+	clear(zero)
+	for t0 := 0; t0 < tiles; t0 += per {
+		t1 := min(tiles, t0+per)
+		n := t1 - t0
+		parallel(n, 8, func(lo, hi int) {
+			x(t0+lo, t0+hi, u[lo*a:], us, zero)
+			dy(t0+lo, t0+hi, m[lo*c:], ms, zero)
+		})
+		beta := T(1)
+		if t0 == 0 {
+			beta = 0
+		}
+		parallel(nxi, 1, func(lo, hi int) {
+			for xi := lo; xi < hi; xi++ {
+				ux, mx, sx := u[xi*us:xi*us+n*a], m[xi*ms:xi*ms+n*c], sums[xi*size:(xi+1)*size]
+				if transposed {
+					gemm.Gemm(true, false, c, a, n, 1, mx, c, ux, a, beta, sx, a)
+				} else {
+					gemm.Gemm(true, false, a, c, n, 1, ux, a, mx, c, beta, sx, c)
+				}
+			}
+		})
+	}
+	if !transposed {
+		return sums
+	}
+	t := scratch[T](ws, slotRows, nxi*size)
+	parallel(nxi, 1, func(lo, hi int) {
+		for xi := lo; xi < hi; xi++ {
+			src, dst := sums[xi*size:(xi+1)*size], t[xi*size:(xi+1)*size]
+			for r := range c {
+				for k := range a {
+					dst[k*c+r] = src[r*a+k]
+				}
+			}
+		}
+	})
+	return t
+}
+
+// winoForward is convForward for a layer Winograd's transform computes:
+// the products, then the caller's bias and ReLU.
 func winoForward[T float](op *convOp, x, w, y []T) {
 	if op.wino.strided {
 		w22Forward(op, x, w, y)
 		return
 	}
 	g := op.geom
-	wt := winoPack(op.ws, g, w, false, &op.wino.fwd)
-	winoConv(op.ws, g.Batch, g.InH, g.InW, g.InC, g.OutC, x, wt, y)
+	h, wd, cin, cout := g.InH, g.InW, g.InC, g.OutC
+	winoProducts(op.ws, winoTiles(g.Batch, h, wd), 1, cin, cout, winoPack(op.ws, g, w, false, &op.wino.fwd),
+		func(t0, t1 int, u []T, stride int, zero []T) { winoInput(x, h, wd, cin, t0, t1, u, stride, zero) },
+		func(t0, t1 int, m []T, stride int, _ []T) { winoOutput(m, stride, h, wd, cout, t0, t1, y) })
 }
 
-// winoInputGrad is convInputGrad for a layer winogradFits.
+// winoInputGrad is convInputGrad for a layer Winograd's transform
+// computes: the forward pass of the flipped kernel.
 func winoInputGrad[T float](op *convOp, dy, w, dx []T) {
 	if op.wino.strided {
 		w22InputGrad(op, dy, dx)
 		return
 	}
 	g := op.geom
-	wt := winoPack(op.ws, g, w, true, &op.wino.back)
-	winoConv(op.ws, g.Batch, g.InH, g.InW, g.OutC, g.InC, dy, wt, dx)
+	h, wd, cin, cout := g.InH, g.InW, g.InC, g.OutC
+	winoProducts(op.ws, winoTiles(g.Batch, h, wd), 1, cout, cin, winoPack(op.ws, g, w, true, &op.wino.back),
+		func(t0, t1 int, u []T, stride int, zero []T) { winoInput(dy, h, wd, cout, t0, t1, u, stride, zero) },
+		func(t0, t1 int, m []T, stride int, _ []T) { winoOutput(m, stride, h, wd, cin, t0, t1, dx) })
 }
 
-// winoWeightGrad is convWeightGrad for a layer winogradFits. The blocks of
-// tiles run in order, each of the 16 products adding into its own sum, so
-// the sums run in one order whatever the number of goroutines.
+// winoWeightGrad is convWeightGrad for a layer Winograd's transform
+// computes.
 func winoWeightGrad[T float](op *convOp, x, dy, dw []T) {
 	if op.wino.strided {
 		w22WeightGrad(op, x, dy, dw)
 		return
 	}
 	g := op.geom
-	cin, cout, h, w := g.InC, g.OutC, g.InH, g.InW
-	tiles := winoTiles(g.Batch, h, w)
-	// Blocks of whole blocks of k of the products, four times the usual
-	// size: each one waits for both cores twice.
-	per := min(tiles, max(gemm.BlockK, 4*winoBlockTiles(tiles, cin, cout)/gemm.BlockK*gemm.BlockK))
-	size := cin * cout
-	// The products' columns are the wider side's channels, which fill the
-	// micro-kernel's columns best.
-	transposed := cin > cout
-	dwt := scratch[T](op.ws, slotGrad, 16*size)
-	us, ms := per*cin, per*cout
-	buf := scratch[T](op.ws, slotCols, 16*(us+ms)+cin)
-	u, m, zero := buf[:16*us], buf[16*us:16*(us+ms)], buf[16*(us+ms):]
-	clear(zero)
-	for t0 := 0; t0 < tiles; t0 += per {
-		t1 := min(tiles, t0+per)
-		n := t1 - t0
-		parallel(n, 8, func(lo, hi int) {
-			winoInput(x, h, w, cin, t0+lo, t0+hi, u[lo*cin:], us, zero)
-			winoOutputAdjoint(dy, h, w, cout, t0+lo, t0+hi, m[lo*cout:], ms)
-		})
-		beta := T(1)
-		if t0 == 0 {
-			beta = 0
-		}
-		// Each of the 16 sums is one goroutine's, which adds the blocks in
-		// order.
-		parallel(16, 1, func(lo, hi int) {
-			for xi := lo; xi < hi; xi++ {
-				ux, mx, dx := u[xi*us:xi*us+n*cin], m[xi*ms:xi*ms+n*cout], dwt[xi*size:(xi+1)*size]
-				if transposed {
-					gemm.Gemm(true, false, cout, cin, n, 1, mx, cout, ux, cin, beta, dx, cin)
-				} else {
-					gemm.Gemm(true, false, cin, cout, n, 1, ux, cin, mx, cout, beta, dx, cout)
-				}
-			}
-		})
-	}
-	parallel(cout, 8, func(lo, hi int) { winoWeightGradAdjoint(cin, cout, lo, hi, dwt, transposed, dw) })
+	h, wd, cin, cout := g.InH, g.InW, g.InC, g.OutC
+	sums := winoSums(op.ws, 16, winoTiles(g.Batch, h, wd), cin, cout,
+		func(t0, t1 int, u []T, stride int, zero []T) { winoInput(x, h, wd, cin, t0, t1, u, stride, zero) },
+		func(t0, t1 int, m []T, stride int, _ []T) { winoOutputAdjoint(dy, h, wd, cout, t0, t1, m, stride) })
+	parallel(cout, 8, func(lo, hi int) { winoWeightGradAdjoint(cin, cout, lo, hi, sums, dw) })
 }

@@ -1,8 +1,6 @@
 package encoder
 
 import (
-	"runtime"
-
 	"simsearch/encoder/internal/gemm"
 	"simsearch/encoder/internal/simd"
 )
@@ -283,11 +281,7 @@ func w22Pack[T float](ws *workspace, g convGeom, w []T, store *[2]any, back bool
 			}
 		}
 	})
-	p := make([]*gemm.PackedB[T], 9)
-	for xi := range p {
-		p[xi] = &fwd[xi]
-	}
-	return p
+	return pointers(fwd)
 }
 
 // w22Cached returns the forward packings of an inference graph's weights,
@@ -314,119 +308,42 @@ func w22Cached[T float](op *convOp, w []T) []*gemm.PackedB[T] {
 // In training it also packs the weights for the input gradient.
 func w22Forward[T float](op *convOp, x, w, y []T) {
 	g := op.geom
-	var fwd []*gemm.PackedB[T]
+	var b []*gemm.PackedB[T]
 	if op.packs != nil {
-		fwd = w22Cached(op, w)
+		b = w22Cached(op, w)
 	} else {
-		fwd = w22Pack(op.ws, g, w, &op.wino.packs22, op.inputGrad)
+		b = w22Pack(op.ws, g, w, &op.wino.packs22, op.inputGrad)
 	}
-	c4, k := 4*g.InC, g.OutC
 	oh, ow := g.OutH(), g.OutW()
-	tiles := winoTiles(g.Batch, oh, ow)
-	per := max(1, min(tiles, chunkValues/(9*(c4+k))))
-	blocks := (tiles + per - 1) / per
-	workers := min(runtime.GOMAXPROCS(0), blocks)
-	uLen, mLen := 9*per*c4, 9*per*k
-	buf := scratch[T](op.ws, slotCols, workers*(uLen+mLen)+g.InC)
-	zero := buf[workers*(uLen+mLen):]
-	clear(zero)
-	parallelBlocks(blocks, workers, func(wk, blk int) {
-		t0 := blk * per
-		t1 := min(tiles, t0+per)
-		n := t1 - t0
-		u := buf[wk*(uLen+mLen) : wk*(uLen+mLen)+uLen]
-		m := buf[wk*(uLen+mLen)+uLen : (wk+1)*(uLen+mLen)]
-		us, ms := per*c4, per*k
-		w22Input(x, g.InH, g.InW, g.InC, t0, t1, u, us, zero)
-		for xi := range 9 {
-			gemm.GemmPackedSerial(false, n, k, c4, 1, u[xi*us:], c4, fwd[xi], 0, m[xi*ms:xi*ms+n*k], k)
-		}
-		w22Output(m, ms, oh, ow, k, t0, t1, y)
-	})
+	winoProducts(op.ws, winoTiles(g.Batch, oh, ow), 1, 4*g.InC, g.OutC, b,
+		func(t0, t1 int, u []T, stride int, zero []T) {
+			w22Input(x, g.InH, g.InW, g.InC, t0, t1, u, stride, zero)
+		},
+		func(t0, t1 int, m []T, stride int, _ []T) { w22Output(m, stride, oh, ow, g.OutC, t0, t1, y) })
 }
 
 // w22InputGrad is convInputGrad for a layer winograd22Fits, with the
-// weights its forward pass packed.
+// weights its forward pass packed. The tiles of an image overlap in dx, so
+// the blocks are of whole images.
 func w22InputGrad[T float](op *convOp, dy, dx []T) {
 	g := op.geom
-	back := op.wino.packs22[1].([]gemm.PackedB[T])
-	c4, k := 4*g.InC, g.OutC
 	oh, ow := g.OutH(), g.OutW()
-	perImage := (oh / 2) * (ow / 2)
-	// Blocks of whole images: the tiles of an image overlap in dx.
-	images := max(1, min(g.Batch, chunkValues/(9*(c4+k)*perImage)))
-	blocks := (g.Batch + images - 1) / images
-	workers := min(runtime.GOMAXPROCS(0), blocks)
-	per := images * perImage
-	uLen, mLen := 9*per*c4, 9*per*k
-	buf := scratch[T](op.ws, slotCols, workers*(uLen+mLen+g.InC))
 	clear(dx)
-	parallelBlocks(blocks, workers, func(wk, blk int) {
-		t0 := blk * per
-		t1 := min(g.Batch*perImage, t0+per)
-		n := t1 - t0
-		region := buf[wk*(uLen+mLen+g.InC) : (wk+1)*(uLen+mLen+g.InC)]
-		dv, dm, sink := region[:uLen], region[uLen:uLen+mLen], region[uLen+mLen:]
-		us, ms := per*c4, per*k
-		w22OutputAdjoint(dy, oh, ow, k, t0, t1, dm, ms)
-		for xi := range 9 {
-			gemm.GemmPackedSerial(false, n, c4, k, 1, dm[xi*ms:], k, &back[xi], 0, dv[xi*us:xi*us+n*c4], c4)
-		}
-		w22InputAdjoint(dv, us, g.InH, g.InW, g.InC, t0, t1, dx, sink)
-	})
+	winoProducts(op.ws, winoTiles(g.Batch, oh, ow), (oh/2)*(ow/2), g.OutC, 4*g.InC, pointers(op.wino.packs22[1].([]gemm.PackedB[T])),
+		func(t0, t1 int, m []T, stride int, _ []T) { w22OutputAdjoint(dy, oh, ow, g.OutC, t0, t1, m, stride) },
+		func(t0, t1 int, dv []T, stride int, sink []T) {
+			w22InputAdjoint(dv, stride, g.InH, g.InW, g.InC, t0, t1, dx, sink)
+		})
 }
 
-// w22WeightGrad is convWeightGrad for a layer winograd22Fits: blocks of
-// tiles in order, each of the 9 sums one goroutine's.
+// w22WeightGrad is convWeightGrad for a layer winograd22Fits.
 func w22WeightGrad[T float](op *convOp, x, dy, dw []T) {
 	g := op.geom
-	c4, k := 4*g.InC, g.OutC
 	oh, ow := g.OutH(), g.OutW()
-	tiles := winoTiles(g.Batch, oh, ow)
-	per := min(tiles, max(gemm.BlockK, 4*chunkValues/(9*(c4+k))/gemm.BlockK*gemm.BlockK))
-	size := c4 * k
-	transposed := c4 > k
-	dwt := scratch[T](op.ws, slotGrad, 9*size)
-	us, ms := per*c4, per*k
-	buf := scratch[T](op.ws, slotCols, 9*(us+ms)+g.InC)
-	u, m, zero := buf[:9*us], buf[9*us:9*(us+ms)], buf[9*(us+ms):]
-	clear(zero)
-	for t0 := 0; t0 < tiles; t0 += per {
-		t1 := min(tiles, t0+per)
-		n := t1 - t0
-		parallel(n, 8, func(lo, hi int) {
-			w22Input(x, g.InH, g.InW, g.InC, t0+lo, t0+hi, u[lo*c4:], us, zero)
-			w22OutputAdjoint(dy, oh, ow, k, t0+lo, t0+hi, m[lo*k:], ms)
-		})
-		beta := T(1)
-		if t0 == 0 {
-			beta = 0
-		}
-		parallel(9, 1, func(lo, hi int) {
-			for xi := lo; xi < hi; xi++ {
-				ux, mx, dx := u[xi*us:xi*us+n*c4], m[xi*ms:xi*ms+n*k], dwt[xi*size:(xi+1)*size]
-				if transposed {
-					gemm.Gemm(true, false, k, c4, n, 1, mx, k, ux, c4, beta, dx, c4)
-				} else {
-					gemm.Gemm(true, false, c4, k, n, 1, ux, c4, mx, k, beta, dx, k)
-				}
-			}
-		})
-	}
-	if transposed {
-		// The adjoint reads 4·inC × outC matrices.
-		t := scratch[T](op.ws, slotRows, 9*size)
-		parallel(9, 1, func(lo, hi int) {
-			for xi := lo; xi < hi; xi++ {
-				src, dst := dwt[xi*size:(xi+1)*size], t[xi*size:(xi+1)*size]
-				for r := range k {
-					for cc := range c4 {
-						dst[cc*k+r] = src[r*c4+cc]
-					}
-				}
-			}
-		})
-		dwt = t
-	}
-	parallel(k, 8, func(lo, hi int) { w22Adjoint(g.InC, k, lo, hi, dwt, dw) })
+	sums := winoSums(op.ws, 9, winoTiles(g.Batch, oh, ow), 4*g.InC, g.OutC,
+		func(t0, t1 int, u []T, stride int, zero []T) {
+			w22Input(x, g.InH, g.InW, g.InC, t0, t1, u, stride, zero)
+		},
+		func(t0, t1 int, m []T, stride int, _ []T) { w22OutputAdjoint(dy, oh, ow, g.OutC, t0, t1, m, stride) })
+	parallel(g.OutC, 8, func(lo, hi int) { w22Adjoint(g.InC, g.OutC, lo, hi, sums, dw) })
 }

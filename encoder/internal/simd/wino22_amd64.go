@@ -14,25 +14,13 @@ func wino22Out8(m *float32, stride int, y *[4]*float32, n int)
 //go:noescape
 func wino22OutAdj8(y *[4]*float32, dm *float32, stride int, n int)
 
-// runs9 returns the first elements of the 9 runs, checking that each holds
+// firsts sets dst to the first elements of runs, checking that each holds
 // n·8 values.
-func runs9(d *[9][]float32, n int) [9]*float32 {
-	var p [9]*float32
-	for i := range d {
-		_ = d[i][n*8-1]
-		p[i] = &d[i][0]
+func firsts(dst []*float32, runs [][]float32, n int) {
+	for i, r := range runs {
+		_ = r[n*8-1]
+		dst[i] = &r[0]
 	}
-	return p
-}
-
-// runs4 is runs9 for 4 runs.
-func runs4(y *[4][]float32, n int) [4]*float32 {
-	var p [4]*float32
-	for i := range y {
-		_ = y[i][n*8-1]
-		p[i] = &y[i][0]
-	}
-	return p
 }
 
 func wino22InputAsm(d *[9][]float32, u []float32, stride, c int) int {
@@ -40,7 +28,8 @@ func wino22InputAsm(d *[9][]float32, u []float32, stride, c int) int {
 	if !useAVX2 || n == 0 {
 		return 0
 	}
-	p := runs9(d, n)
+	var p [9]*float32
+	firsts(p[:], d[:], n)
 	_ = u[8*stride+n*8-1]
 	wino22In8(&p, &u[0], stride, n)
 	return n * 8
@@ -52,7 +41,8 @@ func wino22InputAdjointAsm(dv []float32, stride int, d *[9][]float32, c int) int
 		return 0
 	}
 	_ = dv[8*stride+n*8-1]
-	p := runs9(d, n)
+	var p [9]*float32
+	firsts(p[:], d[:], n)
 	wino22InAdj8(&dv[0], stride, &p, n)
 	return n * 8
 }
@@ -63,7 +53,8 @@ func wino22OutputAsm(m []float32, stride int, y *[4][]float32, c int) int {
 		return 0
 	}
 	_ = m[8*stride+n*8-1]
-	p := runs4(y, n)
+	var p [4]*float32
+	firsts(p[:], y[:], n)
 	wino22Out8(&m[0], stride, &p, n)
 	return n * 8
 }
@@ -73,7 +64,8 @@ func wino22OutputAdjointAsm(y *[4][]float32, dm []float32, stride, c int) int {
 	if !useAVX2 || n == 0 {
 		return 0
 	}
-	p := runs4(y, n)
+	var p [4]*float32
+	firsts(p[:], y[:], n)
 	_ = dm[8*stride+n*8-1]
 	wino22OutAdj8(&p, &dm[0], stride, n)
 	return n * 8

@@ -1,15 +1,13 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "wino_amd64.h"
 
 // Winograd F(2×2, 2×2) transforms, 8 channels at a time: the additions of
 // encoder/winograd22.go in the same order, so that the bits are the same.
 // Matrix ξ = 3a+b lies at base + ξ·stride; R8–R10 point at the rows
 // a = 0…2 (ξ = 3a) and BX, BX·2 are the offsets of b = 1, 2.
 
-#define PTR(idx) MOVQ (idx*8)(AX), R12
-#define LOADP(idx, reg) PTR(idx); VMOVUPS (R12)(CX*1), reg
-#define SUBP(idx, reg) PTR(idx); VSUBPS (R12)(CX*1), reg, reg
 
 // COLS3 stores t0−t1, t1, t2−t1 of Y0–Y2 at the row pointer ptr.
 #define COLS3(ptr) \
@@ -31,32 +29,28 @@ TEXT ·wino22In8(SB), NOSPLIT, $0-32
 	MOVQ d+0(FP), AX
 	MOVQ u+8(FP), DI
 	MOVQ stride+16(FP), BX
-	SHLQ $2, BX
-	LEAQ (BX)(BX*2), DX
+	STRIDES
 	MOVQ n+24(FP), R13
-	SHLQ $5, R13
-	XORQ CX, CX
+	GROUPS
 
 wino22In8_loop:
 	ROWPTRS(DI)
 	// a = 0: d0q − d1q (rows 0 and 1 of the tile).
-	LOADP(0, Y0); SUBP(3, Y0)
-	LOADP(1, Y1); SUBP(4, Y1)
-	LOADP(2, Y2); SUBP(5, Y2)
+	LOADD(0, Y0); SUBD(3, Y0)
+	LOADD(1, Y1); SUBD(4, Y1)
+	LOADD(2, Y2); SUBD(5, Y2)
 	COLS3(R8)
 	// a = 1: d1q.
-	LOADP(3, Y0)
-	LOADP(4, Y1)
-	LOADP(5, Y2)
+	LOADD(3, Y0)
+	LOADD(4, Y1)
+	LOADD(5, Y2)
 	COLS3(R9)
 	// a = 2: d2q − d1q.
-	LOADP(6, Y0); SUBP(3, Y0)
-	LOADP(7, Y1); SUBP(4, Y1)
-	LOADP(8, Y2); SUBP(5, Y2)
+	LOADD(6, Y0); SUBD(3, Y0)
+	LOADD(7, Y1); SUBD(4, Y1)
+	LOADD(8, Y2); SUBD(5, Y2)
 	COLS3(R10)
-	ADDQ $32, CX
-	CMPQ CX, R13
-	JLT wino22In8_loop
+	NEXT(wino22In8_loop)
 	VZEROUPPER
 	RET
 
@@ -67,12 +61,10 @@ wino22In8_loop:
 TEXT ·wino22InAdj8(SB), NOSPLIT, $0-32
 	MOVQ dv+0(FP), SI
 	MOVQ stride+8(FP), BX
-	SHLQ $2, BX
-	LEAQ (BX)(BX*2), DX
+	STRIDES
 	MOVQ d+16(FP), AX
 	MOVQ n+24(FP), R13
-	SHLQ $5, R13
-	XORQ CX, CX
+	GROUPS
 
 wino22InAdj8_loop:
 	ROWPTRS(SI)
@@ -108,9 +100,7 @@ wino22InAdj8_loop:
 	VSUBPS Y2, Y5, Y11
 	VSUBPS Y8, Y11, Y11
 	ADDTO(5, Y11)
-	ADDQ $32, CX
-	CMPQ CX, R13
-	JLT wino22InAdj8_loop
+	NEXT(wino22InAdj8_loop)
 	VZEROUPPER
 	RET
 
@@ -118,12 +108,10 @@ wino22InAdj8_loop:
 TEXT ·wino22Out8(SB), NOSPLIT, $0-32
 	MOVQ m+0(FP), SI
 	MOVQ stride+8(FP), BX
-	SHLQ $2, BX
-	LEAQ (BX)(BX*2), DX
+	STRIDES
 	MOVQ y+16(FP), AX
 	MOVQ n+24(FP), R13
-	SHLQ $5, R13
-	XORQ CX, CX
+	GROUPS
 
 wino22Out8_loop:
 	ROWPTRS(SI)
@@ -142,17 +130,8 @@ wino22Out8_loop:
 	VADDPS Y2, Y1, Y8
 	VADDPS Y4, Y3, Y9
 	VADDPS Y5, Y4, Y10
-	MOVQ 0(AX), R12
-	VMOVUPS Y7, (R12)(CX*1)
-	MOVQ 8(AX), R12
-	VMOVUPS Y8, (R12)(CX*1)
-	MOVQ 16(AX), R12
-	VMOVUPS Y9, (R12)(CX*1)
-	MOVQ 24(AX), R12
-	VMOVUPS Y10, (R12)(CX*1)
-	ADDQ $32, CX
-	CMPQ CX, R13
-	JLT wino22Out8_loop
+	STORE4(Y7, Y8, Y9, Y10)
+	NEXT(wino22Out8_loop)
 	VZEROUPPER
 	RET
 
@@ -161,21 +140,12 @@ TEXT ·wino22OutAdj8(SB), NOSPLIT, $0-32
 	MOVQ y+0(FP), AX
 	MOVQ dm+8(FP), DI
 	MOVQ stride+16(FP), BX
-	SHLQ $2, BX
-	LEAQ (BX)(BX*2), DX
+	STRIDES
 	MOVQ n+24(FP), R13
-	SHLQ $5, R13
-	XORQ CX, CX
+	GROUPS
 
 wino22OutAdj8_loop:
-	MOVQ 0(AX), R12
-	VMOVUPS (R12)(CX*1), Y0
-	MOVQ 8(AX), R12
-	VMOVUPS (R12)(CX*1), Y1
-	MOVQ 16(AX), R12
-	VMOVUPS (R12)(CX*1), Y2
-	MOVQ 24(AX), R12
-	VMOVUPS (R12)(CX*1), Y3
+	LOAD4(Y0, Y1, Y2, Y3)
 	// Rows (p, q) → (p, p+q, q): s0 = (Y0, Y4, Y1), s1 = (Y2, Y5, Y3).
 	VADDPS Y1, Y0, Y4
 	VADDPS Y3, Y2, Y5
@@ -193,8 +163,6 @@ wino22OutAdj8_loop:
 	VMOVUPS Y1, (R8)(BX*2)
 	VMOVUPS Y8, (R9)(BX*2)
 	VMOVUPS Y3, (R10)(BX*2)
-	ADDQ $32, CX
-	CMPQ CX, R13
-	JLT wino22OutAdj8_loop
+	NEXT(wino22OutAdj8_loop)
 	VZEROUPPER
 	RET

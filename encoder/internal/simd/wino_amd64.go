@@ -17,10 +17,7 @@ func winoInputAsm(d *[16][]float32, u []float32, stride, c int) int {
 		return 0
 	}
 	var p [16]*float32
-	for i := range d {
-		_ = d[i][n*8-1]
-		p[i] = &d[i][0]
-	}
+	firsts(p[:], d[:], n)
 	_ = u[15*stride+n*8-1]
 	winoIn8(&p, &u[0], stride, n)
 	return n * 8
@@ -33,10 +30,7 @@ func winoOutputAsm(m []float32, stride int, y *[4][]float32, c int) int {
 	}
 	_ = m[15*stride+n*8-1]
 	var p [4]*float32
-	for i := range y {
-		_ = y[i][n*8-1]
-		p[i] = &y[i][0]
-	}
+	firsts(p[:], y[:], n)
 	winoOut8(&m[0], stride, &p, n)
 	return n * 8
 }
@@ -47,10 +41,7 @@ func winoOutputAdjointAsm(y *[4][]float32, dm []float32, stride, c int) int {
 		return 0
 	}
 	var p [4]*float32
-	for i := range y {
-		_ = y[i][n*8-1]
-		p[i] = &y[i][0]
-	}
+	firsts(p[:], y[:], n)
 	_ = dm[15*stride+n*8-1]
 	winoOutAdj8(&p, &dm[0], stride, n)
 	return n * 8

@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "wino_amd64.h"
 
 // Winograd F(2×2, 3×3) transforms, 8 channels at a time: the additions of
 // encoder/winograd.go in the same order, so that the bits are the same.
@@ -8,10 +9,6 @@
 // below R8–R11 point at the rows a = 0…3 (ξ = 4a) and BX, BX·2, DX at the
 // offsets of b = 1, 2, 3.
 
-// LOADD loads d[idx] (a pointer in the array at AX) at channel offset CX.
-#define LOADD(idx, reg) MOVQ (idx*8)(AX), R12; VMOVUPS (R12)(CX*1), reg
-#define SUBD(idx, reg) MOVQ (idx*8)(AX), R12; VSUBPS (R12)(CX*1), reg, reg
-#define ADDD(idx, reg) MOVQ (idx*8)(AX), R12; VADDPS (R12)(CX*1), reg, reg
 
 // COLS stores the column transform of the row t0…t3 (Y0–Y3) at the row
 // pointer ptr: t0−t2, t1+t2, t2−t1, t1−t3.
@@ -30,11 +27,9 @@ TEXT ·winoIn8(SB), NOSPLIT, $0-32
 	MOVQ d+0(FP), AX
 	MOVQ u+8(FP), DI
 	MOVQ stride+16(FP), BX
-	SHLQ $2, BX
-	LEAQ (BX)(BX*2), DX
+	STRIDES
 	MOVQ n+24(FP), R13
-	SHLQ $5, R13
-	XORQ CX, CX
+	GROUPS
 
 winoIn8_loop:
 	LEAQ (DI)(CX*1), R8
@@ -65,9 +60,7 @@ winoIn8_loop:
 	LOADD(6, Y2); SUBD(14, Y2)
 	LOADD(7, Y3); SUBD(15, Y3)
 	COLS(R11)
-	ADDQ $32, CX
-	CMPQ CX, R13
-	JLT winoIn8_loop
+	NEXT(winoIn8_loop)
 	VZEROUPPER
 	RET
 
@@ -86,12 +79,10 @@ winoIn8_loop:
 TEXT ·winoOut8(SB), NOSPLIT, $0-32
 	MOVQ m+0(FP), SI
 	MOVQ stride+8(FP), BX
-	SHLQ $2, BX
-	LEAQ (BX)(BX*2), DX
+	STRIDES
 	MOVQ y+16(FP), AX
 	MOVQ n+24(FP), R13
-	SHLQ $5, R13
-	XORQ CX, CX
+	GROUPS
 
 winoOut8_loop:
 	LEAQ (SI)(CX*1), R8
@@ -115,17 +106,8 @@ winoOut8_loop:
 	VADDPS Y6, Y10, Y10
 	VSUBPS Y6, Y5, Y11
 	VSUBPS Y7, Y11, Y11
-	MOVQ 0(AX), R12
-	VMOVUPS Y8, (R12)(CX*1)
-	MOVQ 8(AX), R12
-	VMOVUPS Y9, (R12)(CX*1)
-	MOVQ 16(AX), R12
-	VMOVUPS Y10, (R12)(CX*1)
-	MOVQ 24(AX), R12
-	VMOVUPS Y11, (R12)(CX*1)
-	ADDQ $32, CX
-	CMPQ CX, R13
-	JLT winoOut8_loop
+	STORE4(Y8, Y9, Y10, Y11)
+	NEXT(winoOut8_loop)
 	VZEROUPPER
 	RET
 
@@ -147,21 +129,13 @@ TEXT ·winoOutAdj8(SB), NOSPLIT, $0-32
 	MOVQ stride+16(FP), BX
 	SHLQ $2, BX
 	MOVQ n+24(FP), R13
-	SHLQ $5, R13
-	XORQ CX, CX
+	GROUPS
 	// The sign bit of every lane, to negate as Go does.
 	VPCMPEQD Y15, Y15, Y15
 	VPSLLD $31, Y15, Y15
 
 winoOutAdj8_loop:
-	MOVQ 0(AX), R12
-	VMOVUPS (R12)(CX*1), Y0
-	MOVQ 8(AX), R12
-	VMOVUPS (R12)(CX*1), Y1
-	MOVQ 16(AX), R12
-	VMOVUPS (R12)(CX*1), Y2
-	MOVQ 24(AX), R12
-	VMOVUPS (R12)(CX*1), Y3
+	LOAD4(Y0, Y1, Y2, Y3)
 	// Each row (p, q) of outputs: p, p+q, p−q, −q.
 	VADDPS Y1, Y0, Y4
 	VSUBPS Y1, Y0, Y5
@@ -180,8 +154,6 @@ winoOutAdj8_loop:
 	ADJ(0, Y5, Y8)
 	ADDQ BX, R8; ADDQ BX, R9; ADDQ BX, R10; ADDQ BX, R11
 	ADJ(0, Y6, Y9)
-	ADDQ $32, CX
-	CMPQ CX, R13
-	JLT winoOutAdj8_loop
+	NEXT(winoOutAdj8_loop)
 	VZEROUPPER
 	RET
