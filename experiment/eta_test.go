@@ -1,6 +1,8 @@
 package experiment
 
 import (
+	"context"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -40,5 +42,43 @@ func TestTrainClockCountsTheEncodersLeft(t *testing.T) {
 	// The autoencoder first: all six trained encoders come after it.
 	if got := newTrainClock(opts, est, 0).left(Encoders[0], encoder.Progress{Step: 10, Steps: 30, Elapsed: 20 * time.Second}, 0); got != time.Duration((20*2+120*1)*float64(time.Second)) {
 		t.Errorf("time left during the autoencoder %v", got)
+	}
+}
+
+// TestEstimateAddsUpTheEncoders runs the speed probe at the tiny size and
+// checks that its total is each trained encoder's steps at the measured
+// rates.
+func TestEstimateAddsUpTheEncoders(t *testing.T) {
+	size := Sizes[len(Sizes)-1]
+	if size.Name != "tiny" {
+		t.Fatalf("the last size is %q, want tiny", size.Name)
+	}
+	size.Train, size.AutoencoderEpochs, size.ContrastiveEpochs = 1000, 3, 2
+	est, err := Estimate(context.Background(), size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if est.ContrastivePairsPerSecond <= 0 || est.AutoencoderImagesPerSecond <= 0 ||
+		math.IsInf(est.ContrastivePairsPerSecond, 0) || math.IsInf(est.AutoencoderImagesPerSecond, 0) {
+		t.Fatalf("rates %+v, want positive and finite", est)
+	}
+	trained, want := 0, 0.0
+	steps := float64(encoder.StepsPerEpoch(size.Train, size.Batch, false))
+	for _, e := range Encoders {
+		if !e.Objective.Trained() {
+			continue
+		}
+		trained++
+		rate := est.ContrastivePairsPerSecond
+		if e.Objective == encoder.Autoencoder {
+			rate = est.AutoencoderImagesPerSecond
+		}
+		want += steps * float64(size.epochs(e)) * float64(size.Batch) / rate
+	}
+	if est.Encoders != trained {
+		t.Errorf("%d encoders estimated, want %d", est.Encoders, trained)
+	}
+	if math.Abs(est.Seconds-want) > 1e-9*want {
+		t.Errorf("estimate %.6f s, want %.6f s", est.Seconds, want)
 	}
 }
