@@ -49,9 +49,9 @@ func TestTrainClockCountsTheEncodersLeft(t *testing.T) {
 // checks that its total is each trained encoder's steps at the measured
 // rates.
 func TestEstimateAddsUpTheEncoders(t *testing.T) {
-	size := Sizes[len(Sizes)-1]
-	if size.Name != "tiny" {
-		t.Fatalf("the last size is %q, want tiny", size.Name)
+	size, ok := FindSize("tiny")
+	if !ok {
+		t.Fatal("no size tiny")
 	}
 	size.Train, size.AutoencoderEpochs, size.ContrastiveEpochs = 1000, 3, 2
 	est, err := Estimate(context.Background(), size)

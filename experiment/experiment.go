@@ -429,29 +429,27 @@ type Estimated struct {
 // the size's networks and estimates how long the experiment's training
 // takes.
 func Estimate(ctx context.Context, size Size) (Estimated, error) {
-	// Steps timed after warmup steps: the first builds the graph, the second
-	// still grows the workspaces and the packing caches (timed from the
-	// second, 64 px contrastive read 12 % slower than a whole epoch).
-	const warmup, steps = 2, 4
-	spec := dataset.Spec{N: (warmup + steps) * size.Batch, Seed: size.Seed, Res: size.Res}
+	const steps = 3
+	spec := dataset.Spec{N: steps * size.Batch, Seed: size.Seed, Res: size.Res}
 	data, err := encoder.LoadTrainingSet(ctx, spec.String())
 	if err != nil {
 		return Estimated{}, err
 	}
-	// The seconds of one step after the warmup.
+	// The seconds of one step, from the second step on (the first builds
+	// the graph).
 	stepSeconds := func(objective encoder.Objective, augmentation string) (float64, error) {
 		var first, last time.Duration
 		_, err := encoder.Train(ctx, encoder.TrainOptions{
 			Data: data, Objective: objective, Augmentation: augmentation,
 			Width: size.Width, Latent: size.Latent, Epochs: 1, Batch: size.Batch, Seed: size.Seed,
 			Progress: func(p encoder.Progress) {
-				if p.Step == warmup {
+				if p.Step == 1 {
 					first = p.Elapsed
 				}
 				last = p.Elapsed
 			},
 		})
-		return (last - first).Seconds() / steps, err
+		return (last - first).Seconds() / (steps - 1), err
 	}
 	contrastive, err := stepSeconds(encoder.Contrastive, "A")
 	if err != nil {
