@@ -103,6 +103,13 @@ func TestGradients(t *testing.T) {
 			geom := convGeom{Batch: 1, InH: 6, InW: 4, InC: 2, OutC: 4, Kernel: 3, Stride: 1, Pad: 1}
 			return convCase(g, rng, geom, true)
 		}},
+		{"3×3 convolution by F(4×4, 3×3), with ReLU", func(g *G.ExprGraph, rng *rand.Rand) (*G.Node, G.Nodes) {
+			geom := convGeom{Batch: 1, InH: 8, InW: 12, InC: 3, OutC: 2, Kernel: 3, Stride: 1, Pad: 1}
+			if !winogradFits(geom) || !wino43Fits(geom) {
+				t.Fatal("the case does not run F(4×4, 3×3)")
+			}
+			return convCase(g, rng, geom, true)
+		}},
 		{"strided convolution by Winograd's transform", func(g *G.ExprGraph, rng *rand.Rand) (*G.Node, G.Nodes) {
 			geom := convGeom{Batch: 2, InH: 8, InW: 8, InC: 8, OutC: 3, Kernel: 4, Stride: 2, Pad: 1}
 			if !winograd22Fits(geom) {

@@ -39,8 +39,13 @@ import (
 const winogradMinRes = 4
 
 // useWinograd turns the transform off when SIMSEARCH_WINOGRAD=off at start
-// (the direct convolution then runs every layer, as for comparison).
-var useWinograd = os.Getenv("SIMSEARCH_WINOGRAD") != "off"
+// (the direct convolution then runs every layer, as for comparison);
+// SIMSEARCH_WINOGRAD=2x2 keeps the 3×3 convolutions to F(2×2, 3×3)
+// (winograd43.go has the larger tiles), also for comparison.
+var (
+	useWinograd = os.Getenv("SIMSEARCH_WINOGRAD") != "off"
+	useWino43   = os.Getenv("SIMSEARCH_WINOGRAD") != "2x2"
+)
 
 // winoAsm lets the float32 transforms use the assembly of package simd;
 // tests turn it off to compare with the Go loops.
@@ -56,6 +61,9 @@ func winogradFits(g convGeom) bool {
 // winoState holds an op's transformed, packed weights between its passes.
 type winoState struct {
 	fwd, back any // []gemm.PackedB[T], one per ξ: for the forward pass and the input gradient
+	// n is the side of the transform of a 3×3 convolution: 4 for
+	// F(2×2, 3×3), 6 for F(4×4, 3×3) (winograd43.go).
+	n int
 	// strided is set for a strided convolution by F(2×2, 2×2)
 	// (winograd22.go), whose forward pass packs both in packs22.
 	strided bool
@@ -66,8 +74,10 @@ type winoState struct {
 // transform computes it, else nil.
 func newWinoState(g convGeom) *winoState {
 	switch {
+	case winogradFits(g) && wino43Fits(g):
+		return &winoState{n: 6}
 	case winogradFits(g):
-		return &winoState{}
+		return &winoState{n: 4}
 	case winograd22Fits(g):
 		return &winoState{strided: true}
 	}
@@ -75,77 +85,106 @@ func newWinoState(g convGeom) *winoState {
 }
 
 // winoTransformWeights writes G g Gᵀ of the kernels of the output channels
-// [lo, hi) of w (outC rows of (ky, kx, inC) values) into dst, 16 matrices of inC × outC (ξ, then input
-// channel, then output channel); with flip set, of the kernel turned by
-// 180° with its channels swapped, 16 matrices of outC × inC: the weights of
-// the input gradient's convolution.
-func winoTransformWeights[T float](inC, outC, lo, hi int, w []T, flip bool, dst []T) {
+// [lo, hi) of w (outC rows of (ky, kx, inC) values) into dst, n² matrices
+// of outC rows of inC values, n being 4 for F(2×2, 3×3) and 6 for
+// F(4×4, 3×3); with flip set, of the kernel turned by 180°: the weights of
+// the input gradient's convolution, whose products read the matrices as
+// they are, where the forward pass reads their transposes. Each kernel
+// row is read and each matrix row written in order of channels.
+func winoTransformWeights[T float](n, inC, outC, lo, hi int, w []T, flip bool, dst []T) {
 	k9 := 9 * inC
 	size := inC * outC
 	for co := lo; co < hi; co++ {
 		row := w[co*k9 : (co+1)*k9]
+		var taps [9][]T
+		for ky := range 3 {
+			for kx := range 3 {
+				src := ky*3 + kx
+				if flip {
+					src = (2-ky)*3 + 2 - kx
+				}
+				taps[ky*3+kx] = row[src*inC : (src+1)*inC]
+			}
+		}
+		var out [36][]T
+		for xi := range n * n {
+			out[xi] = dst[xi*size+co*inC : xi*size+(co+1)*inC]
+		}
 		for ci := range inC {
 			var g [3][3]T
-			for ky := range 3 {
-				for kx := range 3 {
-					if flip {
-						g[ky][kx] = row[((2-ky)*3+2-kx)*inC+ci]
-					} else {
-						g[ky][kx] = row[(ky*3+kx)*inC+ci]
-					}
+			for k := range 9 {
+				g[k/3][k%3] = taps[k][ci]
+			}
+			// t = G g, then G tᵀ.
+			var t [6][3]T
+			var col [6]T
+			for kx := range 3 {
+				winoG(n, g[0][kx], g[1][kx], g[2][kx], &col)
+				for a := range n {
+					t[a][kx] = col[a]
 				}
 			}
-			// t = G g, then G t ᵀ.
-			var t [4][3]T
-			for kx := range 3 {
-				g0, g1, g2 := g[0][kx], g[1][kx], g[2][kx]
-				t[0][kx] = g0
-				t[1][kx] = (g0 + g1 + g2) / 2
-				t[2][kx] = (g0 - g1 + g2) / 2
-				t[3][kx] = g2
-			}
-			at := ci*outC + co
-			if flip {
-				at = co*inC + ci
-			}
-			for a := range 4 {
-				g0, g1, g2 := t[a][0], t[a][1], t[a][2]
-				dst[(a*4+0)*size+at] = g0
-				dst[(a*4+1)*size+at] = (g0 + g1 + g2) / 2
-				dst[(a*4+2)*size+at] = (g0 - g1 + g2) / 2
-				dst[(a*4+3)*size+at] = g2
+			for a := range n {
+				winoG(n, t[a][0], t[a][1], t[a][2], &col)
+				for b := range n {
+					out[a*n+b][ci] = col[b]
+				}
 			}
 		}
 	}
 }
 
+// winoG writes G g of one column g0, g1, g2 of a kernel into out[:n].
+func winoG[T float](n int, g0, g1, g2 T, out *[6]T) {
+	if n == 6 {
+		wino43G(g0, g1, g2, out)
+		return
+	}
+	out[0] = g0
+	out[1] = (g0 + g1 + g2) / 2
+	out[2] = (g0 - g1 + g2) / 2
+	out[3] = g2
+}
+
+// winoGAdjoint writes Gᵀ u of one column u (n values) of a gradient in the
+// transform's domain into out.
+func winoGAdjoint[T float](u []T, out *[3]T) {
+	if len(u) == 6 {
+		wino43GAdjoint(u, out)
+		return
+	}
+	h1, h2 := u[1]/2, u[2]/2
+	out[0] = u[0] + h1 + h2
+	out[1] = h1 - h2
+	out[2] = h1 + h2 + u[3]
+}
+
 // winoWeightGradAdjoint writes Gᵀ dWt G, the adjoint of the weight
-// transform, of the 16 gradients dwt (inC × outC each) into the rows
+// transform, of the n² gradients dwt (inC × outC each) into the rows
 // [lo, hi) of dw (outC rows of (ky, kx, inC)).
-func winoWeightGradAdjoint[T float](inC, outC, lo, hi int, dwt []T, dw []T) {
+func winoWeightGradAdjoint[T float](n, inC, outC, lo, hi int, dwt []T, dw []T) {
 	k9 := 9 * inC
 	size := inC * outC
 	for co := lo; co < hi; co++ {
 		row := dw[co*k9 : (co+1)*k9]
 		for ci := range inC {
 			at := ci*outC + co
-			var u [4][4]T
-			for xi := range 16 {
-				u[xi/4][xi%4] = dwt[xi*size+at]
+			var u [6][6]T
+			for xi := range n * n {
+				u[xi/n][xi%n] = dwt[xi*size+at]
 			}
 			// Columns: t[a][kx] = Σ_b u[a][b] G[b][kx].
-			var t [4][3]T
-			for a := range 4 {
-				h1, h2 := u[a][1]/2, u[a][2]/2
-				t[a][0] = u[a][0] + h1 + h2
-				t[a][1] = h1 - h2
-				t[a][2] = h1 + h2 + u[a][3]
+			var t [3][6]T
+			var g [3]T
+			for a := range n {
+				winoGAdjoint(u[a][:n], &g)
+				t[0][a], t[1][a], t[2][a] = g[0], g[1], g[2]
 			}
 			for kx := range 3 {
-				h1, h2 := t[1][kx]/2, t[2][kx]/2
-				row[(0*3+kx)*inC+ci] = t[0][kx] + h1 + h2
-				row[(1*3+kx)*inC+ci] = h1 - h2
-				row[(2*3+kx)*inC+ci] = h1 + h2 + t[3][kx]
+				winoGAdjoint(t[kx][:n], &g)
+				for ky := range 3 {
+					row[(ky*3+kx)*inC+ci] = g[ky]
+				}
 			}
 		}
 	}
@@ -158,23 +197,9 @@ func winoTiles(batch, h, w int) int { return batch * (h / 2) * (w / 2) }
 // u: 16 matrices of (t1-t0) rows of c values, the matrix of ξ at ξ·stride.
 // zero is c zeros, for the rows of a tile in the padding.
 func winoInput[T float](x []T, h, w, c, t0, t1 int, u []T, stride int, zero []T) {
-	tw, th := w/2, h/2
 	for t := t0; t < t1; t++ {
-		b, r := t/(th*tw), t%(th*tw)
-		ty, tx := r/tw, r%tw
 		var d [16][]T
-		for p := range 4 {
-			iy := 2*ty - 1 + p
-			for q := range 4 {
-				ix := 2*tx - 1 + q
-				if iy < 0 || iy >= h || ix < 0 || ix >= w {
-					d[p*4+q] = zero[:c]
-				} else {
-					at := ((b*h+iy)*w + ix) * c
-					d[p*4+q] = x[at : at+c : at+c]
-				}
-			}
-		}
+		tileInputRuns(x, h, w, c, t, 4, zero, d[:])
 		base := (t - t0) * c
 		done := 0
 		if d32, ok := any(&d).(*[16][]float32); ok && winoAsm {
@@ -203,15 +228,49 @@ func winoInput[T float](x []T, h, w, c, t0, t1 int, u []T, stride int, zero []T)
 	}
 }
 
+// tileInputRuns sets d (n² runs) to the runs of c values of the n×n input
+// tile of output tile t of x (batch, h, w, c), row by row, for tiles of
+// n−2 outputs a side (a 3×3 kernel, padding 1); runs in the padding are
+// zero's.
+func tileInputRuns[T float](x []T, h, w, c, t, n int, zero []T, d [][]T) {
+	m := n - 2
+	tw, th := w/m, h/m
+	b, r := t/(th*tw), t%(th*tw)
+	ty, tx := r/tw, r%tw
+	for p := range n {
+		iy := m*ty - 1 + p
+		for q := range n {
+			ix := m*tx - 1 + q
+			if iy < 0 || iy >= h || ix < 0 || ix >= w {
+				d[p*n+q] = zero[:c]
+			} else {
+				at := ((b*h+iy)*w + ix) * c
+				d[p*n+q] = x[at : at+c : at+c]
+			}
+		}
+	}
+}
+
+// tileOutputRuns sets o (m² runs) to the runs of c values of the m×m
+// outputs of tile t in y (batch, h, w, c), row by row.
+func tileOutputRuns[T float](y []T, h, w, c, t, m int, o [][]T) {
+	tw, th := w/m, h/m
+	b, r := t/(th*tw), t%(th*tw)
+	ty, tx := r/tw, r%tw
+	for i := range m {
+		for j := range m {
+			at := ((b*h+m*ty+i)*w + m*tx + j) * c
+			o[i*m+j] = y[at : at+c : at+c]
+		}
+	}
+}
+
 // tileOutputs returns the four runs of c values of the 2×2 outputs of tile
 // t in y (batch, h, w, c): (0, 0), (0, 1), (1, 0), (1, 1).
 func tileOutputs[T float](y []T, h, w, c, t int) [4][]T {
-	tw, th := w/2, h/2
-	b, r := t/(th*tw), t%(th*tw)
-	ty, tx := r/tw, r%tw
-	o00 := ((b*h+2*ty)*w + 2*tx) * c
-	o10 := o00 + w*c
-	return [4][]T{y[o00 : o00+c : o00+c], y[o00+c : o00+2*c : o00+2*c], y[o10 : o10+c : o10+c], y[o10+c : o10+2*c : o10+2*c]}
+	var o [4][]T
+	tileOutputRuns(y, h, w, c, t, 2, o[:])
+	return o
 }
 
 // winoOutput writes Aᵀ m A of the tiles [t0, t1), whose 16 products m holds
@@ -291,20 +350,21 @@ func pointers[T float](p []gemm.PackedB[T]) []*gemm.PackedB[T] {
 	return ptrs
 }
 
-// winoPack transforms w (flipped for the input gradient) and packs the 16
-// matrices into *store.
-func winoPack[T float](ws *workspace, g convGeom, w []T, flip bool, store *any) []*gemm.PackedB[T] {
-	raw := scratch[T](ws, slotWeights, 16*g.InC*g.OutC)
-	parallel(g.OutC, 16, func(lo, hi int) { winoTransformWeights(g.InC, g.OutC, lo, hi, w, flip, raw) })
-	p := winoPacked[T](store, 16)
+// winoPack transforms w (flipped for the input gradient) by the transform
+// of side n and packs the n² matrices into *store.
+func winoPack[T float](ws *workspace, n int, g convGeom, w []T, flip bool, store *any) []*gemm.PackedB[T] {
+	nxi := n * n
+	raw := scratch[T](ws, slotWeights, nxi*g.InC*g.OutC)
+	parallel(g.OutC, 16, func(lo, hi int) { winoTransformWeights(n, g.InC, g.OutC, lo, hi, w, flip, raw) })
+	p := winoPacked[T](store, nxi)
 	rows, cols := g.InC, g.OutC
 	if flip {
 		rows, cols = cols, rows
 	}
 	size := rows * cols
-	parallel(16, 1, func(lo, hi int) {
+	parallel(nxi, 1, func(lo, hi int) {
 		for xi := lo; xi < hi; xi++ {
-			gemm.PackB(&p[xi], false, rows, cols, raw[xi*size:(xi+1)*size], cols)
+			gemm.PackB(&p[xi], !flip, rows, cols, raw[xi*size:(xi+1)*size], g.InC)
 		}
 	})
 	return pointers(p)
@@ -403,6 +463,23 @@ func winoSums[T float](ws *workspace, nxi, tiles, a, c int, x, dy tileTransform[
 	return t
 }
 
+// winoTransforms are the tile transforms of a 3×3 layer: F(2×2, 3×3) or
+// F(4×4, 3×3) by the side n of its transform.
+type winoTransforms[T float] struct {
+	n         int
+	tiles     func(batch, h, w int) int
+	input     func(x []T, h, w, c, t0, t1 int, u []T, stride int, zero []T)
+	output    func(m []T, stride, h, w, c, t0, t1 int, y []T)
+	outputAdj func(dy []T, h, w, c, t0, t1 int, dm []T, stride int)
+}
+
+func transformsOf[T float](s *winoState) winoTransforms[T] {
+	if s.n == 6 {
+		return winoTransforms[T]{6, wino43Tiles, wino43Input[T], wino43Output[T], wino43OutputAdjoint[T]}
+	}
+	return winoTransforms[T]{4, winoTiles, winoInput[T], winoOutput[T], winoOutputAdjoint[T]}
+}
+
 // winoForward is convForward for a layer Winograd's transform computes:
 // the products, then the caller's bias and ReLU.
 func winoForward[T float](op *convOp, x, w, y []T) {
@@ -410,11 +487,11 @@ func winoForward[T float](op *convOp, x, w, y []T) {
 		w22Forward(op, x, w, y)
 		return
 	}
-	g := op.geom
+	g, tr := op.geom, transformsOf[T](op.wino)
 	h, wd, cin, cout := g.InH, g.InW, g.InC, g.OutC
-	winoProducts(op.ws, winoTiles(g.Batch, h, wd), 1, cin, cout, winoPack(op.ws, g, w, false, &op.wino.fwd),
-		func(t0, t1 int, u []T, stride int, zero []T) { winoInput(x, h, wd, cin, t0, t1, u, stride, zero) },
-		func(t0, t1 int, m []T, stride int, _ []T) { winoOutput(m, stride, h, wd, cout, t0, t1, y) })
+	winoProducts(op.ws, tr.tiles(g.Batch, h, wd), 1, cin, cout, winoPack(op.ws, tr.n, g, w, false, &op.wino.fwd),
+		func(t0, t1 int, u []T, stride int, zero []T) { tr.input(x, h, wd, cin, t0, t1, u, stride, zero) },
+		func(t0, t1 int, m []T, stride int, _ []T) { tr.output(m, stride, h, wd, cout, t0, t1, y) })
 }
 
 // winoInputGrad is convInputGrad for a layer Winograd's transform
@@ -424,11 +501,11 @@ func winoInputGrad[T float](op *convOp, dy, w, dx []T) {
 		w22InputGrad(op, dy, dx)
 		return
 	}
-	g := op.geom
+	g, tr := op.geom, transformsOf[T](op.wino)
 	h, wd, cin, cout := g.InH, g.InW, g.InC, g.OutC
-	winoProducts(op.ws, winoTiles(g.Batch, h, wd), 1, cout, cin, winoPack(op.ws, g, w, true, &op.wino.back),
-		func(t0, t1 int, u []T, stride int, zero []T) { winoInput(dy, h, wd, cout, t0, t1, u, stride, zero) },
-		func(t0, t1 int, m []T, stride int, _ []T) { winoOutput(m, stride, h, wd, cin, t0, t1, dx) })
+	winoProducts(op.ws, tr.tiles(g.Batch, h, wd), 1, cout, cin, winoPack(op.ws, tr.n, g, w, true, &op.wino.back),
+		func(t0, t1 int, u []T, stride int, zero []T) { tr.input(dy, h, wd, cout, t0, t1, u, stride, zero) },
+		func(t0, t1 int, m []T, stride int, _ []T) { tr.output(m, stride, h, wd, cin, t0, t1, dx) })
 }
 
 // winoWeightGrad is convWeightGrad for a layer Winograd's transform
@@ -438,10 +515,10 @@ func winoWeightGrad[T float](op *convOp, x, dy, dw []T) {
 		w22WeightGrad(op, x, dy, dw)
 		return
 	}
-	g := op.geom
+	g, tr := op.geom, transformsOf[T](op.wino)
 	h, wd, cin, cout := g.InH, g.InW, g.InC, g.OutC
-	sums := winoSums(op.ws, 16, winoTiles(g.Batch, h, wd), cin, cout,
-		func(t0, t1 int, u []T, stride int, zero []T) { winoInput(x, h, wd, cin, t0, t1, u, stride, zero) },
-		func(t0, t1 int, m []T, stride int, _ []T) { winoOutputAdjoint(dy, h, wd, cout, t0, t1, m, stride) })
-	parallel(cout, 8, func(lo, hi int) { winoWeightGradAdjoint(cin, cout, lo, hi, sums, dw) })
+	sums := winoSums(op.ws, tr.n*tr.n, tr.tiles(g.Batch, h, wd), cin, cout,
+		func(t0, t1 int, u []T, stride int, zero []T) { tr.input(x, h, wd, cin, t0, t1, u, stride, zero) },
+		func(t0, t1 int, m []T, stride int, _ []T) { tr.outputAdj(dy, h, wd, cout, t0, t1, m, stride) })
+	parallel(cout, 8, func(lo, hi int) { winoWeightGradAdjoint(tr.n, cin, cout, lo, hi, sums, dw) })
 }

@@ -14,6 +14,10 @@ var winoCases = []convGeom{
 	{Batch: 3, InH: 8, InW: 4, InC: 12, OutC: 20, Kernel: 3, Stride: 1, Pad: 1},
 	{Batch: 1, InH: 6, InW: 8, InC: 3, OutC: 5, Kernel: 3, Stride: 1, Pad: 1},
 	{Batch: 2, InH: 16, InW: 16, InC: 32, OutC: 12, Kernel: 3, Stride: 1, Pad: 1},
+	// Sides of 4k+2 and of 4 run F(2×2, 3×3); the others F(4×4, 3×3).
+	{Batch: 2, InH: 6, InW: 10, InC: 16, OutC: 24, Kernel: 3, Stride: 1, Pad: 1},
+	{Batch: 2, InH: 8, InW: 12, InC: 20, OutC: 9, Kernel: 3, Stride: 1, Pad: 1},
+	{Batch: 1, InH: 12, InW: 8, InC: 8, OutC: 16, Kernel: 3, Stride: 1, Pad: 1},
 	// The encoder's strided convolutions, by F(2×2, 2×2).
 	{Batch: 2, InH: 8, InW: 8, InC: 8, OutC: 16, Kernel: 4, Stride: 2, Pad: 1},
 	{Batch: 3, InH: 8, InW: 12, InC: 12, OutC: 20, Kernel: 4, Stride: 2, Pad: 1},
@@ -60,6 +64,14 @@ func TestWinogradMatchesDirect(t *testing.T) {
 		chunkValues = chunk
 		for _, g := range winoCases {
 			t.Run(fmt.Sprintf("%dx%dx%d-%d/chunk%d", g.InH, g.InW, g.InC, g.OutC, chunk), func(t *testing.T) {
+				if want := 4; g.Kernel == 3 {
+					if g.InH%4 == 0 && g.InW%4 == 0 && min(g.InH, g.InW) >= wino43MinRes {
+						want = 6
+					}
+					if n := newWinoState(g).n; n != want {
+						t.Fatalf("the transform's side is %d, want %d", n, want)
+					}
+				}
 				x := randomSlice32(rng, g.InSize(), 1)
 				w := randomSlice32(rng, g.OutC*g.K(), 0.3)
 				b := randomSlice32(rng, g.OutC, 0.3)
@@ -73,10 +85,14 @@ func TestWinogradMatchesDirect(t *testing.T) {
 					name                  string
 					direct, wino, goLoops []float32
 				}{{"output", y0, y1, y2}, {"input gradient", dx0, dx1, dx2}, {"weight gradient", dw0, dw1, dw2}} {
-					scale := 0.0
+					scale, worst := 0.0, 0.0
 					for _, v := range c.direct {
 						scale = max(scale, math.Abs(float64(v)))
 					}
+					for i := range c.direct {
+						worst = max(worst, math.Abs(float64(c.wino[i]-c.direct[i]))/scale)
+					}
+					t.Logf("%s: largest difference %.1e of the scale", c.name, worst)
 					for i := range c.direct {
 						if d := math.Abs(float64(c.wino[i] - c.direct[i])); !(d <= 1e-5*scale) {
 							t.Fatalf("%s[%d] = %v by the transform, %v directly (scale %v)", c.name, i, c.wino[i], c.direct[i], scale)

@@ -13,3 +13,6 @@ func wino22InputAsm(d *[9][]float32, u []float32, stride, c int) int            
 func wino22InputAdjointAsm(dv []float32, stride int, d *[9][]float32, c int) int { return 0 }
 func wino22OutputAsm(m []float32, stride int, y *[4][]float32, c int) int        { return 0 }
 func wino22OutputAdjointAsm(y *[4][]float32, dm []float32, stride, c int) int    { return 0 }
+func wino43InputAsm(d *[36][]float32, u []float32, stride, c int) int            { return 0 }
+func wino43OutputAsm(m []float32, stride int, y *[16][]float32, c int) int       { return 0 }
+func wino43OutputAdjointAsm(y *[16][]float32, dm []float32, stride, c int) int   { return 0 }

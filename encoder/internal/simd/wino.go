@@ -43,3 +43,20 @@ func Wino22Output(m []float32, stride int, y *[4][]float32, c int) int {
 func Wino22OutputAdjoint(y *[4][]float32, dm []float32, stride, c int) int {
 	return wino22OutputAdjointAsm(y, dm, stride, c)
 }
+
+// Wino43Input writes Bᵀ d B of F(4×4, 3×3) of the 6×6 tile d (36 runs of
+// c channels, row by row) to u.
+func Wino43Input(d *[36][]float32, u []float32, stride, c int) int {
+	return wino43InputAsm(d, u, stride, c)
+}
+
+// Wino43Output writes Aᵀ m A of F(4×4, 3×3) of the 36 products m to the
+// 4×4 outputs y.
+func Wino43Output(m []float32, stride int, y *[16][]float32, c int) int {
+	return wino43OutputAsm(m, stride, y, c)
+}
+
+// Wino43OutputAdjoint writes A dy Aᵀ of the 4×4 output gradients y to dm.
+func Wino43OutputAdjoint(y *[16][]float32, dm []float32, stride, c int) int {
+	return wino43OutputAdjointAsm(y, dm, stride, c)
+}

@@ -1,0 +1,48 @@
+//go:build amd64 && !purego
+
+package simd
+
+//go:noescape
+func wino43In8(d *[36]*float32, u *float32, stride int, n int)
+
+//go:noescape
+func wino43Out8(m *float32, stride int, y *[16]*float32, n int)
+
+//go:noescape
+func wino43OutAdj8(y *[16]*float32, dm *float32, stride int, n int)
+
+func wino43InputAsm(d *[36][]float32, u []float32, stride, c int) int {
+	n := c / 8
+	if !useAVX2 || n == 0 {
+		return 0
+	}
+	var p [36]*float32
+	firsts(p[:], d[:], n)
+	_ = u[35*stride+n*8-1]
+	wino43In8(&p, &u[0], stride, n)
+	return n * 8
+}
+
+func wino43OutputAsm(m []float32, stride int, y *[16][]float32, c int) int {
+	n := c / 8
+	if !useAVX2 || n == 0 {
+		return 0
+	}
+	_ = m[35*stride+n*8-1]
+	var p [16]*float32
+	firsts(p[:], y[:], n)
+	wino43Out8(&m[0], stride, &p, n)
+	return n * 8
+}
+
+func wino43OutputAdjointAsm(y *[16][]float32, dm []float32, stride, c int) int {
+	n := c / 8
+	if !useAVX2 || n == 0 {
+		return 0
+	}
+	var p [16]*float32
+	firsts(p[:], y[:], n)
+	_ = dm[35*stride+n*8-1]
+	wino43OutAdj8(&p, &dm[0], stride, n)
+	return n * 8
+}
