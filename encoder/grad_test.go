@@ -117,6 +117,13 @@ func TestGradients(t *testing.T) {
 			}
 			return convCase(g, rng, geom, true)
 		}},
+		{"strided convolution by F(4×4, 2×2)", func(g *G.ExprGraph, rng *rand.Rand) (*G.Node, G.Nodes) {
+			geom := convGeom{Batch: 1, InH: 16, InW: 16, InC: 8, OutC: 2, Kernel: 4, Stride: 2, Pad: 1}
+			if !winograd22Fits(geom) || !winograd42Fits(geom) {
+				t.Fatal("the case does not run F(4×4, 2×2)")
+			}
+			return convCase(g, rng, geom, true)
+		}},
 		{"normalize, similarity, temperature, cross-entropy", func(g *G.ExprGraph, rng *rand.Rand) (*G.Node, G.Nodes) {
 			const n, dim = 3, 4
 			z := randomNode(g, rng, "z", 1, 2*n, 1, 1, dim)

@@ -9,31 +9,38 @@ import (
 // BenchmarkConvLayer times the three passes of each convolution of the
 // 64 px autoencoder (width 32, latent 128), batch 256, on the path the
 // layer takes (Winograd's transform or tap classes): where a training step
-// goes, layer by layer. GFLOP/s counts the direct convolution's
-// multiply-adds (two flops each, padding taps excluded), so a transform
-// that saves multiplications shows as a rate above the kernel's.
+// goes, layer by layer; res32/ does the same for the 32 px one.
+// GFLOP/s counts the direct convolution's multiply-adds (two flops each,
+// padding taps excluded), so a transform that saves multiplications shows
+// as a rate above the kernel's.
 func BenchmarkConvLayer(b *testing.B) {
-	arch := Arch{Res: 64, Width: 32, Latent: 128}
-	const batch = 256
-	ch := arch.Channels()
-	var geoms []convGeom
-	var names []string
-	size := arch.Res
-	for i := 0; i+1 < len(ch); i++ {
-		geoms = append(geoms, convGeom{Batch: batch, InH: size, InW: size, InC: ch[i], OutC: ch[i+1], Kernel: 4, Stride: 2, Pad: 1})
-		names = append(names, fmt.Sprintf("encoder%d", i))
-		size /= 2
-	}
-	size = 1
-	for i, level := 0, len(ch)-1; level > 0; i, level = i+1, level-1 {
-		geoms = append(geoms, convGeom{Batch: batch, InH: size, InW: size, InC: ch[level], OutC: 4 * ch[level-1], Kernel: 3, Stride: 1, Pad: 1})
-		names = append(names, fmt.Sprintf("decoder%d", i))
-		size *= 2
-	}
-	for i, g := range geoms {
-		for _, pass := range []string{"forward", "inputgrad", "weightgrad"} {
-			name := fmt.Sprintf("%s/%dpx/%d-%d/%s", names[i], g.InH, g.InC, g.OutC, pass)
-			b.Run(name, func(b *testing.B) { benchmarkConvPass(b, g, pass) })
+	for _, res := range []int{64, 32} {
+		prefix := ""
+		if res != 64 {
+			prefix = fmt.Sprintf("res%d/", res)
+		}
+		arch := Arch{Res: res, Width: 32, Latent: 128}
+		const batch = 256
+		ch := arch.Channels()
+		var geoms []convGeom
+		var names []string
+		size := arch.Res
+		for i := 0; i+1 < len(ch); i++ {
+			geoms = append(geoms, convGeom{Batch: batch, InH: size, InW: size, InC: ch[i], OutC: ch[i+1], Kernel: 4, Stride: 2, Pad: 1})
+			names = append(names, fmt.Sprintf("encoder%d", i))
+			size /= 2
+		}
+		size = 1
+		for i, level := 0, len(ch)-1; level > 0; i, level = i+1, level-1 {
+			geoms = append(geoms, convGeom{Batch: batch, InH: size, InW: size, InC: ch[level], OutC: 4 * ch[level-1], Kernel: 3, Stride: 1, Pad: 1})
+			names = append(names, fmt.Sprintf("decoder%d", i))
+			size *= 2
+		}
+		for i, g := range geoms {
+			for _, pass := range []string{"forward", "inputgrad", "weightgrad"} {
+				name := fmt.Sprintf("%s%s/%dpx/%d-%d/%s", prefix, names[i], g.InH, g.InC, g.OutC, pass)
+				b.Run(name, func(b *testing.B) { benchmarkConvPass(b, g, pass) })
+			}
 		}
 	}
 }

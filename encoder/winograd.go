@@ -40,11 +40,12 @@ const winogradMinRes = 4
 
 // useWinograd turns the transform off when SIMSEARCH_WINOGRAD=off at start
 // (the direct convolution then runs every layer, as for comparison);
-// SIMSEARCH_WINOGRAD=2x2 keeps the 3×3 convolutions to F(2×2, 3×3)
-// (winograd43.go has the larger tiles), also for comparison.
+// SIMSEARCH_WINOGRAD=2x2 keeps every layer to 2×2 output tiles,
+// F(2×2, 3×3) and F(2×2, 2×2) (winograd43.go and winograd22.go have the
+// larger ones), also for comparison.
 var (
-	useWinograd = os.Getenv("SIMSEARCH_WINOGRAD") != "off"
-	useWino43   = os.Getenv("SIMSEARCH_WINOGRAD") != "2x2"
+	useWinograd    = os.Getenv("SIMSEARCH_WINOGRAD") != "off"
+	useLargerTiles = os.Getenv("SIMSEARCH_WINOGRAD") != "2x2"
 )
 
 // winoAsm lets the float32 transforms use the assembly of package simd;
@@ -61,10 +62,11 @@ func winogradFits(g convGeom) bool {
 // winoState holds an op's transformed, packed weights between its passes.
 type winoState struct {
 	fwd, back any // []gemm.PackedB[T], one per ξ: for the forward pass and the input gradient
-	// n is the side of the transform of a 3×3 convolution: 4 for
-	// F(2×2, 3×3), 6 for F(4×4, 3×3) (winograd43.go).
+	// n is the side of the transform: for a 3×3 convolution 4 for
+	// F(2×2, 3×3), 6 for F(4×4, 3×3) (winograd43.go); for a strided one 3
+	// for F(2×2, 2×2), 5 for F(4×4, 2×2).
 	n int
-	// strided is set for a strided convolution by F(2×2, 2×2)
+	// strided is set for a strided convolution by F(m×m, 2×2)
 	// (winograd22.go), whose forward pass packs both in packs22.
 	strided bool
 	packs22 [2]any
@@ -78,8 +80,10 @@ func newWinoState(g convGeom) *winoState {
 		return &winoState{n: 6}
 	case winogradFits(g):
 		return &winoState{n: 4}
+	case winograd22Fits(g) && winograd42Fits(g):
+		return &winoState{strided: true, n: 5}
 	case winograd22Fits(g):
-		return &winoState{strided: true}
+		return &winoState{strided: true, n: 3}
 	}
 	return nil
 }

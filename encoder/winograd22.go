@@ -10,15 +10,25 @@ import (
 // padding: with x′ the input padded by one pixel, the phase (py, px) of
 // x′ (its pixels 2i+py, 2j+px) convolved with the kernel taps (2j₁+py,
 // 2j₂+px), summed over the four phases. Each such 2×2 convolution runs as
-// Winograd's F(2×2, 2×2) on images whose outputs are a whole number of 2×2
-// tiles of at least winograd22MinRes pixels a side: 9 multiply-adds per 2×2
-// outputs and channel pair instead of 16, the four phases being the input
-// channels of one product per element ξ of the 3×3 transform. The
-// transforms have only ±1 coefficients:
+// Winograd's F(m×m, 2×2) on images whose outputs are a whole number of m×m
+// tiles, the four phases being the input channels of one product per
+// element ξ of the n×n transform (n = m+1):
 //
-//	Bᵀ = [1 -1 0; 0 1 0; 0 -1 1]
-//	G  = [1 0; 1 1; 0 1]
-//	Aᵀ = [1 1 0; 0 1 1]
+//   - F(2×2, 2×2) at outputs of at least winograd22MinRes/2 pixels a side:
+//     9 multiply-adds per 2×2 outputs and channel pair instead of 16, with
+//     transforms of ±1 coefficients only:
+//
+//     Bᵀ = [1 -1 0; 0 1 0; 0 -1 1]
+//     G  = [1 0; 1 1; 0 1]
+//     Aᵀ = [1 1 0; 0 1 1]
+//
+//   - F(4×4, 2×2) where the outputs are multiples of 4 and at least
+//     winograd42MinOut a side: 25 multiply-adds per 4×4 outputs instead of
+//     F(2×2, 2×2)'s 36 (and 64 directly), with the points 0, ±1, 2 and ∞:
+//
+//     Bᵀ = [2 -1 -2 1 0; 0 -2 -1 1 0; 0 2 -3 1 0; 0 -1 0 1 0; 0 2 -1 -2 1]
+//     G  = [½ 0; -½ -½; -⅙ ⅙; ⅙ ⅓; 0 1]
+//     Aᵀ = [1 1 1 1 0; 0 1 -1 2 0; 0 1 1 4 0; 0 1 -1 8 1]
 //
 // The input gradient is the adjoint of the forward pass in the same
 // domain: the output gradient transformed by Aᵀ's adjoint, multiplied by the
@@ -35,6 +45,10 @@ const winograd22MinRes = 8
 // the first layer's three channels make products too thin to gain.
 const winograd22MinChannels = 8
 
+// winograd42MinOut is the smallest output side at which F(4×4, 2×2) runs
+// instead of F(2×2, 2×2).
+const winograd42MinOut = 8
+
 // winograd22Fits tells whether g is a convolution the transform computes.
 func winograd22Fits(g convGeom) bool {
 	return useWinograd && gemm.Backend == "go" &&
@@ -43,13 +57,106 @@ func winograd22Fits(g convGeom) bool {
 		g.InC >= winograd22MinChannels
 }
 
+// winograd42Fits tells whether a convolution winograd22Fits runs as
+// F(4×4, 2×2).
+func winograd42Fits(g convGeom) bool {
+	oh, ow := g.OutH(), g.OutW()
+	return useLargerTiles && oh%4 == 0 && ow%4 == 0 && oh >= winograd42MinOut && ow >= winograd42MinOut
+}
+
+// phaseTransform is F(m×m, 2×2) for the four phases of a strided layer:
+// the 1-D transforms and their adjoints, each in the order of operations of
+// its assembly in package simd.
+type phaseTransform[T float] struct {
+	n, m int
+	bt   func(d, v []T) // v = Bᵀ d, n values
+	b    func(v, d []T) // d = B v, the adjoint
+	at   func(p, y []T) // y = Aᵀ p, n values to m
+	a    func(y, p []T) // p = A y, the adjoint
+	g    func(g0, g1 T, t []T)
+	gt   func(u []T) (T, T) // Gᵀ u
+}
+
+// phaseTransformOf returns the transform of a layer.
+func phaseTransformOf[T float](s *winoState) phaseTransform[T] {
+	if s.n == 5 {
+		return phaseTransform[T]{n: 5, m: 4, bt: w42B[T], b: w42BAdjoint[T], at: w42A[T], a: w42AAdjoint[T], g: w42G[T], gt: w42GAdjoint[T]}
+	}
+	return phaseTransform[T]{n: 3, m: 2, bt: w22B[T], b: w22BAdjoint[T], at: w22A[T], a: w22AAdjoint[T], g: w22G[T], gt: w22GAdjoint[T]}
+}
+
+func w22B[T float](d, v []T) { v[0], v[1], v[2] = d[0]-d[1], d[1], d[2]-d[1] }
+
+// The adjoint of (d0−d1, d1, d2−d1) is (v0, (v1−v0)−v2, v2).
+func w22BAdjoint[T float](v, d []T) { d[0], d[1], d[2] = v[0], v[1]-v[0]-v[2], v[2] }
+
+func w22A[T float](p, y []T) { y[0], y[1] = p[0]+p[1], p[1]+p[2] }
+
+func w22AAdjoint[T float](y, p []T) { p[0], p[1], p[2] = y[0], y[0]+y[1], y[1] }
+
+func w22G[T float](g0, g1 T, t []T) { t[0], t[1], t[2] = g0, g0+g1, g1 }
+
+func w22GAdjoint[T float](u []T) (T, T) { return u[0] + u[1], u[1] + u[2] }
+
+func w42B[T float](d, v []T) {
+	d31, d32 := d[3]-d[1], d[3]-d[2]
+	v[0] = T(2*(d[0]-d[2])) + d31
+	v[1] = d32 - T(2*d[1])
+	v[2] = d32 + T(2*(d[1]-d[2]))
+	v[3] = d31
+	v[4] = T(2*(d[1]-d[3])) + (d[4] - d[2])
+}
+
+func w42BAdjoint[T float](v, d []T) {
+	v2, v4 := T(2*v[2]), T(2*v[4])
+	d[0] = T(2 * v[0])
+	d[1] = v2 + v4 - T(2*v[1]) - (v[0] + v[3])
+	d[2] = -(T(2*v[0]) + v[1] + T(3*v[2]) + v[4])
+	d[3] = v[0] + v[1] + v[2] + v[3] - v4
+	d[4] = v[4]
+}
+
+func w42A[T float](p, y []T) {
+	s, q := p[1]+p[2], p[1]-p[2]
+	y[0] = p[0] + s + p[3]
+	y[1] = q + T(2*p[3])
+	y[2] = s + T(4*p[3])
+	y[3] = q + T(8*p[3]) + p[4]
+}
+
+func w42AAdjoint[T float](y, p []T) {
+	e, o := y[0]+y[2], y[1]+y[3]
+	p[0] = y[0]
+	p[1] = e + o
+	p[2] = e - o
+	p[3] = y[0] + T(2*y[1]) + T(4*y[2]) + T(8*y[3])
+	p[4] = y[3]
+}
+
+func w42G[T float](g0, g1 T, t []T) {
+	const sixth, third = 1.0 / 6, 1.0 / 3
+	t[0] = g0 / 2
+	t[1] = -(g0 + g1) / 2
+	t[2] = (g1 - g0) * sixth
+	t[3] = g0*sixth + g1*third
+	t[4] = g1
+}
+
+func w42GAdjoint[T float](u []T) (T, T) {
+	const sixth, third = 1.0 / 6, 1.0 / 3
+	return (u[0]-u[1])/2 + (u[3]-u[2])*sixth, u[2]*sixth - u[1]/2 + u[3]*third + u[4]
+}
+
 // w22Transform writes G g Gᵀ of the kernels of the output channels [lo, hi)
-// of w (outC rows of (ky, kx, inC)) into dst: 9 matrices of 4·inC × outC
+// of w (outC rows of (ky, kx, inC)) into dst: n² matrices of 4·inC × outC
 // (ξ, then phase and input channel, then output channel).
-func w22Transform[T float](inC, outC, lo, hi int, w, dst []T) {
+func w22Transform[T float](p phaseTransform[T], inC, outC, lo, hi int, w, dst []T) {
+	n := p.n
 	k16 := 16 * inC
 	rows := 4 * inC
 	size := rows * outC
+	var t [5][2]T
+	var col, r [5]T
 	for co := lo; co < hi; co++ {
 		row := w[co*k16 : (co+1)*k16]
 		for ph := range 4 {
@@ -61,110 +168,115 @@ func w22Transform[T float](inC, outC, lo, hi int, w, dst []T) {
 						g[j1][j2] = row[((2*j1+py)*4+2*j2+px)*inC+ci]
 					}
 				}
-				at := (ph*inC+ci)*outC + co
-				for a := range 3 {
-					var r0, r1 T
-					switch a {
-					case 0:
-						r0, r1 = g[0][0], g[0][1]
-					case 1:
-						r0, r1 = g[0][0]+g[1][0], g[0][1]+g[1][1]
-					case 2:
-						r0, r1 = g[1][0], g[1][1]
+				// t = G g, then G tᵀ.
+				for j2 := range 2 {
+					p.g(g[0][j2], g[1][j2], col[:n])
+					for a := range n {
+						t[a][j2] = col[a]
 					}
-					dst[(a*3+0)*size+at] = r0
-					dst[(a*3+1)*size+at] = r0 + r1
-					dst[(a*3+2)*size+at] = r1
+				}
+				at := (ph*inC+ci)*outC + co
+				for a := range n {
+					p.g(t[a][0], t[a][1], r[:n])
+					for b := range n {
+						dst[(a*n+b)*size+at] = r[b]
+					}
 				}
 			}
 		}
 	}
 }
 
-// w22Adjoint writes Gᵀ dWt G, the adjoint of w22Transform, of the 9
+// w22Adjoint writes Gᵀ dWt G, the adjoint of w22Transform, of the n²
 // gradients dwt into the rows [lo, hi) of dw.
-func w22Adjoint[T float](inC, outC, lo, hi int, dwt, dw []T) {
+func w22Adjoint[T float](p phaseTransform[T], inC, outC, lo, hi int, dwt, dw []T) {
+	n := p.n
 	k16 := 16 * inC
 	rows := 4 * inC
 	size := rows * outC
+	var u [5]T
+	var t [2][5]T
 	for co := lo; co < hi; co++ {
 		row := dw[co*k16 : (co+1)*k16]
 		for ph := range 4 {
 			py, px := ph/2, ph%2
 			for ci := range inC {
 				at := (ph*inC+ci)*outC + co
-				var u [3][3]T
-				for xi := range 9 {
-					u[xi/3][xi%3] = dwt[xi*size+at]
-				}
-				// Columns: t[a][j2] = Σ_b u[a][b] G[b][j2].
-				var t [3][2]T
-				for a := range 3 {
-					t[a][0] = u[a][0] + u[a][1]
-					t[a][1] = u[a][1] + u[a][2]
+				// Columns: t[j2][a] = Σ_b u[a][b] G[b][j2].
+				for a := range n {
+					for b := range n {
+						u[b] = dwt[(a*n+b)*size+at]
+					}
+					t[0][a], t[1][a] = p.gt(u[:n])
 				}
 				for j2 := range 2 {
-					row[((0+py)*4+2*j2+px)*inC+ci] = t[0][j2] + t[1][j2]
-					row[((2+py)*4+2*j2+px)*inC+ci] = t[1][j2] + t[2][j2]
+					g0, g1 := p.gt(t[j2][:n])
+					row[((0+py)*4+2*j2+px)*inC+ci] = g0
+					row[((2+py)*4+2*j2+px)*inC+ci] = g1
 				}
 			}
 		}
 	}
 }
 
-// tile22 locates the 2×2 output tile t of a batch of oh × ow outputs.
-func tile22(oh, ow, t int) (b, ty, tx int) {
-	tw, th := ow/2, oh/2
+// tile22 locates the m×m output tile t of a batch of oh × ow outputs.
+func tile22(oh, ow, m, t int) (b, ty, tx int) {
+	tw, th := ow/m, oh/m
 	b, r := t/(th*tw), t%(th*tw)
 	return b, r / tw, r % tw
 }
 
-// tile22Input returns the 3×3 runs of c values of phase ph of tile t's
-// input in x (batch, h, w, c), row by row; runs in the padding are zero.
-func tile22Input[T float](x []T, h, w, c, t, ph int, zero []T) [9][]T {
-	b, ty, tx := tile22(h/2, w/2, t)
+// tile22Input sets d to the n×n runs of c values of phase ph of tile t's
+// input in x (batch, h, w, c), row by row; runs in the padding are zero's.
+func tile22Input[T float](x []T, h, w, c, n, t, ph int, zero []T, d [][]T) {
+	m := n - 1
+	b, ty, tx := tile22(h/2, w/2, m, t)
 	py, px := ph/2, ph%2
-	var d [9][]T
-	for r := range 3 {
-		iy := 4*ty + 2*r + py - 1
-		for s := range 3 {
-			ix := 4*tx + 2*s + px - 1
+	for r := range n {
+		iy := 2*m*ty + 2*r + py - 1
+		for s := range n {
+			ix := 2*m*tx + 2*s + px - 1
 			if iy < 0 || iy >= h || ix < 0 || ix >= w {
-				d[r*3+s] = zero[:c]
+				d[r*n+s] = zero[:c]
 			} else {
 				at := ((b*h+iy)*w + ix) * c
-				d[r*3+s] = x[at : at+c : at+c]
+				d[r*n+s] = x[at : at+c : at+c]
 			}
 		}
 	}
-	return d
 }
 
-// w22Input writes Bᵀ d B of the tiles [t0, t1) of x into u: 9 matrices of
+// w22Input writes Bᵀ d B of the tiles [t0, t1) of x into u: n² matrices of
 // (t1-t0) rows of 4c values (phase, then channel), ξ at ξ·stride.
-func w22Input[T float](x []T, h, w, c, t0, t1 int, u []T, stride int, zero []T) {
+func w22Input[T float](p phaseTransform[T], x []T, h, w, c, t0, t1 int, u []T, stride int, zero []T) {
+	n := p.n
+	var runs [25][]T
+	d := runs[:n*n]
+	var col, v [5]T
+	var s [5][5]T
 	for t := t0; t < t1; t++ {
 		for ph := range 4 {
-			d := tile22Input(x, h, w, c, t, ph, zero)
+			tile22Input(x, h, w, c, n, t, ph, zero, d)
 			base := ((t-t0)*4 + ph) * c
-			done := 0
-			if d32, ok := any(&d).(*[9][]float32); ok && winoAsm {
-				done = simd.Wino22Input(d32, any(u[base:]).([]float32), stride, c)
-			}
+			done := w22InputAsm(n, d, u[base:], stride, c)
 			for ch := done; ch < c; ch++ {
-				var v [3][3]T
-				for q := range 3 {
-					d0, d1, d2 := d[q][ch], d[3+q][ch], d[6+q][ch]
-					v[0][q] = d0 - d1
-					v[1][q] = d1
-					v[2][q] = d2 - d1
+				// Rows: Bᵀ d.
+				for q := range n {
+					for r := range n {
+						col[r] = d[r*n+q][ch]
+					}
+					p.bt(col[:n], v[:n])
+					for a := range n {
+						s[a][q] = v[a]
+					}
 				}
+				// Columns: (Bᵀ d) B.
 				at := base + ch
-				for a := range 3 {
-					d0, d1, d2 := v[a][0], v[a][1], v[a][2]
-					u[(a*3+0)*stride+at] = d0 - d1
-					u[(a*3+1)*stride+at] = d1
-					u[(a*3+2)*stride+at] = d2 - d1
+				for a := range n {
+					p.bt(s[a][:n], v[:n])
+					for b := range n {
+						u[(a*n+b)*stride+at] = v[b]
+					}
 				}
 			}
 		}
@@ -174,107 +286,177 @@ func w22Input[T float](x []T, h, w, c, t0, t1 int, u []T, stride int, zero []T) 
 // w22InputAdjoint adds B dV Bᵀ, the adjoint of w22Input, of the tiles
 // [t0, t1) (dv laid out as w22Input lays out u) into dx at the pixels they
 // were read from; pixels in the padding go to sink.
-func w22InputAdjoint[T float](dv []T, stride, h, w, c, t0, t1 int, dx, sink []T) {
+func w22InputAdjoint[T float](p phaseTransform[T], dv []T, stride, h, w, c, t0, t1 int, dx, sink []T) {
+	n := p.n
+	var runs [25][]T
+	d := runs[:n*n]
+	var col, v [5]T
+	var s [5][5]T
 	for t := t0; t < t1; t++ {
 		for ph := range 4 {
-			d := tile22Input(dx, h, w, c, t, ph, sink)
+			tile22Input(dx, h, w, c, n, t, ph, sink, d)
 			base := ((t-t0)*4 + ph) * c
-			done := 0
-			if d32, ok := any(&d).(*[9][]float32); ok && winoAsm {
-				done = simd.Wino22InputAdjoint(any(dv[base:]).([]float32), stride, d32, c)
-			}
+			done := w22InputAdjointAsm(n, dv[base:], stride, d, c)
 			for ch := done; ch < c; ch++ {
 				at := base + ch
-				// Columns first: the adjoint of (d0−d1, d1, d2−d1) is
-				// (v0, (v1−v0)−v2, v2).
-				var s [3][3]T
-				for a := range 3 {
-					v0, v1, v2 := dv[(a*3+0)*stride+at], dv[(a*3+1)*stride+at], dv[(a*3+2)*stride+at]
-					s[a] = [3]T{v0, v1 - v0 - v2, v2}
+				// Columns first.
+				for a := range n {
+					for b := range n {
+						col[b] = dv[(a*n+b)*stride+at]
+					}
+					p.b(col[:n], s[a][:n])
 				}
-				for q := range 3 {
-					v0, v1, v2 := s[0][q], s[1][q], s[2][q]
-					d[q][ch] += v0
-					d[3+q][ch] += v1 - v0 - v2
-					d[6+q][ch] += v2
+				for q := range n {
+					for a := range n {
+						col[a] = s[a][q]
+					}
+					p.b(col[:n], v[:n])
+					for r := range n {
+						d[r*n+q][ch] += v[r]
+					}
 				}
 			}
 		}
 	}
 }
 
-// w22Output writes Aᵀ m A of the tiles [t0, t1) (m: 9 matrices of rows of
-// c values) to their 2×2 outputs in y (batch, oh, ow, c).
-func w22Output[T float](m []T, stride, oh, ow, c, t0, t1 int, y []T) {
+// w22Output writes Aᵀ m A of the tiles [t0, t1) (m: n² matrices of rows
+// of c values) to their m×m outputs in y (batch, oh, ow, c).
+func w22Output[T float](p phaseTransform[T], mm []T, stride, oh, ow, c, t0, t1 int, y []T) {
+	n, m := p.n, p.m
+	var runs [16][]T
+	o := runs[:m*m]
+	var col [5]T
+	var out [4]T
+	var s [4][5]T
 	for t := t0; t < t1; t++ {
-		o := tileOutputs(y, oh, ow, c, t)
+		tileOutputRuns(y, oh, ow, c, t, m, o)
 		base := (t - t0) * c
-		done := 0
-		if o32, ok := any(&o).(*[4][]float32); ok && winoAsm {
-			done = simd.Wino22Output(any(m[base:]).([]float32), stride, o32, c)
-		}
+		done := w22OutputAsm(n, mm[base:], stride, o, c)
 		for ch := done; ch < c; ch++ {
 			at := base + ch
-			var s [2][3]T
-			for q := range 3 {
-				m0, m1, m2 := m[(0*3+q)*stride+at], m[(1*3+q)*stride+at], m[(2*3+q)*stride+at]
-				s[0][q] = m0 + m1
-				s[1][q] = m1 + m2
+			// Rows: Aᵀ m.
+			for q := range n {
+				for a := range n {
+					col[a] = mm[(a*n+q)*stride+at]
+				}
+				p.at(col[:n], out[:m])
+				for i := range m {
+					s[i][q] = out[i]
+				}
 			}
-			o[0][ch] = s[0][0] + s[0][1]
-			o[1][ch] = s[0][1] + s[0][2]
-			o[2][ch] = s[1][0] + s[1][1]
-			o[3][ch] = s[1][1] + s[1][2]
+			for i := range m {
+				p.at(s[i][:n], out[:m])
+				for j := range m {
+					o[i*m+j][ch] = out[j]
+				}
+			}
 		}
 	}
 }
 
 // w22OutputAdjoint writes A dy Aᵀ of the tiles [t0, t1) of dy into dm,
 // laid out as w22Output reads m.
-func w22OutputAdjoint[T float](dy []T, oh, ow, c, t0, t1 int, dm []T, stride int) {
+func w22OutputAdjoint[T float](p phaseTransform[T], dy []T, oh, ow, c, t0, t1 int, dm []T, stride int) {
+	n, m := p.n, p.m
+	var runs [16][]T
+	o := runs[:m*m]
+	var col [5]T
+	var row [4]T
+	var s [4][5]T
 	for t := t0; t < t1; t++ {
-		o := tileOutputs(dy, oh, ow, c, t)
+		tileOutputRuns(dy, oh, ow, c, t, m, o)
 		base := (t - t0) * c
-		done := 0
-		if o32, ok := any(&o).(*[4][]float32); ok && winoAsm {
-			done = simd.Wino22OutputAdjoint(o32, any(dm[base:]).([]float32), stride, c)
-		}
+		done := w22OutputAdjointAsm(n, o, dm[base:], stride, c)
 		for ch := done; ch < c; ch++ {
 			at := base + ch
-			var s [2][3]T
-			for r := range 2 {
-				p, q := o[2*r][ch], o[2*r+1][ch]
-				s[r] = [3]T{p, p + q, q}
+			// Rows of outputs first.
+			for r := range m {
+				for j := range m {
+					row[j] = o[r*m+j][ch]
+				}
+				p.a(row[:m], s[r][:n])
 			}
-			for q := range 3 {
-				r0, r1 := s[0][q], s[1][q]
-				dm[(0*3+q)*stride+at] = r0
-				dm[(1*3+q)*stride+at] = r0 + r1
-				dm[(2*3+q)*stride+at] = r1
+			for q := range n {
+				for r := range m {
+					row[r] = s[r][q]
+				}
+				p.a(row[:m], col[:n])
+				for a := range n {
+					dm[(a*n+q)*stride+at] = col[a]
+				}
 			}
 		}
 	}
 }
 
-// w22Pack transforms w and packs the 9 matrices into store: as B of the
+// The assembly of the transforms, for float32 when winoAsm allows: each
+// does the leading multiple of 8 of the c channels and returns how many.
+
+func w22InputAsm[T float](n int, d [][]T, u []T, stride, c int) int {
+	d32, ok := any(d).([][]float32)
+	if !ok || !winoAsm {
+		return 0
+	}
+	if n == 5 {
+		return simd.Wino42Input((*[25][]float32)(d32), any(u).([]float32), stride, c)
+	}
+	return simd.Wino22Input((*[9][]float32)(d32), any(u).([]float32), stride, c)
+}
+
+func w22InputAdjointAsm[T float](n int, dv []T, stride int, d [][]T, c int) int {
+	d32, ok := any(d).([][]float32)
+	if !ok || !winoAsm {
+		return 0
+	}
+	if n == 5 {
+		return simd.Wino42InputAdjoint(any(dv).([]float32), stride, (*[25][]float32)(d32), c)
+	}
+	return simd.Wino22InputAdjoint(any(dv).([]float32), stride, (*[9][]float32)(d32), c)
+}
+
+func w22OutputAsm[T float](n int, m []T, stride int, y [][]T, c int) int {
+	y32, ok := any(y).([][]float32)
+	if !ok || !winoAsm {
+		return 0
+	}
+	if n == 5 {
+		return simd.Wino42Output(any(m).([]float32), stride, (*[16][]float32)(y32), c)
+	}
+	return simd.Wino22Output(any(m).([]float32), stride, (*[4][]float32)(y32), c)
+}
+
+func w22OutputAdjointAsm[T float](n int, y [][]T, dm []T, stride, c int) int {
+	y32, ok := any(y).([][]float32)
+	if !ok || !winoAsm {
+		return 0
+	}
+	if n == 5 {
+		return simd.Wino42OutputAdjoint((*[16][]float32)(y32), any(dm).([]float32), stride, c)
+	}
+	return simd.Wino22OutputAdjoint((*[4][]float32)(y32), any(dm).([]float32), stride, c)
+}
+
+// w22Pack transforms w and packs the n² matrices into store: as B of the
 // forward products (4·inC × outC) and, if back is set, transposed, of the
 // input gradient's (outC × 4·inC).
-func w22Pack[T float](ws *workspace, g convGeom, w []T, store *[2]any, back bool) []*gemm.PackedB[T] {
+func w22Pack[T float](p phaseTransform[T], ws *workspace, g convGeom, w []T, store *[2]any, back bool) []*gemm.PackedB[T] {
+	nxi := p.n * p.n
 	rows := 4 * g.InC
 	size := rows * g.OutC
-	raw := scratch[T](ws, slotWeights, 9*size)
-	parallel(g.OutC, 16, func(lo, hi int) { w22Transform(g.InC, g.OutC, lo, hi, w, raw) })
-	fwd := winoPacked[T](&store[0], 9)
-	jobs := 9
+	raw := scratch[T](ws, slotWeights, nxi*size)
+	parallel(g.OutC, 16, func(lo, hi int) { w22Transform(p, g.InC, g.OutC, lo, hi, w, raw) })
+	fwd := winoPacked[T](&store[0], nxi)
+	jobs := nxi
 	var bk []gemm.PackedB[T]
 	if back {
-		bk = winoPacked[T](&store[1], 9)
-		jobs = 18
+		bk = winoPacked[T](&store[1], nxi)
+		jobs = 2 * nxi
 	}
 	parallel(jobs, 1, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			xi := i % 9
-			if i < 9 {
+			xi := i % nxi
+			if i < nxi {
 				gemm.PackB(&fwd[xi], false, rows, g.OutC, raw[xi*size:(xi+1)*size], g.OutC)
 			} else {
 				gemm.PackB(&bk[xi], true, g.OutC, rows, raw[xi*size:(xi+1)*size], g.OutC)
@@ -286,64 +468,68 @@ func w22Pack[T float](ws *workspace, g convGeom, w []T, store *[2]any, back bool
 
 // w22Cached returns the forward packings of an inference graph's weights,
 // which do not change, from its cache, making them the first time.
-func w22Cached[T float](op *convOp, w []T) []*gemm.PackedB[T] {
+func w22Cached[T float](p phaseTransform[T], op *convOp, w []T) []*gemm.PackedB[T] {
 	g := op.geom
+	nxi := p.n * p.n
 	rows := 4 * g.InC
 	size := rows * g.OutC
 	var raw []T
-	p := make([]*gemm.PackedB[T], 9)
-	for xi := range p {
-		p[xi] = cachedPacking(op.packs, packKey{op.name, -2 - xi}, func(pb *gemm.PackedB[T]) {
+	packs := make([]*gemm.PackedB[T], nxi)
+	for xi := range packs {
+		packs[xi] = cachedPacking(op.packs, packKey{op.name, -2 - xi}, func(pb *gemm.PackedB[T]) {
 			if raw == nil {
-				raw = make([]T, 9*size)
-				parallel(g.OutC, 16, func(lo, hi int) { w22Transform(g.InC, g.OutC, lo, hi, w, raw) })
+				raw = make([]T, nxi*size)
+				parallel(g.OutC, 16, func(lo, hi int) { w22Transform(p, g.InC, g.OutC, lo, hi, w, raw) })
 			}
 			gemm.PackB(pb, false, rows, g.OutC, raw[xi*size:(xi+1)*size], g.OutC)
 		})
 	}
-	return p
+	return packs
 }
 
 // w22Forward is convForward for a layer winograd22Fits, without the bias.
 // In training it also packs the weights for the input gradient.
 func w22Forward[T float](op *convOp, x, w, y []T) {
-	g := op.geom
+	g, p := op.geom, phaseTransformOf[T](op.wino)
 	var b []*gemm.PackedB[T]
 	if op.packs != nil {
-		b = w22Cached(op, w)
+		b = w22Cached(p, op, w)
 	} else {
-		b = w22Pack(op.ws, g, w, &op.wino.packs22, op.inputGrad)
+		b = w22Pack(p, op.ws, g, w, &op.wino.packs22, op.inputGrad)
 	}
 	oh, ow := g.OutH(), g.OutW()
-	winoProducts(op.ws, winoTiles(g.Batch, oh, ow), 1, 4*g.InC, g.OutC, b,
+	winoProducts(op.ws, w22Tiles(g, p.m), 1, 4*g.InC, g.OutC, b,
 		func(t0, t1 int, u []T, stride int, zero []T) {
-			w22Input(x, g.InH, g.InW, g.InC, t0, t1, u, stride, zero)
+			w22Input(p, x, g.InH, g.InW, g.InC, t0, t1, u, stride, zero)
 		},
-		func(t0, t1 int, m []T, stride int, _ []T) { w22Output(m, stride, oh, ow, g.OutC, t0, t1, y) })
+		func(t0, t1 int, m []T, stride int, _ []T) { w22Output(p, m, stride, oh, ow, g.OutC, t0, t1, y) })
 }
+
+// w22Tiles is the number of m×m output tiles of a layer.
+func w22Tiles(g convGeom, m int) int { return g.Batch * (g.OutH() / m) * (g.OutW() / m) }
 
 // w22InputGrad is convInputGrad for a layer winograd22Fits, with the
 // weights its forward pass packed. The tiles of an image overlap in dx, so
 // the blocks are of whole images.
 func w22InputGrad[T float](op *convOp, dy, dx []T) {
-	g := op.geom
+	g, p := op.geom, phaseTransformOf[T](op.wino)
 	oh, ow := g.OutH(), g.OutW()
 	clear(dx)
-	winoProducts(op.ws, winoTiles(g.Batch, oh, ow), (oh/2)*(ow/2), g.OutC, 4*g.InC, pointers(op.wino.packs22[1].([]gemm.PackedB[T])),
-		func(t0, t1 int, m []T, stride int, _ []T) { w22OutputAdjoint(dy, oh, ow, g.OutC, t0, t1, m, stride) },
+	winoProducts(op.ws, w22Tiles(g, p.m), (oh/p.m)*(ow/p.m), g.OutC, 4*g.InC, pointers(op.wino.packs22[1].([]gemm.PackedB[T])),
+		func(t0, t1 int, m []T, stride int, _ []T) { w22OutputAdjoint(p, dy, oh, ow, g.OutC, t0, t1, m, stride) },
 		func(t0, t1 int, dv []T, stride int, sink []T) {
-			w22InputAdjoint(dv, stride, g.InH, g.InW, g.InC, t0, t1, dx, sink)
+			w22InputAdjoint(p, dv, stride, g.InH, g.InW, g.InC, t0, t1, dx, sink)
 		})
 }
 
 // w22WeightGrad is convWeightGrad for a layer winograd22Fits.
 func w22WeightGrad[T float](op *convOp, x, dy, dw []T) {
-	g := op.geom
+	g, p := op.geom, phaseTransformOf[T](op.wino)
 	oh, ow := g.OutH(), g.OutW()
-	sums := winoSums(op.ws, 9, winoTiles(g.Batch, oh, ow), 4*g.InC, g.OutC,
+	sums := winoSums(op.ws, p.n*p.n, w22Tiles(g, p.m), 4*g.InC, g.OutC,
 		func(t0, t1 int, u []T, stride int, zero []T) {
-			w22Input(x, g.InH, g.InW, g.InC, t0, t1, u, stride, zero)
+			w22Input(p, x, g.InH, g.InW, g.InC, t0, t1, u, stride, zero)
 		},
-		func(t0, t1 int, m []T, stride int, _ []T) { w22OutputAdjoint(dy, oh, ow, g.OutC, t0, t1, m, stride) })
-	parallel(g.OutC, 8, func(lo, hi int) { w22Adjoint(g.InC, g.OutC, lo, hi, sums, dw) })
+		func(t0, t1 int, m []T, stride int, _ []T) { w22OutputAdjoint(p, dy, oh, ow, g.OutC, t0, t1, m, stride) })
+	parallel(g.OutC, 8, func(lo, hi int) { w22Adjoint(p, g.InC, g.OutC, lo, hi, sums, dw) })
 }

@@ -31,7 +31,7 @@ const wino43MinRes = 8
 // wino43Fits tells whether a 3×3 convolution Winograd's transform
 // computes (winogradFits) runs as F(4×4, 3×3).
 func wino43Fits(g convGeom) bool {
-	return useWino43 && g.InH%4 == 0 && g.InW%4 == 0 && g.InH >= wino43MinRes && g.InW >= wino43MinRes
+	return useLargerTiles && g.InH%4 == 0 && g.InW%4 == 0 && g.InH >= wino43MinRes && g.InW >= wino43MinRes
 }
 
 // wino43Tiles is the number of 4×4 output tiles of an H×W image batch.

@@ -22,6 +22,9 @@ var winoCases = []convGeom{
 	{Batch: 2, InH: 8, InW: 8, InC: 8, OutC: 16, Kernel: 4, Stride: 2, Pad: 1},
 	{Batch: 3, InH: 8, InW: 12, InC: 12, OutC: 20, Kernel: 4, Stride: 2, Pad: 1},
 	{Batch: 2, InH: 16, InW: 16, InC: 32, OutC: 24, Kernel: 4, Stride: 2, Pad: 1},
+	// Outputs of 8 and more a side, multiples of 4, by F(4×4, 2×2).
+	{Batch: 2, InH: 16, InW: 24, InC: 8, OutC: 16, Kernel: 4, Stride: 2, Pad: 1},
+	{Batch: 1, InH: 32, InW: 16, InC: 12, OutC: 20, Kernel: 4, Stride: 2, Pad: 1},
 }
 
 // convPasses runs the forward pass, the input gradient and the weight
@@ -64,13 +67,18 @@ func TestWinogradMatchesDirect(t *testing.T) {
 		chunkValues = chunk
 		for _, g := range winoCases {
 			t.Run(fmt.Sprintf("%dx%dx%d-%d/chunk%d", g.InH, g.InW, g.InC, g.OutC, chunk), func(t *testing.T) {
-				if want := 4; g.Kernel == 3 {
-					if g.InH%4 == 0 && g.InW%4 == 0 && min(g.InH, g.InW) >= wino43MinRes {
-						want = 6
+				want := 4
+				switch {
+				case g.Kernel == 3 && g.InH%4 == 0 && g.InW%4 == 0 && min(g.InH, g.InW) >= wino43MinRes:
+					want = 6
+				case g.Kernel == 4:
+					want = 3
+					if g.OutH()%4 == 0 && g.OutW()%4 == 0 && min(g.OutH(), g.OutW()) >= winograd42MinOut {
+						want = 5
 					}
-					if n := newWinoState(g).n; n != want {
-						t.Fatalf("the transform's side is %d, want %d", n, want)
-					}
+				}
+				if n := newWinoState(g).n; n != want {
+					t.Fatalf("the transform's side is %d, want %d", n, want)
 				}
 				x := randomSlice32(rng, g.InSize(), 1)
 				w := randomSlice32(rng, g.OutC*g.K(), 0.3)
@@ -111,7 +119,19 @@ func TestWinogradMatchesDirect(t *testing.T) {
 // depend on the batch it is in.
 func TestWinogradImageAloneAsInBatch(t *testing.T) {
 	rng := rand.New(rand.NewPCG(12, 3))
-	g := convGeom{Batch: 5, InH: 8, InW: 8, InC: 16, OutC: 24, Kernel: 3, Stride: 1, Pad: 1}
+	for _, g := range []convGeom{
+		{Batch: 5, InH: 8, InW: 8, InC: 16, OutC: 24, Kernel: 3, Stride: 1, Pad: 1},  // F(4×4, 3×3)
+		{Batch: 5, InH: 16, InW: 16, InC: 8, OutC: 16, Kernel: 4, Stride: 2, Pad: 1}, // F(4×4, 2×2)
+	} {
+		imageAloneAsInBatch(t, rng, g)
+	}
+}
+
+func imageAloneAsInBatch(t *testing.T, rng *rand.Rand, g convGeom) {
+	t.Helper()
+	if newWinoState(g) == nil {
+		t.Fatalf("%+v does not run Winograd's transform", g)
+	}
 	x := randomSlice32(rng, g.InSize(), 1)
 	w := randomSlice32(rng, g.OutC*g.K(), 0.3)
 	b := randomSlice32(rng, g.OutC, 0.3)
@@ -124,7 +144,7 @@ func TestWinogradImageAloneAsInBatch(t *testing.T) {
 	convForward(newConvOp("conv", one, true, false, false, &workspace{}), x[3*per:4*per], w, b, alone)
 	for i, v := range alone {
 		if math.Float32bits(v) != math.Float32bits(batch[3*one.OutSize()+i]) {
-			t.Fatalf("output %d of image 3 is %v alone, %v in the batch", i, v, batch[3*one.OutSize()+i])
+			t.Fatalf("%+v: output %d of image 3 is %v alone, %v in the batch", g, i, v, batch[3*one.OutSize()+i])
 		}
 	}
 }

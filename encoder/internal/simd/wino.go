@@ -60,3 +60,25 @@ func Wino43Output(m []float32, stride int, y *[16][]float32, c int) int {
 func Wino43OutputAdjoint(y *[16][]float32, dm []float32, stride, c int) int {
 	return wino43OutputAdjointAsm(y, dm, stride, c)
 }
+
+// Wino42Input writes Bᵀ d B of F(4×4, 2×2) of the 5×5 tile d to u.
+func Wino42Input(d *[25][]float32, u []float32, stride, c int) int {
+	return wino42InputAsm(d, u, stride, c)
+}
+
+// Wino42InputAdjoint adds B dv Bᵀ, the adjoint of Wino42Input, into the
+// 5×5 runs d.
+func Wino42InputAdjoint(dv []float32, stride int, d *[25][]float32, c int) int {
+	return wino42InputAdjointAsm(dv, stride, d, c)
+}
+
+// Wino42Output writes Aᵀ m A of F(4×4, 2×2) of the 25 products m to the
+// 4×4 outputs y.
+func Wino42Output(m []float32, stride int, y *[16][]float32, c int) int {
+	return wino42OutputAsm(m, stride, y, c)
+}
+
+// Wino42OutputAdjoint writes A dy Aᵀ of the 4×4 output gradients y to dm.
+func Wino42OutputAdjoint(y *[16][]float32, dm []float32, stride, c int) int {
+	return wino42OutputAdjointAsm(y, dm, stride, c)
+}
