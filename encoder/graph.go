@@ -88,12 +88,10 @@ func buildGraph(c graphConfig, w *weights) (*graph, error) {
 	}
 
 	// Encoder.
-	ch := c.arch.Channels()
-	x, size := gr.input, res
-	for i := 0; i+1 < len(ch); i++ {
-		geom := convGeom{Batch: n, InH: size, InW: size, InC: ch[i], OutC: ch[i+1], Kernel: 4, Stride: 2, Pad: 1}
+	encoderConvs, decoderConvs := c.arch.convs(n)
+	x := gr.input
+	for i, geom := range encoderConvs {
 		x = layer(fmt.Sprintf("encoder.convs.%d", i), x, geom, true, i > 0)
-		size /= 2
 	}
 	linear := func(prefix string, x *G.Node, in, out int, relu bool) *G.Node {
 		return layer(prefix, x, convGeom{Batch: n, InH: 1, InW: 1, InC: in, OutC: out, Kernel: 1, Stride: 1}, relu, true)
@@ -129,16 +127,13 @@ func buildGraph(c graphConfig, w *weights) (*graph, error) {
 		gr.cost = apply(&crossEntropyOp{opBase: newOpBase(name), rows: c.batch, classes: c.classes, logitDims: 4}, logits, gr.targets)
 	case Autoencoder:
 		y := linear("decoder.linear", gr.features, c.arch.Latent, c.arch.Latent, true)
-		size = 1
-		for i, level := 0, len(ch)-1; level > 0; i, level = i+1, level-1 {
-			last := level == 1
-			geom := convGeom{Batch: n, InH: size, InW: size, InC: ch[level], OutC: 4 * ch[level-1], Kernel: 3, Stride: 1, Pad: 1}
+		for i, geom := range decoderConvs {
+			last := i == len(decoderConvs)-1
 			prefix := fmt.Sprintf("decoder.convs.%d", i)
 			// ReLU commutes with the rearrangement, so it is applied by the
 			// convolution.
 			y = layer(prefix, y, geom, !last, true)
-			y = apply(newDepthToSpaceOp(prefix+".depth_to_space", n, size, size, ch[level-1], false), y)
-			size *= 2
+			y = apply(newDepthToSpaceOp(prefix+".depth_to_space", n, geom.InH, geom.InW, geom.OutC/4, false), y)
 		}
 		gr.output = y
 		gr.cost = apply(&mseOp{opBase: newOpBase("mse"), shape: y.Shape().Clone()}, y, gr.input)
@@ -153,6 +148,24 @@ func buildGraph(c graphConfig, w *weights) (*graph, error) {
 	}
 	gr.vm = G.NewTapeMachine(gr.g)
 	return gr, nil
+}
+
+// convs returns the geometries of a's convolutions over batches of n
+// images: the encoder's strided ones from the input down to 1×1, and the
+// autoencoder decoder's 3×3 ones from 1×1 up, each followed by a
+// depth-to-space step to 4× fewer channels at twice the side.
+func (a Arch) convs(n int) (encoder, decoder []convGeom) {
+	ch := a.Channels()
+	size := a.Res
+	for i := 0; i+1 < len(ch); i++ {
+		encoder = append(encoder, convGeom{Batch: n, InH: size, InW: size, InC: ch[i], OutC: ch[i+1], Kernel: 4, Stride: 2, Pad: 1})
+		size /= 2
+	}
+	for level := len(ch) - 1; level > 0; level-- {
+		decoder = append(decoder, convGeom{Batch: n, InH: size, InW: size, InC: ch[level], OutC: 4 * ch[level-1], Kernel: 3, Stride: 1, Pad: 1})
+		size *= 2
+	}
+	return encoder, decoder
 }
 
 // setDiagonalTargets sets v to 0, 1, 2, …: the i-th image's positive is the

@@ -19,22 +19,14 @@ func BenchmarkConvLayer(b *testing.B) {
 		if res != 64 {
 			prefix = fmt.Sprintf("res%d/", res)
 		}
-		arch := Arch{Res: res, Width: 32, Latent: 128}
-		const batch = 256
-		ch := arch.Channels()
-		var geoms []convGeom
+		encoder, decoder := Arch{Res: res, Width: 32, Latent: 128}.convs(256)
+		geoms := append(encoder, decoder...)
 		var names []string
-		size := arch.Res
-		for i := 0; i+1 < len(ch); i++ {
-			geoms = append(geoms, convGeom{Batch: batch, InH: size, InW: size, InC: ch[i], OutC: ch[i+1], Kernel: 4, Stride: 2, Pad: 1})
+		for i := range encoder {
 			names = append(names, fmt.Sprintf("encoder%d", i))
-			size /= 2
 		}
-		size = 1
-		for i, level := 0, len(ch)-1; level > 0; i, level = i+1, level-1 {
-			geoms = append(geoms, convGeom{Batch: batch, InH: size, InW: size, InC: ch[level], OutC: 4 * ch[level-1], Kernel: 3, Stride: 1, Pad: 1})
+		for i := range decoder {
 			names = append(names, fmt.Sprintf("decoder%d", i))
-			size *= 2
 		}
 		for i, g := range geoms {
 			for _, pass := range []string{"forward", "inputgrad", "weightgrad"} {
