@@ -50,39 +50,40 @@ func addTo[T float](dst, src []T) {
 
 // biasActivate adds bias to every row of y (rows of len(bias)) and, if
 // relu, replaces negative values with 0. For float32 it does both with SIMD
-// instructions, row by row while the row is in the L1 cache.
+// instructions in one pass.
 func biasActivate[T float](y, bias []T, relu bool) {
 	if y32, ok := any(y).([]float32); ok {
-		biasActivate32(y32, any(bias).([]float32), relu)
+		biasActivate32(y32, y32, any(bias).([]float32), relu)
 		return
 	}
+	biasActivateGo(y, y, bias, relu)
+}
+
+// biasActivateFrom is biasActivate writing to dst from src, as many values.
+func biasActivateFrom[T float](dst, src, bias []T, relu bool) {
+	if d32, ok := any(dst).([]float32); ok {
+		biasActivate32(d32, any(src).([]float32), any(bias).([]float32), relu)
+		return
+	}
+	biasActivateGo(dst, src, bias, relu)
+}
+
+func biasActivateGo[T float](dst, src, bias []T, relu bool) {
 	n := len(bias)
-	for off := 0; off < len(y); off += n {
-		row := y[off : off+n]
-		for j, b := range bias[:len(row)] {
-			row[j] += b
-		}
-	}
-	if !relu {
-		return
-	}
-	for i, v := range y {
-		if v < 0 {
-			y[i] = 0
+	src = src[:len(dst)]
+	for off := 0; off+n <= len(dst); off += n {
+		row, in := dst[off:off+n], src[off:off+n]
+		for j, b := range bias {
+			v := in[j] + b
+			if relu && v < 0 {
+				v = 0
+			}
+			row[j] = v
 		}
 	}
 }
 
-func biasActivate32(y, bias []float32, relu bool) {
-	n := len(bias)
-	for off := 0; off+n <= len(y); off += n {
-		row := y[off : off+n]
-		vek32.Add_Inplace(row, bias)
-		if relu {
-			vek32.MaximumNumber_Inplace(row, 0)
-		}
-	}
-}
+func biasActivate32(dst, src, bias []float32, relu bool) { simd.BiasReLU(dst, src, bias, relu) }
 
 // reluGrad sets dx to dy where y > 0 and to 0 elsewhere; y is the output
 // of a ReLU, so never negative.

@@ -41,6 +41,31 @@ func ReLUGrad(y, dy, dx []float32) {
 	reluGradGo(y[done:], dy[done:], dx[done:])
 }
 
+// BiasReLU writes src plus bias, repeated over rows of len(bias) values, to
+// dst, which may be src, and with relu replaces the values below 0 by 0
+// (NaN and −0 stay). It writes the whole rows of dst and panics if src is
+// shorter than dst.
+func BiasReLU(dst, src, bias []float32, relu bool) {
+	src = src[:len(dst)]
+	done := biasReLUAsm(dst, src, bias, relu)
+	biasReLUGo(dst[done:], src[done:], bias, relu)
+}
+
+func biasReLUGo(dst, src, bias []float32, relu bool) {
+	n := len(bias)
+	src = src[:len(dst)]
+	for off := 0; n > 0 && off+n <= len(dst); off += n {
+		row, in := dst[off:off+n], src[off:off+n]
+		for j, b := range bias {
+			v := in[j] + b
+			if relu && v < 0 {
+				v = 0
+			}
+			row[j] = v
+		}
+	}
+}
+
 func reluGradGo(y, dy, dx []float32) {
 	dy = dy[:len(y)]
 	dx = dx[:len(y)]

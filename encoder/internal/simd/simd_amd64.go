@@ -18,6 +18,25 @@ func adam8(w, grad, m, v *float32, n int, c *[8]float32)
 //go:noescape
 func reluGrad8(y, dy, dx *float32, n int)
 
+// biasAct8 writes src + bias to dst over rows of n·8 values, then with
+// relu replaces values below 0 by 0.
+//
+//go:noescape
+func biasAct8(dst, src, bias *float32, rows, n int, relu bool)
+
+// biasReLUAsm handles the whole rows of dst when the rows are a multiple of
+// 8 values long, and returns how many values it wrote.
+func biasReLUAsm(dst, src, bias []float32, relu bool) int {
+	n := len(bias)
+	if !useAVX2 || n == 0 || n%8 != 0 || len(dst) < n {
+		return 0
+	}
+	rows := len(dst) / n
+	_ = src[rows*n-1]
+	biasAct8(&dst[0], &src[0], &bias[0], rows, n/8, relu)
+	return rows * n
+}
+
 // adamAsm updates the leading multiple of 8 elements and returns how many.
 func adamAsm(w, g, m, v []float32, b1, b2, eps, stepSize, invSqrtC2 float32) int {
 	n := len(w) / 8

@@ -71,3 +71,38 @@ reluGrad8_loop:
 	JNZ reluGrad8_loop
 	VZEROUPPER
 	RET
+
+// func biasAct8(dst, src, bias *float32, rows, n int, relu bool)
+// dst = src + bias over rows of n·8 values, then with relu max(0, ·) with 0
+// as the first operand, so that NaN and −0 pass as in the Go version.
+TEXT ·biasAct8(SB), NOSPLIT, $0-41
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ bias+16(FP), BX
+	MOVQ rows+24(FP), CX
+	MOVQ n+32(FP), R8
+	MOVBLZX relu+40(FP), R9
+	VXORPS Y15, Y15, Y15
+
+biasAct8_row:
+	MOVQ BX, DX
+	MOVQ R8, R10
+
+biasAct8_col:
+	VMOVUPS (SI), Y0
+	VADDPS (DX), Y0, Y0
+	TESTQ R9, R9
+	JZ biasAct8_store
+	VMAXPS Y0, Y15, Y0
+
+biasAct8_store:
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, DX
+	DECQ R10
+	JNZ biasAct8_col
+	DECQ CX
+	JNZ biasAct8_row
+	VZEROUPPER
+	RET

@@ -5,6 +5,7 @@ package simd
 // adamAsm and reluGradAsm handle no elements in this build.
 func adamAsm(w, g, m, v []float32, b1, b2, eps, stepSize, invSqrtC2 float32) int { return 0 }
 func reluGradAsm(y, dy, dx []float32) int                                        { return 0 }
+func biasReLUAsm(dst, src, bias []float32, relu bool) int                        { return 0 }
 
 func winoInputAsm(d *[16][]float32, u []float32, stride, c int) int               { return 0 }
 func winoOutputAsm(m []float32, stride int, y *[4][]float32, c int) int           { return 0 }

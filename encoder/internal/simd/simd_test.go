@@ -60,6 +60,39 @@ func TestReLUGradHasTheBitsOfGo(t *testing.T) {
 	}
 }
 
+func TestBiasReLUHasTheBitsOfGo(t *testing.T) {
+	const seed = 5
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 4))
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(-1)), -1e-45, 3}
+	for _, n := range []int{8, 12, 32, 64} {
+		for _, rows := range []int{0, 1, 7} {
+			for _, relu := range []bool{false, true} {
+				src, bias := randomSlice(rng, rows*n, 1), randomSlice(rng, n, 1)
+				for i := range src {
+					if rng.IntN(3) == 0 {
+						src[i] = special[rng.IntN(len(special))]
+					}
+				}
+				bias[0] = 0
+				got, want := make([]float32, len(src)), make([]float32, len(src))
+				BiasReLU(got, src, bias, relu)
+				biasReLUGo(want, src, bias, relu)
+				inPlace := append([]float32(nil), src...)
+				BiasReLU(inPlace, inPlace, bias, relu)
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) || math.Float32bits(inPlace[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("n=%d relu=%v: [%d] = %v (in place %v) for %v + %v; Go gives %v", n, relu, i, got[i], inPlace[i], src[i], bias[i%n], want[i])
+					}
+					if v := src[i] + bias[i%n]; relu && v < 0 && want[i] != 0 || !relu && math.Float32bits(want[i]) != math.Float32bits(v) {
+						t.Fatalf("n=%d relu=%v: [%d] = %v for %v + %v", n, relu, i, want[i], src[i], bias[i%n])
+					}
+				}
+			}
+		}
+	}
+}
+
 func BenchmarkAdamUpdate(b *testing.B) {
 	n := 1 << 20
 	rng := rand.New(rand.NewPCG(1, 1))
