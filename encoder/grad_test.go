@@ -124,6 +124,9 @@ func TestGradients(t *testing.T) {
 			}
 			return convCase(g, rng, geom, true)
 		}},
+		{"the first layer by the stem, with ReLU", func(g *G.ExprGraph, rng *rand.Rand) (*G.Node, G.Nodes) {
+			return stemGradientCase(t, g, rng)
+		}},
 		{"normalize, similarity, temperature, cross-entropy", func(g *G.ExprGraph, rng *rand.Rand) (*G.Node, G.Nodes) {
 			const n, dim = 3, 4
 			z := randomNode(g, rng, "z", 1, 2*n, 1, 1, dim)

@@ -21,7 +21,9 @@ import (
 // Forward: for each tap class (see taps.go), im2col of the batch into one
 // matrix and one product with the class's weights; then bias and ReLU in
 // one pass. The im2col matrices are kept for the weight gradient when the
-// op is built for training.
+// op is built for training. The 3×3 and strided layers of enough channels
+// run by Winograd's transform instead (winograd*.go), and the first layer
+// by a layout of its images (stem.go).
 type convOp struct {
 	opBase
 	geom    convGeom
@@ -43,11 +45,17 @@ type convOp struct {
 	// wino is set when the layer runs as Winograd's F(2×2, 3×3)
 	// (winograd.go) instead of by tap classes.
 	wino *winoState
+	// stem is set when the layer runs as the first layer's layout
+	// (stem.go).
+	stem bool
 	out  buffer
 }
 
 func newConvOp(name string, g convGeom, relu, inputGrad, train bool, ws *workspace) *convOp {
 	op := &convOp{opBase: newOpBase(name), geom: g, relu: relu, inputGrad: inputGrad, train: train, ws: ws}
+	if op.stem = stemFits(g, inputGrad); op.stem {
+		return op
+	}
 	if op.wino = newWinoState(g); op.wino == nil && !g.Identity() {
 		op.classes = g.classes()
 		op.cols = make([]any, len(op.classes))
@@ -91,6 +99,9 @@ func (op *convOp) Do(vals ...G.Value) (G.Value, error) {
 func convForward[T float](op *convOp, x, w, b, y []T) {
 	g := op.geom
 	switch {
+	case op.stem:
+		stemForward(op, x, w, b, y)
+		return
 	case g.Identity():
 		gemm.Gemm(false, true, g.Rows(), g.OutC, g.K(), 1, x, g.K(), w, g.K(), 0, y, g.OutC)
 	case op.wino != nil:
@@ -375,6 +386,10 @@ func convWeightGrad[T float](fwd *convOp, x, dy, dw []T) {
 		winoWeightGrad(fwd, x, dy, dw)
 		return
 	}
+	if fwd.stem {
+		stemWeightGrad(fwd, x, dy, dw)
+		return
+	}
 	clear(dw)
 	span := g.Kernel * g.InC
 	for ci, c := range fwd.classes {
@@ -499,6 +514,9 @@ func (op *convInputGradOp) Do(vals ...G.Value) (G.Value, error) {
 
 func convInputGrad[T float](fwd *convOp, dy, w, dx []T) {
 	g := fwd.geom
+	if fwd.stem {
+		panic("encoder: " + fwd.name + " runs as the stem, whose input has no gradient")
+	}
 	if g.Identity() {
 		gemm.Gemm(false, false, g.Rows(), g.K(), g.OutC, 1, dy, g.OutC, w, g.K(), 0, dx, g.K())
 		return

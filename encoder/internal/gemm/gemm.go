@@ -40,7 +40,9 @@ const minParallelWork = 1 << 19
 // is k×n and C is m×n, all row-major with leading dimensions (row strides)
 // lda, ldb and ldc. op(X) is X, or its transpose when the matching trans
 // flag is set (then A is stored k×m, or B n×k). When beta is 0, C need not
-// be initialized: NaNs in it do not propagate.
+// be initialized: NaNs in it do not propagate. A and B are only read, so
+// their rows may overlap (a leading dimension below their columns), as the
+// windows of a convolution over an image laid out for it do.
 //
 // Gemm panics if a slice is too short for its dimensions.
 func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
@@ -56,6 +58,22 @@ func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 		return
 	}
 	p := problem[T]{kern: kernelFor[T](), transA: transA, transB: transB, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
+	p.solve(m, n, beta)
+}
+
+// GemmSerial is Gemm on the calling goroutine alone, always with this
+// package's kernels, for callers that split their work between goroutines
+// themselves.
+func GemmSerial[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	checkArgs(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		scale(m, n, beta, c, ldc)
+		return
+	}
+	p := problem[T]{kern: kernelFor[T](), serial: true, transA: transA, transB: transB, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
 	p.solve(m, n, beta)
 }
 
@@ -126,7 +144,9 @@ func checkArgs(transA, transB bool, m, n, k, la, lda, lb, ldb, lc, ldc int) {
 		if rows == 0 || cols == 0 {
 			return
 		}
-		if ld < cols {
+		// Rows of the operands, which are only read, may overlap; those of
+		// C may not.
+		if ld < 0 || name == "C" && ld < cols {
 			panic(fmt.Sprintf("gemm: leading dimension of %s is %d, less than its %d columns", name, ld, cols))
 		}
 		if length < (rows-1)*ld+cols {

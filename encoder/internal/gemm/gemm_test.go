@@ -230,6 +230,56 @@ func TestGemmRowsDoNotDependOnTheirNeighbours(t *testing.T) {
 	})
 }
 
+// TestGemmOverlappingRows checks products whose operands' rows overlap
+// (a leading dimension below their columns, as a convolution's windows
+// over an image laid out for them) against the same rows copied apart, bit
+// for bit, in place and packed, by Gemm and by GemmSerial.
+func TestGemmOverlappingRows(t *testing.T) {
+	eachKernel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(9, 10))
+		const m, n, k, ld = 301, 32, 48, 24
+		over := randomMatrix[float32](rng, (m-1)*ld+k)
+		apart := make([]float32, m*k)
+		for i := range m {
+			copy(apart[i*k:(i+1)*k], over[i*ld:i*ld+k])
+		}
+		b := randomMatrix[float32](rng, n*k)
+		want := make([]float32, m*n)
+		Gemm(false, true, m, n, k, 1, apart, k, b, k, 0, want, n)
+		for _, serial := range []bool{false, true} {
+			got := make([]float32, m*n)
+			if serial {
+				GemmSerial(false, true, m, n, k, 1, over, ld, b, k, 0, got, n)
+			} else {
+				Gemm(false, true, m, n, k, 1, over, ld, b, k, 0, got, n)
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("serial %v: C[%d] = %v with overlapping rows of A, %v apart", serial, i, got[i], want[i])
+				}
+			}
+		}
+		// The transposed product, Aᵀ·D, with A's rows overlapping: its
+		// packing reads them.
+		d := randomMatrix[float32](rng, m*n)
+		want = make([]float32, k*n)
+		Gemm(true, false, k, n, m, 1, apart, k, d, n, 0, want, n)
+		got := make([]float32, k*n)
+		GemmSerial(true, false, k, n, m, 1, over, ld, d, n, 0, got, n)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("transposed: C[%d] = %v with overlapping rows of A, %v apart", i, got[i], want[i])
+			}
+		}
+		ref := naive(true, false, k, n, m, 1, apart, k, d, n, 0, make([]float32, k*n), n)
+		for i := range ref {
+			if math.Abs(float64(got[i])-ref[i]) > 1e-4 {
+				t.Fatalf("transposed: C[%d] = %v, want %v", i, got[i], ref[i])
+			}
+		}
+	})
+}
+
 func TestGemmPanicsOnShortSlices(t *testing.T) {
 	defer func() {
 		if recover() == nil {
