@@ -98,17 +98,31 @@ def main():
     p.add_argument("--cases", default="", help="comma-separated case numbers, 1 to 5 (default all)")
     p.add_argument("--no-torch", action="store_true", help="the simsearch binaries alone")
     a = p.parse_args()
+    if a.rounds < 1:
+        p.error(f"--rounds {a.rounds}: give at least 1 round")
+    if a.threads < 1:
+        p.error(f"--threads {a.threads}: give at least 1 thread")
     sides = []
     for spec in a.binary:
         name, _, rest = spec.partition("=")
+        if not name or not rest:
+            p.error(f"--binary {spec}: write NAME=PATH, such as now=/tmp/enc.test")
         path, _, envs = rest.partition(":")
+        bad = [e for e in envs.split(",") if e and "=" not in e]
+        if bad:
+            p.error(f"--binary {spec}: {bad[0]} is not VAR=VALUE")
         env = dict(e.split("=", 1) for e in envs.split(",") if e)
         if not os.access(path, os.X_OK):
             raise SystemExit(f"--binary {spec}: {path} is not an executable test binary (go test -c -o {path} ./encoder)")
         sides.append((name, path, env))
     cases = CASES
     if a.cases:
-        cases = [CASES[int(i) - 1] for i in a.cases.split(",")]
+        cases = []
+        for i in a.cases.split(","):
+            if not i.strip().isdigit() or not 1 <= int(i) <= len(CASES):
+                p.error(f"--cases {a.cases}: {i!r} is not a case number from 1 to {len(CASES)} "
+                        f"({'; '.join(f'{k + 1} {c[0]}' for k, c in enumerate(CASES))})")
+            cases.append(CASES[int(i) - 1])
     model, flags = cpu()
     print(f"CPU: {model}; {os.cpu_count()} CPUs; flags: {' '.join(flags) or 'no AVX2'}", flush=True)
     names = [s[0] for s in sides] + ([] if a.no_torch else ["PyTorch"])
