@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 
 	"github.com/urfave/cli/v2"
+
+	"simsearch/encoder"
 )
 
 // Version is the simsearch version printed by --version.
@@ -46,6 +49,7 @@ to stderr.
 			newCheckCommand(),
 		},
 		Action: runNoCommand,
+		Before: warnAboutEnvironment,
 		// Errors are reported once, by ReportError, never by the library.
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError:   onUsageError,
@@ -63,6 +67,15 @@ func outputFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "json", Usage: "write results to stdout as JSON lines, each with a \"type\" field"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "show no progress on stderr"},
 	}
+}
+
+// warnAboutEnvironment says on stderr which tuning variables of the
+// environment have values this build ignores.
+func warnAboutEnvironment(c *cli.Context) error {
+	for _, w := range encoder.EnvironmentWarnings() {
+		fmt.Fprintf(c.App.ErrWriter, "warning: %s\n", w)
+	}
+	return nil
 }
 
 func onUsageError(_ *cli.Context, err error, _ bool) error {

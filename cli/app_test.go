@@ -32,6 +32,17 @@ func TestHelpListsCommandsAndExitCodes(t *testing.T) {
 	}
 }
 
+func TestUnknownTuningVariableIsAWarning(t *testing.T) {
+	t.Setenv("SIMSEARCH_WINOGRAD", "fast")
+	stdout, stderr, code := run(t, "info", "--help")
+	if code != ExitOK || !strings.Contains(stdout, "info") {
+		t.Fatalf("info --help printed %q with exit code %d", stdout, code)
+	}
+	if !strings.Contains(stderr, "warning: SIMSEARCH_WINOGRAD=fast is neither off nor 2x2") {
+		t.Fatalf("stderr %q has no warning", stderr)
+	}
+}
+
 func TestVersion(t *testing.T) {
 	stdout, _, code := run(t, "--version")
 	if code != ExitOK || !strings.Contains(stdout, Version) {
