@@ -56,7 +56,7 @@ func biasActivate[T float](y, bias []T, relu bool) {
 		biasActivate32(y32, y32, any(bias).([]float32), relu)
 		return
 	}
-	biasActivateGo(y, y, bias, relu)
+	simd.BiasReLUGo(y, y, bias, relu)
 }
 
 // biasActivateFrom is biasActivate writing to dst from src, as many values.
@@ -65,22 +65,7 @@ func biasActivateFrom[T float](dst, src, bias []T, relu bool) {
 		biasActivate32(d32, any(src).([]float32), any(bias).([]float32), relu)
 		return
 	}
-	biasActivateGo(dst, src, bias, relu)
-}
-
-func biasActivateGo[T float](dst, src, bias []T, relu bool) {
-	n := len(bias)
-	src = src[:len(dst)]
-	for off := 0; off+n <= len(dst); off += n {
-		row, in := dst[off:off+n], src[off:off+n]
-		for j, b := range bias {
-			v := in[j] + b
-			if relu && v < 0 {
-				v = 0
-			}
-			row[j] = v
-		}
-	}
+	simd.BiasReLUGo(dst, src, bias, relu)
 }
 
 func biasActivate32(dst, src, bias []float32, relu bool) { simd.BiasReLU(dst, src, bias, relu) }

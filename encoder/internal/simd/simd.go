@@ -51,7 +51,10 @@ func BiasReLU(dst, src, bias []float32, relu bool) {
 	biasReLUGo(dst[done:], src[done:], bias, relu)
 }
 
-func biasReLUGo(dst, src, bias []float32, relu bool) {
+func biasReLUGo(dst, src, bias []float32, relu bool) { BiasReLUGo(dst, src, bias, relu) }
+
+// BiasReLUGo is BiasReLU in Go, for float32 or float64.
+func BiasReLUGo[T ~float32 | ~float64](dst, src, bias []T, relu bool) {
 	n := len(bias)
 	src = src[:len(dst)]
 	for off := 0; n > 0 && off+n <= len(dst); off += n {
