@@ -47,8 +47,35 @@ func ReLUGrad(y, dy, dx []float32) {
 // shorter than dst.
 func BiasReLU(dst, src, bias []float32, relu bool) {
 	src = src[:len(dst)]
+	n := len(bias)
+	if n > 0 && n%8 != 0 {
+		// The assembly takes rows of a multiple of 8 values: groups of
+		// rows, with the bias repeated for a group.
+		group := n / gcd(n, 8) * 8
+		var buf [maxBiasGroup]float32
+		if group <= len(buf) {
+			tiled := buf[:0]
+			for len(tiled) < group {
+				tiled = append(tiled, bias...)
+			}
+			whole := len(dst) / group * group
+			done := biasReLUAsm(dst[:whole], src[:whole], tiled, relu)
+			biasReLUGo(dst[done:], src[done:], bias, relu)
+			return
+		}
+	}
 	done := biasReLUAsm(dst, src, bias, relu)
 	biasReLUGo(dst[done:], src[done:], bias, relu)
+}
+
+// maxBiasGroup is the longest group of rows BiasReLU repeats the bias for.
+const maxBiasGroup = 512
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 func biasReLUGo(dst, src, bias []float32, relu bool) { BiasReLUGo(dst, src, bias, relu) }

@@ -65,8 +65,8 @@ func TestBiasReLUHasTheBitsOfGo(t *testing.T) {
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 4))
 	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(-1)), -1e-45, 3}
-	for _, n := range []int{8, 12, 32, 64} {
-		for _, rows := range []int{0, 1, 7} {
+	for _, n := range []int{3, 8, 12, 20, 32, 64, 100} {
+		for _, rows := range []int{0, 1, 7, 33} {
 			for _, relu := range []bool{false, true} {
 				src, bias := randomSlice(rng, rows*n, 1), randomSlice(rng, n, 1)
 				for i := range src {
