@@ -51,24 +51,16 @@ func addTo[T float](dst, src []T) {
 // biasActivate adds bias to every row of y (rows of len(bias)) and, if
 // relu, replaces negative values with 0. For float32 it does both with SIMD
 // instructions in one pass.
-func biasActivate[T float](y, bias []T, relu bool) {
-	if y32, ok := any(y).([]float32); ok {
-		biasActivate32(y32, y32, any(bias).([]float32), relu)
-		return
-	}
-	simd.BiasReLUGo(y, y, bias, relu)
-}
+func biasActivate[T float](y, bias []T, relu bool) { biasActivateFrom(y, y, bias, relu) }
 
 // biasActivateFrom is biasActivate writing to dst from src, as many values.
 func biasActivateFrom[T float](dst, src, bias []T, relu bool) {
 	if d32, ok := any(dst).([]float32); ok {
-		biasActivate32(d32, any(src).([]float32), any(bias).([]float32), relu)
+		simd.BiasReLU(d32, any(src).([]float32), any(bias).([]float32), relu)
 		return
 	}
 	simd.BiasReLUGo(dst, src, bias, relu)
 }
-
-func biasActivate32(dst, src, bias []float32, relu bool) { simd.BiasReLU(dst, src, bias, relu) }
 
 // reluGrad sets dx to dy where y > 0 and to 0 elsewhere; y is the output
 // of a ReLU, so never negative.

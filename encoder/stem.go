@@ -128,13 +128,27 @@ func stemPairs32(dst, src []float32, c, e, end int) {
 	}
 }
 
-// stemWorkers is the number of goroutines that share the images of a batch.
-func stemWorkers(batch int) int { return max(1, min(runtime.GOMAXPROCS(0), batch)) }
+// stemImages calls fn for each image b of the batch x of g, on as many
+// goroutines as there are cores, with the image's layout made and a
+// scratch of m·outC values (the product's rows) of the goroutine's own.
+func stemImages[T float](op *convOp, x []T, fn func(b int, layout, rows []T)) {
+	g := op.geom
+	m, _, _, size := stemShape(g)
+	workers := max(1, min(runtime.GOMAXPROCS(0), g.Batch))
+	per := size + m*g.OutC
+	buf := scratch[T](op.ws, slotCols, workers*per)
+	in := g.InSize() / g.Batch
+	parallelBlocks(g.Batch, workers, func(wk, b int) {
+		layout, rows := buf[wk*per:wk*per+size], buf[wk*per+size:(wk+1)*per]
+		stemLayout(g, x[b*in:(b+1)*in], layout)
+		fn(b, layout, rows)
+	})
+}
 
 // stemForward is the forward pass of the stem, bias and ReLU included.
 func stemForward[T float](op *convOp, x, w, bias, y []T) {
 	g := op.geom
-	m, e, k, size := stemShape(g)
+	m, e, k, _ := stemShape(g)
 	oh, ow, wide, outC := g.OutH(), g.OutW(), g.OutW()+1, g.OutC
 	pack := func(p *gemm.PackedB[T]) {
 		wl := scratch[T](op.ws, slotWeights, outC*k)
@@ -152,17 +166,12 @@ func stemForward[T float](op *convOp, x, w, bias, y []T) {
 		packed = packedOf[T](&op.packedW)
 		pack(packed)
 	}
-	workers := stemWorkers(g.Batch)
-	per := size + m*outC
-	buf := scratch[T](op.ws, slotCols, workers*per)
-	in, out := g.InSize()/g.Batch, g.OutSize()/g.Batch
-	parallelBlocks(g.Batch, workers, func(wk, b int) {
-		layout, wide0 := buf[wk*per:wk*per+size], buf[wk*per+size:(wk+1)*per]
-		stemLayout(g, x[b*in:(b+1)*in], layout)
-		gemm.GemmPackedSerial(false, m, outC, k, 1, layout, e, packed, 0, wide0, outC)
+	out := g.OutSize() / g.Batch
+	stemImages(op, x, func(b int, layout, rows []T) {
+		gemm.GemmPackedSerial(false, m, outC, k, 1, layout, e, packed, 0, rows, outC)
 		img := y[b*out : (b+1)*out]
 		for oy := range oh {
-			biasActivateFrom(img[oy*ow*outC:(oy+1)*ow*outC], wide0[oy*wide*outC:oy*wide*outC+ow*outC], bias, op.relu)
+			biasActivateFrom(img[oy*ow*outC:(oy+1)*ow*outC], rows[oy*wide*outC:oy*wide*outC+ow*outC], bias, op.relu)
 		}
 	})
 }
@@ -170,19 +179,16 @@ func stemForward[T float](op *convOp, x, w, bias, y []T) {
 // stemWeightGrad is the weight gradient of the stem: for each image the
 // product of its layout's windows and its output gradient, then the sum of
 // the images' in order, so that the sums do not depend on the number of
-// goroutines.
+// goroutines. The layouts are made again rather than kept from the forward
+// pass: made, they stay in the cache; kept, a batch's would go to memory
+// and back (26 MB at 64 px).
 func stemWeightGrad[T float](op *convOp, x, dy, dw []T) {
 	g := op.geom
-	m, e, k, size := stemShape(g)
+	m, e, k, _ := stemShape(g)
 	oh, ow, wide, outC := g.OutH(), g.OutW(), g.OutW()+1, g.OutC
-	workers := stemWorkers(g.Batch)
-	per := size + m*outC
-	buf := scratch[T](op.ws, slotCols, workers*per)
 	parts := scratch[T](op.ws, slotGrad, g.Batch*k*outC)
-	in, out := g.InSize()/g.Batch, g.OutSize()/g.Batch
-	parallelBlocks(g.Batch, workers, func(wk, b int) {
-		layout, wideGrad := buf[wk*per:wk*per+size], buf[wk*per+size:(wk+1)*per]
-		stemLayout(g, x[b*in:(b+1)*in], layout)
+	out := g.OutSize() / g.Batch
+	stemImages(op, x, func(b int, layout, wideGrad []T) {
 		img := dy[b*out : (b+1)*out]
 		for oy := range oh {
 			row := wideGrad[oy*wide*outC : (oy+1)*wide*outC]

@@ -47,25 +47,22 @@ func ReLUGrad(y, dy, dx []float32) {
 // shorter than dst.
 func BiasReLU(dst, src, bias []float32, relu bool) {
 	src = src[:len(dst)]
-	n := len(bias)
-	if n > 0 && n%8 != 0 {
-		// The assembly takes rows of a multiple of 8 values: groups of
-		// rows, with the bias repeated for a group.
-		group := n / gcd(n, 8) * 8
-		var buf [maxBiasGroup]float32
-		if group <= len(buf) {
-			tiled := buf[:0]
-			for len(tiled) < group {
-				tiled = append(tiled, bias...)
-			}
-			whole := len(dst) / group * group
-			done := biasReLUAsm(dst[:whole], src[:whole], tiled, relu)
-			biasReLUGo(dst[done:], src[done:], bias, relu)
-			return
+	// The assembly takes rows of a multiple of 8 values; other rows go in
+	// groups, with the bias repeated for a group.
+	tiled := bias
+	var buf [maxBiasGroup]float32
+	if n := len(bias); n > 0 && n%8 != 0 && n/gcd(n, 8)*8 <= len(buf) {
+		tiled = buf[:0]
+		for len(tiled) < n/gcd(n, 8)*8 {
+			tiled = append(tiled, bias...)
 		}
 	}
-	done := biasReLUAsm(dst, src, bias, relu)
-	biasReLUGo(dst[done:], src[done:], bias, relu)
+	whole := len(dst)
+	if len(tiled) > 0 {
+		whole = len(dst) / len(tiled) * len(tiled)
+	}
+	done := biasReLUAsm(dst[:whole], src[:whole], tiled, relu)
+	BiasReLUGo(dst[done:], src[done:], bias, relu)
 }
 
 // maxBiasGroup is the longest group of rows BiasReLU repeats the bias for.
@@ -77,8 +74,6 @@ func gcd(a, b int) int {
 	}
 	return a
 }
-
-func biasReLUGo(dst, src, bias []float32, relu bool) { BiasReLUGo(dst, src, bias, relu) }
 
 // BiasReLUGo is BiasReLU in Go, for float32 or float64.
 func BiasReLUGo[T ~float32 | ~float64](dst, src, bias []T, relu bool) {

@@ -77,7 +77,7 @@ func TestBiasReLUHasTheBitsOfGo(t *testing.T) {
 				bias[0] = 0
 				got, want := make([]float32, len(src)), make([]float32, len(src))
 				BiasReLU(got, src, bias, relu)
-				biasReLUGo(want, src, bias, relu)
+				BiasReLUGo(want, src, bias, relu)
 				inPlace := append([]float32(nil), src...)
 				BiasReLU(inPlace, inPlace, bias, relu)
 				for i := range want {
