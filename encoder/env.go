@@ -3,8 +3,6 @@ package encoder
 import (
 	"fmt"
 	"os"
-	"slices"
-	"strings"
 
 	"simsearch/encoder/internal/gemm"
 )
@@ -15,13 +13,13 @@ import (
 // therefore leaves the default in place.
 func EnvironmentWarnings() []string {
 	var out []string
-	switch v := os.Getenv("SIMSEARCH_WINOGRAD"); v {
-	case "", "off", "2x2":
+	switch v := os.Getenv(winogradEnv); v {
+	case "", winogradOff, winogradSmallTiles:
 	default:
-		out = append(out, fmt.Sprintf("SIMSEARCH_WINOGRAD=%s is neither off nor 2x2; the convolutions use Winograd's transforms with the larger tiles, as without it", v))
+		out = append(out, fmt.Sprintf("%s=%s is neither %s nor %s; the convolutions use Winograd's transforms with the larger tiles, as without it", winogradEnv, v, winogradOff, winogradSmallTiles))
 	}
-	if v := os.Getenv(gemm.KernelEnv); v != "" && !slices.Contains(gemm.Kernels(), v) {
-		out = append(out, fmt.Sprintf("%s=%s names no kernel this machine runs (it runs %s); the products use %s", gemm.KernelEnv, v, strings.Join(gemm.Kernels(), ", "), gemm.Kernel()))
+	if w := gemm.KernelEnvWarning(); w != "" {
+		out = append(out, w)
 	}
 	return out
 }

@@ -44,8 +44,15 @@ const winogradMinRes = 4
 // F(2×2, 3×3) and F(2×2, 2×2) (winograd43.go and winograd22.go have the
 // larger ones), also for comparison.
 var (
-	useWinograd    = os.Getenv("SIMSEARCH_WINOGRAD") != "off"
-	useLargerTiles = os.Getenv("SIMSEARCH_WINOGRAD") != "2x2"
+	useWinograd    = os.Getenv(winogradEnv) != winogradOff
+	useLargerTiles = os.Getenv(winogradEnv) != winogradSmallTiles
+)
+
+// winogradEnv is the environment variable read at start, and its values.
+const (
+	winogradEnv        = "SIMSEARCH_WINOGRAD"
+	winogradOff        = "off"
+	winogradSmallTiles = "2x2"
 )
 
 // winoAsm lets the float32 transforms use the assembly of package simd;

@@ -3,6 +3,7 @@ package gemm
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 )
@@ -28,6 +29,17 @@ func init() {
 	if name := os.Getenv(KernelEnv); name != "" {
 		_ = UseKernel(name) // an unknown name leaves the default
 	}
+}
+
+// KernelEnvWarning returns a sentence saying that KernelEnv names no
+// kernel this machine runs, so that the default is in use, or "" when it
+// is unset or names one.
+func KernelEnvWarning() string {
+	name := os.Getenv(KernelEnv)
+	if name == "" || slices.Contains(Kernels(), name) {
+		return ""
+	}
+	return fmt.Sprintf("%s=%s names no kernel this machine runs (it runs %s); the products use %s", KernelEnv, name, strings.Join(Kernels(), ", "), Kernel())
 }
 
 // Kernels returns the names of the float32 micro-kernels this machine and
