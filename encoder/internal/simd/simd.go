@@ -47,20 +47,26 @@ func ReLUGrad(y, dy, dx []float32) {
 // shorter than dst.
 func BiasReLU(dst, src, bias []float32, relu bool) {
 	src = src[:len(dst)]
-	// The assembly takes rows of a multiple of 8 values; other rows go in
-	// groups, with the bias repeated for a group.
-	tiled := bias
+	if n := len(bias); n > 0 && n%8 != 0 && n/gcd(n, 8)*8 <= maxBiasGroup {
+		biasReLUGroups(dst, src, bias, relu)
+		return
+	}
+	done := biasReLUAsm(dst, src, bias, relu)
+	BiasReLUGo(dst[done:], src[done:], bias, relu)
+}
+
+// biasReLUGroups is BiasReLU for rows that are not a multiple of 8 values
+// long, which the assembly takes in groups of rows, with the bias repeated
+// for a group. It is apart so that rows of a multiple of 8, the usual
+// case, do not clear the group's buffer on every call.
+func biasReLUGroups(dst, src, bias []float32, relu bool) {
+	n := len(bias)
 	var buf [maxBiasGroup]float32
-	if n := len(bias); n > 0 && n%8 != 0 && n/gcd(n, 8)*8 <= len(buf) {
-		tiled = buf[:0]
-		for len(tiled) < n/gcd(n, 8)*8 {
-			tiled = append(tiled, bias...)
-		}
+	tiled := buf[:0]
+	for len(tiled) < n/gcd(n, 8)*8 {
+		tiled = append(tiled, bias...)
 	}
-	whole := len(dst)
-	if len(tiled) > 0 {
-		whole = len(dst) / len(tiled) * len(tiled)
-	}
+	whole := len(dst) / len(tiled) * len(tiled)
 	done := biasReLUAsm(dst[:whole], src[:whole], tiled, relu)
 	BiasReLUGo(dst[done:], src[done:], bias, relu)
 }
