@@ -139,10 +139,13 @@ func checkArgs(transA, transB bool, m, n, k, la, lda, lb, ldb, lc, ldc int) {
 		if rows == 0 || cols == 0 {
 			return
 		}
+		if ld < 0 {
+			panic(fmt.Sprintf("gemm: leading dimension of %s is %d", name, ld))
+		}
 		// Rows of the operands, which are only read, may overlap; those of
 		// C may not.
-		if ld < 0 || name == "C" && ld < cols {
-			panic(fmt.Sprintf("gemm: leading dimension of %s is %d, less than its %d columns", name, ld, cols))
+		if name == "C" && ld < cols {
+			panic(fmt.Sprintf("gemm: leading dimension of C is %d, less than its %d columns", ld, cols))
 		}
 		if length < (rows-1)*ld+cols {
 			panic(fmt.Sprintf("gemm: %s has %d elements, %d×%d with stride %d needs %d", name, length, rows, cols, ld, (rows-1)*ld+cols))
