@@ -25,6 +25,13 @@ var winoCases = []convGeom{
 	// Outputs of 8 and more a side, multiples of 4, by F(4×4, 2×2).
 	{Batch: 2, InH: 16, InW: 24, InC: 8, OutC: 16, Kernel: 4, Stride: 2, Pad: 1},
 	{Batch: 1, InH: 32, InW: 16, InC: 12, OutC: 20, Kernel: 4, Stride: 2, Pad: 1},
+	// Channel counts of 16 and more, where AVX-512 machines run the
+	// transforms 16 channels at a time, with 8 and 4 left over: each kind
+	// of transform once.
+	{Batch: 2, InH: 6, InW: 6, InC: 24, OutC: 40, Kernel: 3, Stride: 1, Pad: 1},
+	{Batch: 1, InH: 8, InW: 8, InC: 40, OutC: 28, Kernel: 3, Stride: 1, Pad: 1},
+	{Batch: 2, InH: 8, InW: 8, InC: 28, OutC: 24, Kernel: 4, Stride: 2, Pad: 1},
+	{Batch: 1, InH: 16, InW: 16, InC: 24, OutC: 44, Kernel: 4, Stride: 2, Pad: 1},
 }
 
 // convPasses runs the forward pass, the input gradient and the weight

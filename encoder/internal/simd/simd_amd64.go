@@ -2,7 +2,12 @@
 
 package simd
 
-import "golang.org/x/sys/cpu"
+import (
+	"os"
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
 
 // useAVX2 tells whether the assembly can run here.
 var useAVX2 = cpu.X86.HasAVX2
@@ -59,4 +64,29 @@ func reluGradAsm(y, dy, dx []float32) int {
 	_, _ = dy[n*8-1], dx[n*8-1]
 	reluGrad8(&y[0], &dy[0], &dx[0], n)
 	return n * 8
+}
+
+// useAVX512 tells whether the Winograd transforms run their AVX-512 twins
+// (16 channels at a time, the same bits) on the leading multiples of 16
+// channels: where the CPU has AVX-512F, unless SIMSEARCH_GEMM_KERNEL names
+// one of the narrower kernels, so that the products and the transforms of
+// an AVX2 machine can be measured on an AVX-512 one.
+var useAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX2 && !narrowKernel(os.Getenv("SIMSEARCH_GEMM_KERNEL"))
+
+func narrowKernel(name string) bool { return name == "avx2" || name == "go" }
+
+// wide returns how many 16-channel groups the AVX-512 transforms take of
+// n 8-channel groups.
+func wide(n int) int {
+	if useAVX512 {
+		return n / 2
+	}
+	return 0
+}
+
+// skip moves each pointer of p on by k values.
+func skip(p []*float32, k int) {
+	for i := range p {
+		p[i] = (*float32)(unsafe.Add(unsafe.Pointer(p[i]), 4*k))
+	}
 }

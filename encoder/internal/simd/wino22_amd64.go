@@ -6,13 +6,25 @@ package simd
 func wino22In8(d *[9]*float32, u *float32, stride int, n int)
 
 //go:noescape
+func wino22In16(d *[9]*float32, u *float32, stride int, n int)
+
+//go:noescape
 func wino22InAdj8(dv *float32, stride int, d *[9]*float32, n int)
+
+//go:noescape
+func wino22InAdj16(dv *float32, stride int, d *[9]*float32, n int)
 
 //go:noescape
 func wino22Out8(m *float32, stride int, y *[4]*float32, n int)
 
 //go:noescape
+func wino22Out16(m *float32, stride int, y *[4]*float32, n int)
+
+//go:noescape
 func wino22OutAdj8(y *[4]*float32, dm *float32, stride int, n int)
+
+//go:noescape
+func wino22OutAdj16(y *[4]*float32, dm *float32, stride int, n int)
 
 // firsts sets dst to the first elements of runs, checking that each holds
 // n·8 values.
@@ -31,7 +43,14 @@ func wino22InputAsm(d *[9][]float32, u []float32, stride, c int) int {
 	var p [9]*float32
 	firsts(p[:], d[:], n)
 	_ = u[8*stride+n*8-1]
-	wino22In8(&p, &u[0], stride, n)
+	w := wide(n)
+	if w > 0 {
+		wino22In16(&p, &u[0], stride, w)
+	}
+	if 2*w < n {
+		skip(p[:], 16*w)
+		wino22In8(&p, &u[16*w], stride, n-2*w)
+	}
 	return n * 8
 }
 
@@ -43,7 +62,14 @@ func wino22InputAdjointAsm(dv []float32, stride int, d *[9][]float32, c int) int
 	_ = dv[8*stride+n*8-1]
 	var p [9]*float32
 	firsts(p[:], d[:], n)
-	wino22InAdj8(&dv[0], stride, &p, n)
+	w := wide(n)
+	if w > 0 {
+		wino22InAdj16(&dv[0], stride, &p, w)
+	}
+	if 2*w < n {
+		skip(p[:], 16*w)
+		wino22InAdj8(&dv[16*w], stride, &p, n-2*w)
+	}
 	return n * 8
 }
 
@@ -55,7 +81,14 @@ func wino22OutputAsm(m []float32, stride int, y *[4][]float32, c int) int {
 	_ = m[8*stride+n*8-1]
 	var p [4]*float32
 	firsts(p[:], y[:], n)
-	wino22Out8(&m[0], stride, &p, n)
+	w := wide(n)
+	if w > 0 {
+		wino22Out16(&m[0], stride, &p, w)
+	}
+	if 2*w < n {
+		skip(p[:], 16*w)
+		wino22Out8(&m[16*w], stride, &p, n-2*w)
+	}
 	return n * 8
 }
 
@@ -67,6 +100,13 @@ func wino22OutputAdjointAsm(y *[4][]float32, dm []float32, stride, c int) int {
 	var p [4]*float32
 	firsts(p[:], y[:], n)
 	_ = dm[8*stride+n*8-1]
-	wino22OutAdj8(&p, &dm[0], stride, n)
+	w := wide(n)
+	if w > 0 {
+		wino22OutAdj16(&p, &dm[0], stride, w)
+	}
+	if 2*w < n {
+		skip(p[:], 16*w)
+		wino22OutAdj8(&p, &dm[16*w], stride, n-2*w)
+	}
 	return n * 8
 }

@@ -6,13 +6,25 @@ package simd
 func wino42In8(d *[25]*float32, u *float32, stride int, n int)
 
 //go:noescape
+func wino42In16(d *[25]*float32, u *float32, stride int, n int)
+
+//go:noescape
 func wino42InAdj8(dv *float32, stride int, d *[25]*float32, n int)
+
+//go:noescape
+func wino42InAdj16(dv *float32, stride int, d *[25]*float32, n int)
 
 //go:noescape
 func wino42Out8(m *float32, stride int, y *[16]*float32, n int)
 
 //go:noescape
+func wino42Out16(m *float32, stride int, y *[16]*float32, n int)
+
+//go:noescape
 func wino42OutAdj8(y *[16]*float32, dm *float32, stride int, n int)
+
+//go:noescape
+func wino42OutAdj16(y *[16]*float32, dm *float32, stride int, n int)
 
 func wino42InputAsm(d *[25][]float32, u []float32, stride, c int) int {
 	n := c / 8
@@ -22,7 +34,14 @@ func wino42InputAsm(d *[25][]float32, u []float32, stride, c int) int {
 	var p [25]*float32
 	firsts(p[:], d[:], n)
 	_ = u[24*stride+n*8-1]
-	wino42In8(&p, &u[0], stride, n)
+	w := wide(n)
+	if w > 0 {
+		wino42In16(&p, &u[0], stride, w)
+	}
+	if 2*w < n {
+		skip(p[:], 16*w)
+		wino42In8(&p, &u[16*w], stride, n-2*w)
+	}
 	return n * 8
 }
 
@@ -34,7 +53,14 @@ func wino42InputAdjointAsm(dv []float32, stride int, d *[25][]float32, c int) in
 	_ = dv[24*stride+n*8-1]
 	var p [25]*float32
 	firsts(p[:], d[:], n)
-	wino42InAdj8(&dv[0], stride, &p, n)
+	w := wide(n)
+	if w > 0 {
+		wino42InAdj16(&dv[0], stride, &p, w)
+	}
+	if 2*w < n {
+		skip(p[:], 16*w)
+		wino42InAdj8(&dv[16*w], stride, &p, n-2*w)
+	}
 	return n * 8
 }
 
@@ -46,7 +72,14 @@ func wino42OutputAsm(m []float32, stride int, y *[16][]float32, c int) int {
 	_ = m[24*stride+n*8-1]
 	var p [16]*float32
 	firsts(p[:], y[:], n)
-	wino42Out8(&m[0], stride, &p, n)
+	w := wide(n)
+	if w > 0 {
+		wino42Out16(&m[0], stride, &p, w)
+	}
+	if 2*w < n {
+		skip(p[:], 16*w)
+		wino42Out8(&m[16*w], stride, &p, n-2*w)
+	}
 	return n * 8
 }
 
@@ -58,6 +91,13 @@ func wino42OutputAdjointAsm(y *[16][]float32, dm []float32, stride, c int) int {
 	var p [16]*float32
 	firsts(p[:], y[:], n)
 	_ = dm[24*stride+n*8-1]
-	wino42OutAdj8(&p, &dm[0], stride, n)
+	w := wide(n)
+	if w > 0 {
+		wino42OutAdj16(&p, &dm[0], stride, w)
+	}
+	if 2*w < n {
+		skip(p[:], 16*w)
+		wino42OutAdj8(&p, &dm[16*w], stride, n-2*w)
+	}
 	return n * 8
 }

@@ -6,10 +6,19 @@ package simd
 func wino43In8(d *[36]*float32, u *float32, stride int, n int)
 
 //go:noescape
+func wino43In16(d *[36]*float32, u *float32, stride int, n int)
+
+//go:noescape
 func wino43Out8(m *float32, stride int, y *[16]*float32, n int)
 
 //go:noescape
+func wino43Out16(m *float32, stride int, y *[16]*float32, n int)
+
+//go:noescape
 func wino43OutAdj8(y *[16]*float32, dm *float32, stride int, n int)
+
+//go:noescape
+func wino43OutAdj16(y *[16]*float32, dm *float32, stride int, n int)
 
 func wino43InputAsm(d *[36][]float32, u []float32, stride, c int) int {
 	n := c / 8
@@ -19,7 +28,14 @@ func wino43InputAsm(d *[36][]float32, u []float32, stride, c int) int {
 	var p [36]*float32
 	firsts(p[:], d[:], n)
 	_ = u[35*stride+n*8-1]
-	wino43In8(&p, &u[0], stride, n)
+	w := wide(n)
+	if w > 0 {
+		wino43In16(&p, &u[0], stride, w)
+	}
+	if 2*w < n {
+		skip(p[:], 16*w)
+		wino43In8(&p, &u[16*w], stride, n-2*w)
+	}
 	return n * 8
 }
 
@@ -31,7 +47,14 @@ func wino43OutputAsm(m []float32, stride int, y *[16][]float32, c int) int {
 	_ = m[35*stride+n*8-1]
 	var p [16]*float32
 	firsts(p[:], y[:], n)
-	wino43Out8(&m[0], stride, &p, n)
+	w := wide(n)
+	if w > 0 {
+		wino43Out16(&m[0], stride, &p, w)
+	}
+	if 2*w < n {
+		skip(p[:], 16*w)
+		wino43Out8(&m[16*w], stride, &p, n-2*w)
+	}
 	return n * 8
 }
 
@@ -43,6 +66,13 @@ func wino43OutputAdjointAsm(y *[16][]float32, dm []float32, stride, c int) int {
 	var p [16]*float32
 	firsts(p[:], y[:], n)
 	_ = dm[35*stride+n*8-1]
-	wino43OutAdj8(&p, &dm[0], stride, n)
+	w := wide(n)
+	if w > 0 {
+		wino43OutAdj16(&p, &dm[0], stride, w)
+	}
+	if 2*w < n {
+		skip(p[:], 16*w)
+		wino43OutAdj8(&p, &dm[16*w], stride, n-2*w)
+	}
 	return n * 8
 }

@@ -6,10 +6,19 @@ package simd
 func winoIn8(d *[16]*float32, u *float32, stride int, n int)
 
 //go:noescape
+func winoIn16(d *[16]*float32, u *float32, stride int, n int)
+
+//go:noescape
 func winoOut8(m *float32, stride int, y *[4]*float32, n int)
 
 //go:noescape
+func winoOut16(m *float32, stride int, y *[4]*float32, n int)
+
+//go:noescape
 func winoOutAdj8(y *[4]*float32, dm *float32, stride int, n int)
+
+//go:noescape
+func winoOutAdj16(y *[4]*float32, dm *float32, stride int, n int)
 
 func winoInputAsm(d *[16][]float32, u []float32, stride, c int) int {
 	n := c / 8
@@ -19,7 +28,14 @@ func winoInputAsm(d *[16][]float32, u []float32, stride, c int) int {
 	var p [16]*float32
 	firsts(p[:], d[:], n)
 	_ = u[15*stride+n*8-1]
-	winoIn8(&p, &u[0], stride, n)
+	w := wide(n)
+	if w > 0 {
+		winoIn16(&p, &u[0], stride, w)
+	}
+	if 2*w < n {
+		skip(p[:], 16*w)
+		winoIn8(&p, &u[16*w], stride, n-2*w)
+	}
 	return n * 8
 }
 
@@ -31,7 +47,14 @@ func winoOutputAsm(m []float32, stride int, y *[4][]float32, c int) int {
 	_ = m[15*stride+n*8-1]
 	var p [4]*float32
 	firsts(p[:], y[:], n)
-	winoOut8(&m[0], stride, &p, n)
+	w := wide(n)
+	if w > 0 {
+		winoOut16(&m[0], stride, &p, w)
+	}
+	if 2*w < n {
+		skip(p[:], 16*w)
+		winoOut8(&m[16*w], stride, &p, n-2*w)
+	}
 	return n * 8
 }
 
@@ -43,6 +66,13 @@ func winoOutputAdjointAsm(y *[4][]float32, dm []float32, stride, c int) int {
 	var p [4]*float32
 	firsts(p[:], y[:], n)
 	_ = dm[15*stride+n*8-1]
-	winoOutAdj8(&p, &dm[0], stride, n)
+	w := wide(n)
+	if w > 0 {
+		winoOutAdj16(&p, &dm[0], stride, w)
+	}
+	if 2*w < n {
+		skip(p[:], 16*w)
+		winoOutAdj8(&p, &dm[16*w], stride, n-2*w)
+	}
 	return n * 8
 }
