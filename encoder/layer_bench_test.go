@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"gorgonia.org/tensor"
 )
 
 // BenchmarkConvLayer times the three passes of each convolution of the
@@ -86,4 +88,33 @@ func benchmarkConvPass(b *testing.B, g convGeom, inputGrad bool, pass string) {
 	flops := 2 * float64(macs) * float64(g.Batch*g.InC*g.OutC)
 	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*1e3, "ms/pass")
+}
+
+// BenchmarkDepthToSpace times the rearrangement after each convolution of
+// the 64 px autoencoder's decoder, batch 256, both ways (forward, and its
+// inverse in the backward pass), on every core as the op runs it.
+func BenchmarkDepthToSpace(b *testing.B) {
+	_, decoder := Arch{Res: 64, Width: 32, Latent: 128}.convs(256)
+	for _, g := range decoder {
+		for _, inverse := range []bool{false, true} {
+			name := fmt.Sprintf("%dpx/%dch/forward", 2*g.OutH(), g.OutC/4)
+			if inverse {
+				name = fmt.Sprintf("%dpx/%dch/inverse", 2*g.OutH(), g.OutC/4)
+			}
+			b.Run(name, func(b *testing.B) {
+				op := newDepthToSpaceOp("d2s", g.Batch, g.OutH(), g.OutW(), g.OutC/4, inverse)
+				in := tensor.New(tensor.WithShape(g.Batch, g.OutH(), g.OutW(), g.OutC), tensor.WithBacking(make([]float32, g.OutSize())))
+				if inverse {
+					in = tensor.New(tensor.WithShape(g.Batch, 2*g.OutH(), 2*g.OutW(), g.OutC/4), tensor.WithBacking(make([]float32, g.OutSize())))
+				}
+				b.SetBytes(int64(8 * g.OutSize()))
+				for b.Loop() {
+					if _, err := op.Do(in); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*1e3, "ms/pass")
+			})
+		}
+	}
 }

@@ -525,7 +525,7 @@ func convInputGrad[T float](fwd *convOp, dy, w, dx []T) {
 		winoInputGrad(fwd, dy, w, dx)
 		return
 	}
-	clear(dx)
+	clearAll(dx)
 	add := adder[T]()
 	for _, c := range fwd.classes {
 		rows, kc := g.Batch*c.positions(), c.k(g.InC)

@@ -36,6 +36,12 @@ func parallel(n, minChunk int, fn func(lo, hi int)) {
 	wg.Wait()
 }
 
+// clearAll sets s to zeros, on every core: an input gradient the size of
+// a layer's input is cleared before tiles add into it.
+func clearAll[T any](s []T) {
+	parallel(len(s), 1<<16, func(lo, hi int) { clear(s[lo:hi]) })
+}
+
 // blockWorkers returns the number of goroutines parallelBlocks would use
 // for blocks, or 0 if there are too few blocks to share them out well: then
 // the caller should rather split each block's work.

@@ -514,7 +514,7 @@ func w22Tiles(g convGeom, m int) int { return g.Batch * (g.OutH() / m) * (g.OutW
 func w22InputGrad[T float](op *convOp, dy, dx []T) {
 	g, p := op.geom, phaseTransformOf[T](op.wino)
 	oh, ow := g.OutH(), g.OutW()
-	clear(dx)
+	clearAll(dx)
 	winoProducts(op.ws, w22Tiles(g, p.m), (oh/p.m)*(ow/p.m), g.OutC, 4*g.InC, pointers(op.wino.packs22[1].([]gemm.PackedB[T])),
 		func(t0, t1 int, m []T, stride int, _ []T) { w22OutputAdjoint(p, dy, oh, ow, g.OutC, t0, t1, m, stride) },
 		func(t0, t1 int, dv []T, stride int, sink []T) {
