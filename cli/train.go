@@ -223,8 +223,12 @@ func runTrain(c *cli.Context) error {
 		ImagesPerSecond: float64(trainedImages(data.Len(), opts)) / info.TrainSeconds, FinalLoss: info.FinalLoss, LossCSV: lossPath,
 	}
 	return o.result("train", res, func(w io.Writer) error {
-		_, err := fmt.Fprintf(w, "trained %s on %d images: %d epochs, %d steps in %.1f s (%.0f images/s), final loss %.4f\nwrote %s (id %.12s) and %s\n",
-			res.Description, res.Images, res.Epochs, res.Steps, res.Seconds, res.ImagesPerSecond, res.FinalLoss, res.Path, res.ID, res.LossCSV)
+		epochs := fmt.Sprintf("%d epochs", res.Epochs)
+		if res.Epochs == 1 {
+			epochs = "1 epoch"
+		}
+		_, err := fmt.Fprintf(w, "trained %s on %d images: %s, %d steps in %.1f s (%.0f images/s), final loss %.4f\nwrote %s (id %.12s) and %s\n",
+			res.Description, res.Images, epochs, res.Steps, res.Seconds, res.ImagesPerSecond, res.FinalLoss, res.Path, res.ID, res.LossCSV)
 		return err
 	})
 }

@@ -186,3 +186,14 @@ func TestTrainResumesAndRefusesOtherSettings(t *testing.T) {
 		t.Errorf("the training state is left after the training finished: %v", err)
 	}
 }
+
+func TestTrainSaysOneEpoch(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "enc.safetensors")
+	stdout, stderr, code := run(t, "train", "--quiet", "--data", "shapes:n=16,res=8", "--batch", "8", "--epochs", "1", "--width", "4", "--latent", "8", "--out", out)
+	if code != ExitOK {
+		t.Fatalf("exit code %d, stderr %q", code, stderr)
+	}
+	if !strings.Contains(stdout, ": 1 epoch, ") {
+		t.Errorf("stdout %q does not say 1 epoch", stdout)
+	}
+}
