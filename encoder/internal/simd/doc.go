@@ -6,4 +6,9 @@
 // encoder; their Go versions are in package encoder). Each function has the
 // bits of its portable Go version, which runs elsewhere, with the purego
 // build tag, and on the tails of slices.
+//
+// On CPUs with AVX-512F the transforms run 16 channels at a time in zmm
+// registers (wino*_avx512_amd64.s, made from the AVX2 files by the
+// generator in avx512gen_test.go: the same operations in the same order,
+// so the same bits), and the AVX2 code takes the last 8 channels, if any.
 package simd
