@@ -75,6 +75,8 @@ func avx512Source(name string, src []byte) ([]byte, error) {
 	s = reName8.ReplaceAllString(s, "${1}16")
 	s = reName8Lbl.ReplaceAllString(s, "${1}16_")
 	s = strings.ReplaceAll(s, `#include "wino_amd64.h"`, `#include "wino_avx512_amd64.h"`)
+	s = strings.ReplaceAll(s, "8 channels", "16 channels")
+	s = strings.ReplaceAll(s, "8-channel", "16-channel")
 	if name == "wino_amd64.h" {
 		for _, r := range [][2]string{
 			{"#define GROUPS SHLQ $5, R13", "#define GROUPS SHLQ $6, R13"},

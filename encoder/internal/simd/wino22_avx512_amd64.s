@@ -6,7 +6,7 @@
 #include "textflag.h"
 #include "wino_avx512_amd64.h"
 
-// Winograd F(2×2, 2×2) transforms, 8 channels at a time: the additions of
+// Winograd F(2×2, 2×2) transforms, 16 channels at a time: the additions of
 // encoder/winograd22.go in the same order, so that the bits are the same.
 // Matrix ξ = 3a+b lies at base + ξ·stride; R8–R10 point at the rows
 // a = 0…2 (ξ = 3a) and BX, BX·2 are the offsets of b = 1, 2.

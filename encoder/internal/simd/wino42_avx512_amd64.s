@@ -6,7 +6,7 @@
 #include "textflag.h"
 #include "wino_avx512_amd64.h"
 
-// Winograd F(4×4, 2×2) transforms of the encoder's phases, 8 channels at
+// Winograd F(4×4, 2×2) transforms of the encoder's phases, 16 channels at
 // a time: the operations of the 1-D transforms of encoder/winograd22.go
 // (w42B, w42BAdjoint, w42A, w42AAdjoint) in the same order, so that the
 // bits are the same (doubling, x+x, is exact, so 2·x, 4·x and 8·x are

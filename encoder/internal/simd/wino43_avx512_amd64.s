@@ -6,7 +6,7 @@
 #include "textflag.h"
 #include "wino_avx512_amd64.h"
 
-// Winograd F(4×4, 3×3) transforms, 8 channels at a time: the operations of
+// Winograd F(4×4, 3×3) transforms, 16 channels at a time: the operations of
 // encoder/winograd43.go in the same order, so that the bits are the same
 // (multiplications by 2, 4 and 8 are exact, so 8·s may be 2·(4·s)). Matrix
 // ξ = 6a+b lies at base + ξ·stride. Each 2-D transform is two passes of a

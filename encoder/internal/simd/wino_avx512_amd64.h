@@ -18,11 +18,11 @@
 // STRIDES turns the stride in BX from values into bytes and sets DX.
 #define STRIDES SHLQ $2, BX; LEAQ (BX)(BX*2), DX
 
-// GROUPS turns the count of 8-channel groups in R13 into the end offset
+// GROUPS turns the count of 16-channel groups in R13 into the end offset
 // and starts CX at 0.
 #define GROUPS SHLQ $6, R13; XORQ CX, CX
 
-// NEXT goes on to the next 8 channels, back to label while any are left.
+// NEXT goes on to the next 16 channels, back to label while any are left.
 #define NEXT(label) ADDQ $64, CX; CMPQ CX, R13; JLT label
 
 // LOAD4 loads the 4 runs of the array at AX, at offset CX.

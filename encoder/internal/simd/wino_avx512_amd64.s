@@ -6,7 +6,7 @@
 #include "textflag.h"
 #include "wino_avx512_amd64.h"
 
-// Winograd F(2×2, 3×3) transforms, 8 channels at a time: the additions of
+// Winograd F(2×2, 3×3) transforms, 16 channels at a time: the additions of
 // encoder/winograd.go in the same order, so that the bits are the same.
 // Matrix ξ = 4a+b of a transform lies at base + ξ·stride; in the loops
 // below R8–R11 point at the rows a = 0…3 (ξ = 4a) and BX, BX·2, DX at the
