@@ -51,7 +51,14 @@ func wino22InputAsm(d *[9][]float32, u []float32, stride, c int) int {
 		skip(p[:], 16*w)
 		wino22In8(&p, &u[16*w], stride, n-2*w)
 	}
-	return n * 8
+	if c%8 != 0 {
+		// The last c%8 channels: 8 from c−8, the first of them written
+		// again, to the same bits.
+		firstsAt(p[:], d[:], c-8)
+		_ = u[8*stride+c-1]
+		wino22In8(&p, &u[c-8], stride, 1)
+	}
+	return c
 }
 
 func wino22InputAdjointAsm(dv []float32, stride int, d *[9][]float32, c int) int {
@@ -89,7 +96,14 @@ func wino22OutputAsm(m []float32, stride int, y *[4][]float32, c int) int {
 		skip(p[:], 16*w)
 		wino22Out8(&m[16*w], stride, &p, n-2*w)
 	}
-	return n * 8
+	if c%8 != 0 {
+		// The last c%8 channels: 8 from c−8, the first of them written
+		// again, to the same bits.
+		firstsAt(p[:], y[:], c-8)
+		_ = m[8*stride+c-1]
+		wino22Out8(&m[c-8], stride, &p, 1)
+	}
+	return c
 }
 
 func wino22OutputAdjointAsm(y *[4][]float32, dm []float32, stride, c int) int {
@@ -108,5 +122,21 @@ func wino22OutputAdjointAsm(y *[4][]float32, dm []float32, stride, c int) int {
 		skip(p[:], 16*w)
 		wino22OutAdj8(&p, &dm[16*w], stride, n-2*w)
 	}
-	return n * 8
+	if c%8 != 0 {
+		// The last c%8 channels: 8 from c−8, the first of them written
+		// again, to the same bits.
+		firstsAt(p[:], y[:], c-8)
+		_ = dm[8*stride+c-1]
+		wino22OutAdj8(&p, &dm[c-8], stride, 1)
+	}
+	return c
+}
+
+// firstsAt sets dst to the elements at offset off of runs, checking that
+// each holds off+8 values.
+func firstsAt(dst []*float32, runs [][]float32, off int) {
+	for i, r := range runs {
+		_ = r[off+7]
+		dst[i] = &r[off]
+	}
 }

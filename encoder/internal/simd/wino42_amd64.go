@@ -42,7 +42,14 @@ func wino42InputAsm(d *[25][]float32, u []float32, stride, c int) int {
 		skip(p[:], 16*w)
 		wino42In8(&p, &u[16*w], stride, n-2*w)
 	}
-	return n * 8
+	if c%8 != 0 {
+		// The last c%8 channels: 8 from c−8, the first of them written
+		// again, to the same bits.
+		firstsAt(p[:], d[:], c-8)
+		_ = u[24*stride+c-1]
+		wino42In8(&p, &u[c-8], stride, 1)
+	}
+	return c
 }
 
 func wino42InputAdjointAsm(dv []float32, stride int, d *[25][]float32, c int) int {
@@ -80,7 +87,14 @@ func wino42OutputAsm(m []float32, stride int, y *[16][]float32, c int) int {
 		skip(p[:], 16*w)
 		wino42Out8(&m[16*w], stride, &p, n-2*w)
 	}
-	return n * 8
+	if c%8 != 0 {
+		// The last c%8 channels: 8 from c−8, the first of them written
+		// again, to the same bits.
+		firstsAt(p[:], y[:], c-8)
+		_ = m[24*stride+c-1]
+		wino42Out8(&m[c-8], stride, &p, 1)
+	}
+	return c
 }
 
 func wino42OutputAdjointAsm(y *[16][]float32, dm []float32, stride, c int) int {
@@ -99,5 +113,12 @@ func wino42OutputAdjointAsm(y *[16][]float32, dm []float32, stride, c int) int {
 		skip(p[:], 16*w)
 		wino42OutAdj8(&p, &dm[16*w], stride, n-2*w)
 	}
-	return n * 8
+	if c%8 != 0 {
+		// The last c%8 channels: 8 from c−8, the first of them written
+		// again, to the same bits.
+		firstsAt(p[:], y[:], c-8)
+		_ = dm[24*stride+c-1]
+		wino42OutAdj8(&p, &dm[c-8], stride, 1)
+	}
+	return c
 }

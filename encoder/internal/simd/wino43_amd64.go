@@ -36,7 +36,14 @@ func wino43InputAsm(d *[36][]float32, u []float32, stride, c int) int {
 		skip(p[:], 16*w)
 		wino43In8(&p, &u[16*w], stride, n-2*w)
 	}
-	return n * 8
+	if c%8 != 0 {
+		// The last c%8 channels: 8 from c−8, the first of them written
+		// again, to the same bits.
+		firstsAt(p[:], d[:], c-8)
+		_ = u[35*stride+c-1]
+		wino43In8(&p, &u[c-8], stride, 1)
+	}
+	return c
 }
 
 func wino43OutputAsm(m []float32, stride int, y *[16][]float32, c int) int {
@@ -55,7 +62,14 @@ func wino43OutputAsm(m []float32, stride int, y *[16][]float32, c int) int {
 		skip(p[:], 16*w)
 		wino43Out8(&m[16*w], stride, &p, n-2*w)
 	}
-	return n * 8
+	if c%8 != 0 {
+		// The last c%8 channels: 8 from c−8, the first of them written
+		// again, to the same bits.
+		firstsAt(p[:], y[:], c-8)
+		_ = m[35*stride+c-1]
+		wino43Out8(&m[c-8], stride, &p, 1)
+	}
+	return c
 }
 
 func wino43OutputAdjointAsm(y *[16][]float32, dm []float32, stride, c int) int {
@@ -74,5 +88,12 @@ func wino43OutputAdjointAsm(y *[16][]float32, dm []float32, stride, c int) int {
 		skip(p[:], 16*w)
 		wino43OutAdj8(&p, &dm[16*w], stride, n-2*w)
 	}
-	return n * 8
+	if c%8 != 0 {
+		// The last c%8 channels: 8 from c−8, the first of them written
+		// again, to the same bits.
+		firstsAt(p[:], y[:], c-8)
+		_ = dm[35*stride+c-1]
+		wino43OutAdj8(&p, &dm[c-8], stride, 1)
+	}
+	return c
 }

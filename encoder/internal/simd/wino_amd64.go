@@ -36,7 +36,14 @@ func winoInputAsm(d *[16][]float32, u []float32, stride, c int) int {
 		skip(p[:], 16*w)
 		winoIn8(&p, &u[16*w], stride, n-2*w)
 	}
-	return n * 8
+	if c%8 != 0 {
+		// The last c%8 channels: 8 from c−8, the first of them written
+		// again, to the same bits.
+		firstsAt(p[:], d[:], c-8)
+		_ = u[15*stride+c-1]
+		winoIn8(&p, &u[c-8], stride, 1)
+	}
+	return c
 }
 
 func winoOutputAsm(m []float32, stride int, y *[4][]float32, c int) int {
@@ -55,7 +62,14 @@ func winoOutputAsm(m []float32, stride int, y *[4][]float32, c int) int {
 		skip(p[:], 16*w)
 		winoOut8(&m[16*w], stride, &p, n-2*w)
 	}
-	return n * 8
+	if c%8 != 0 {
+		// The last c%8 channels: 8 from c−8, the first of them written
+		// again, to the same bits.
+		firstsAt(p[:], y[:], c-8)
+		_ = m[15*stride+c-1]
+		winoOut8(&m[c-8], stride, &p, 1)
+	}
+	return c
 }
 
 func winoOutputAdjointAsm(y *[4][]float32, dm []float32, stride, c int) int {
@@ -74,5 +88,12 @@ func winoOutputAdjointAsm(y *[4][]float32, dm []float32, stride, c int) int {
 		skip(p[:], 16*w)
 		winoOutAdj8(&p, &dm[16*w], stride, n-2*w)
 	}
-	return n * 8
+	if c%8 != 0 {
+		// The last c%8 channels: 8 from c−8, the first of them written
+		// again, to the same bits.
+		firstsAt(p[:], y[:], c-8)
+		_ = dm[15*stride+c-1]
+		winoOutAdj8(&p, &dm[c-8], stride, 1)
+	}
+	return c
 }
