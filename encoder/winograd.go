@@ -176,25 +176,29 @@ func winoGAdjoint[T float](u []T, out *[3]T) {
 func winoWeightGradAdjoint[T float](n, inC, outC, lo, hi int, dwt []T, dw []T) {
 	k9 := 9 * inC
 	size := inC * outC
-	for co := lo; co < hi; co++ {
-		row := dw[co*k9 : (co+1)*k9]
+	// Blocks of output channels, the gradients' columns, so that each
+	// input channel reads one run of the block from each matrix.
+	for block := lo; block < hi; block += weightBlock {
 		for ci := range inC {
-			at := ci*outC + co
-			var u [6][6]T
-			for xi := range n * n {
-				u[xi/n][xi%n] = dwt[xi*size+at]
-			}
-			// Columns: t[a][kx] = Σ_b u[a][b] G[b][kx].
-			var t [3][6]T
-			var g [3]T
-			for a := range n {
-				winoGAdjoint(u[a][:n], &g)
-				t[0][a], t[1][a], t[2][a] = g[0], g[1], g[2]
-			}
-			for kx := range 3 {
-				winoGAdjoint(t[kx][:n], &g)
-				for ky := range 3 {
-					row[(ky*3+kx)*inC+ci] = g[ky]
+			for co := block; co < min(block+weightBlock, hi); co++ {
+				row := dw[co*k9 : (co+1)*k9]
+				at := ci*outC + co
+				var u [6][6]T
+				for xi := range n * n {
+					u[xi/n][xi%n] = dwt[xi*size+at]
+				}
+				// Columns: t[a][kx] = Σ_b u[a][b] G[b][kx].
+				var t [3][6]T
+				var g [3]T
+				for a := range n {
+					winoGAdjoint(u[a][:n], &g)
+					t[0][a], t[1][a], t[2][a] = g[0], g[1], g[2]
+				}
+				for kx := range 3 {
+					winoGAdjoint(t[kx][:n], &g)
+					for ky := range 3 {
+						row[(ky*3+kx)*inC+ci] = g[ky]
+					}
 				}
 			}
 		}

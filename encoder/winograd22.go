@@ -157,35 +157,43 @@ func w22Transform[T float](p phaseTransform[T], inC, outC, lo, hi int, w, dst []
 	size := rows * outC
 	var t [5][2]T
 	var col, r [5]T
-	for co := lo; co < hi; co++ {
-		row := w[co*k16 : (co+1)*k16]
+	// Blocks of output channels, which are the matrices' columns: each
+	// (phase, input channel) then writes one run of the block to each.
+	for block := lo; block < hi; block += weightBlock {
 		for ph := range 4 {
 			py, px := ph/2, ph%2
 			for ci := range inC {
-				var g [2][2]T
-				for j1 := range 2 {
+				for co := block; co < min(block+weightBlock, hi); co++ {
+					row := w[co*k16 : (co+1)*k16]
+					var g [2][2]T
+					for j1 := range 2 {
+						for j2 := range 2 {
+							g[j1][j2] = row[((2*j1+py)*4+2*j2+px)*inC+ci]
+						}
+					}
+					// t = G g, then G tᵀ.
 					for j2 := range 2 {
-						g[j1][j2] = row[((2*j1+py)*4+2*j2+px)*inC+ci]
+						p.g(g[0][j2], g[1][j2], col[:n])
+						for a := range n {
+							t[a][j2] = col[a]
+						}
 					}
-				}
-				// t = G g, then G tᵀ.
-				for j2 := range 2 {
-					p.g(g[0][j2], g[1][j2], col[:n])
+					at := (ph*inC+ci)*outC + co
 					for a := range n {
-						t[a][j2] = col[a]
-					}
-				}
-				at := (ph*inC+ci)*outC + co
-				for a := range n {
-					p.g(t[a][0], t[a][1], r[:n])
-					for b := range n {
-						dst[(a*n+b)*size+at] = r[b]
+						p.g(t[a][0], t[a][1], r[:n])
+						for b := range n {
+							dst[(a*n+b)*size+at] = r[b]
+						}
 					}
 				}
 			}
 		}
 	}
 }
+
+// weightBlock is the number of output channels the weight transforms
+// take together: 16 float32 values, a cache line, of each matrix row.
+const weightBlock = 16
 
 // w22Adjoint writes Gᵀ dWt G, the adjoint of w22Transform, of the n²
 // gradients dwt into the rows [lo, hi) of dw.
@@ -196,23 +204,27 @@ func w22Adjoint[T float](p phaseTransform[T], inC, outC, lo, hi int, dwt, dw []T
 	size := rows * outC
 	var u [5]T
 	var t [2][5]T
-	for co := lo; co < hi; co++ {
-		row := dw[co*k16 : (co+1)*k16]
+	// Blocks of output channels, as in w22Transform: each (phase, input
+	// channel) reads one run of the block from each matrix.
+	for block := lo; block < hi; block += weightBlock {
 		for ph := range 4 {
 			py, px := ph/2, ph%2
 			for ci := range inC {
-				at := (ph*inC+ci)*outC + co
-				// Columns: t[j2][a] = Σ_b u[a][b] G[b][j2].
-				for a := range n {
-					for b := range n {
-						u[b] = dwt[(a*n+b)*size+at]
+				for co := block; co < min(block+weightBlock, hi); co++ {
+					row := dw[co*k16 : (co+1)*k16]
+					at := (ph*inC+ci)*outC + co
+					// Columns: t[j2][a] = Σ_b u[a][b] G[b][j2].
+					for a := range n {
+						for b := range n {
+							u[b] = dwt[(a*n+b)*size+at]
+						}
+						t[0][a], t[1][a] = p.gt(u[:n])
 					}
-					t[0][a], t[1][a] = p.gt(u[:n])
-				}
-				for j2 := range 2 {
-					g0, g1 := p.gt(t[j2][:n])
-					row[((0+py)*4+2*j2+px)*inC+ci] = g0
-					row[((2+py)*4+2*j2+px)*inC+ci] = g1
+					for j2 := range 2 {
+						g0, g1 := p.gt(t[j2][:n])
+						row[((0+py)*4+2*j2+px)*inC+ci] = g0
+						row[((2+py)*4+2*j2+px)*inC+ci] = g1
+					}
 				}
 			}
 		}
