@@ -135,33 +135,33 @@ func checkArgs(transA, transB bool, m, n, k, la, lda, lb, ldb, lc, ldc int) {
 	if m < 0 || n < 0 || k < 0 {
 		panic(fmt.Sprintf("gemm: negative dimension m=%d n=%d k=%d", m, n, k))
 	}
-	need := func(name string, rows, cols, ld, length int) {
+	// Rows of the operands, which are only read, may overlap; those of C,
+	// written, must be distinct.
+	need := func(name string, rows, cols, ld, length int, distinct bool) {
 		if rows == 0 || cols == 0 {
 			return
 		}
 		if ld < 0 {
 			panic(fmt.Sprintf("gemm: leading dimension of %s is %d", name, ld))
 		}
-		// Rows of the operands, which are only read, may overlap; those of
-		// C may not.
-		if name == "C" && ld < cols {
-			panic(fmt.Sprintf("gemm: leading dimension of C is %d, less than its %d columns", ld, cols))
+		if distinct && ld < cols {
+			panic(fmt.Sprintf("gemm: leading dimension of %s is %d, less than its %d columns", name, ld, cols))
 		}
 		if length < (rows-1)*ld+cols {
 			panic(fmt.Sprintf("gemm: %s has %d elements, %d×%d with stride %d needs %d", name, length, rows, cols, ld, (rows-1)*ld+cols))
 		}
 	}
 	if transA {
-		need("A", k, m, lda, la)
+		need("A", k, m, lda, la, false)
 	} else {
-		need("A", m, k, lda, la)
+		need("A", m, k, lda, la, false)
 	}
 	if transB {
-		need("B", n, k, ldb, lb)
+		need("B", n, k, ldb, lb, false)
 	} else {
-		need("B", k, n, ldb, lb)
+		need("B", k, n, ldb, lb, false)
 	}
-	need("C", m, n, ldc, lc)
+	need("C", m, n, ldc, lc, true)
 }
 
 // scale multiplies C by beta; a beta of 0 clears C.

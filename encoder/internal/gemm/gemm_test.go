@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -287,6 +288,15 @@ func TestGemmPanicsOnShortSlices(t *testing.T) {
 		}
 	}()
 	Gemm(false, false, 4, 4, 4, float32(1), make([]float32, 15), 4, make([]float32, 16), 4, 0, make([]float32, 16), 4)
+}
+
+func TestGemmRefusesOverlappingRowsOfC(t *testing.T) {
+	defer func() {
+		if msg, _ := recover().(string); !strings.Contains(msg, "leading dimension of C is 3, less than its 4 columns") {
+			t.Fatalf("panic %q, want one about C's rows", msg)
+		}
+	}()
+	Gemm(false, false, 4, 4, 4, float32(1), make([]float32, 16), 4, make([]float32, 16), 4, 0, make([]float32, 16), 3)
 }
 
 // The products of one training step of the 32-pixel encoder of width 32
