@@ -3,7 +3,6 @@
 package simd
 
 import (
-	"os"
 	"unsafe"
 
 	"golang.org/x/sys/cpu"
@@ -70,12 +69,10 @@ func reluGradAsm(y, dy, dx []float32) int {
 
 // useAVX512 tells whether the Winograd transforms run their AVX-512 twins
 // (16 channels at a time, the same bits) on the leading multiples of 16
-// channels: where the CPU has AVX-512F, unless gemm.KernelEnv names one of
-// the narrower kernels, so that the products and the transforms of an AVX2
-// machine can be measured on an AVX-512 one.
-var useAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX2 && !narrowKernel(os.Getenv(gemm.KernelEnv))
-
-func narrowKernel(name string) bool { return name == gemm.KernelAVX2 || name == gemm.KernelGo }
+// channels: when the products use the AVX-512 kernel at start (so not where
+// gemm.KernelEnv chose a narrower one, and the products and the transforms
+// of an AVX2 machine can be measured on an AVX-512 one).
+var useAVX512 = useAVX2 && gemm.Kernel() == gemm.KernelAVX512
 
 // wide returns how many 16-channel groups the AVX-512 transforms take of
 // n 8-channel groups.
