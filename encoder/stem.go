@@ -204,10 +204,7 @@ func stemWeightGrad[T float](op *convOp, x, dy, dw []T) {
 		for i := lo; i < hi; i++ {
 			copy(sum, parts[i*outC:(i+1)*outC])
 			for b := 1; b < g.Batch; b++ {
-				part := parts[(b*k+i)*outC : (b*k+i+1)*outC]
-				for co, v := range part {
-					sum[co] += v
-				}
+				addTo(sum, parts[(b*k+i)*outC:(b*k+i+1)*outC])
 			}
 			col := stemColumn(g.InC, i)
 			for co, v := range sum {

@@ -55,6 +55,11 @@ const (
 	winogradSmallTiles = "2x2"
 )
 
+// weightBlock is the number of output channels the weight transforms of
+// every Winograd layer take together: 16 float32 values, a cache line, of
+// each matrix row.
+const weightBlock = 16
+
 // winoAsm lets the float32 transforms use the assembly of package simd;
 // tests turn it off to compare with the Go loops.
 var winoAsm = true

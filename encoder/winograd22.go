@@ -191,10 +191,6 @@ func w22Transform[T float](p phaseTransform[T], inC, outC, lo, hi int, w, dst []
 	}
 }
 
-// weightBlock is the number of output channels the weight transforms
-// take together: 16 float32 values, a cache line, of each matrix row.
-const weightBlock = 16
-
 // w22Adjoint writes Gᵀ dWt G, the adjoint of w22Transform, of the n²
 // gradients dwt into the rows [lo, hi) of dw.
 func w22Adjoint[T float](p phaseTransform[T], inC, outC, lo, hi int, dwt, dw []T) {
