@@ -306,6 +306,9 @@ func recordRow(r Record, row []string) []string {
 // MetaFile and FactorsFile, not the images (see Folder.Image). Errors about
 // the folder's content wrap ErrBadFolder and name the file and line.
 func ReadFolder(dir string) (*Folder, error) {
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return nil, fmt.Errorf("%w: %s is a file, not a folder written by simsearch generate", ErrBadFolder, dir)
+	}
 	metaPath := filepath.Join(dir, MetaFile)
 	body, err := os.ReadFile(metaPath)
 	if errors.Is(err, fs.ErrNotExist) {

@@ -255,3 +255,14 @@ func TestImageFile(t *testing.T) {
 		}
 	}
 }
+
+func TestReadFolderRefusesAFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "losses.csv")
+	if err := os.WriteFile(path, []byte("step,loss\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ReadFolder(path)
+	if !errors.Is(err, ErrBadFolder) || !strings.Contains(err.Error(), "is a file, not a folder written by simsearch generate") {
+		t.Fatalf("error %v, want ErrBadFolder saying it is a file", err)
+	}
+}
