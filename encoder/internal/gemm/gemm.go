@@ -93,33 +93,45 @@ func (p *problem[T]) solve(m, n int, beta T) {
 	// packs as little of the shared operand again as possible; with B
 	// packed in advance, split the rows, so that no goroutine packs anything
 	// again.
+	// The parts and, on one goroutine, the problem stay on the stack: a
+	// product of Winograd's tiles is small, and a step makes tens of
+	// thousands of them.
+	var room [8][4]int
 	var parts [][4]int
 	if m/mr >= n/nr || (p.packed != nil && m/mr >= workers) {
-		parts = split(m, mr, workers, func(lo, hi int) [4]int { return [4]int{lo, hi, 0, n} })
+		parts = split(room[:0], m, mr, workers, func(lo, hi int) [4]int { return [4]int{lo, hi, 0, n} })
 	} else {
-		parts = split(n, nr, workers, func(lo, hi int) [4]int { return [4]int{0, m, lo, hi} })
+		parts = split(room[:0], n, nr, workers, func(lo, hi int) [4]int { return [4]int{0, m, lo, hi} })
 	}
 	if len(parts) == 1 {
 		p.run(parts[0])
 		return
 	}
+	p.runShared(parts)
+}
+
+// runShared runs the parts on goroutines of their own but the first,
+// which runs on the calling one, over a copy of p on the heap.
+func (p *problem[T]) runShared(parts [][4]int) {
+	shared := new(problem[T])
+	*shared = *p
 	var wg sync.WaitGroup
 	for _, part := range parts[1:] {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p.run(part)
+			shared.run(part)
 		}()
 	}
-	p.run(parts[0])
+	shared.run(parts[0])
 	wg.Wait()
 }
 
-// split cuts [0, size) into at most workers ranges of whole units.
-func split(size, unit, workers int, mk func(lo, hi int) [4]int) [][4]int {
+// split cuts [0, size) into at most workers ranges of whole units,
+// appended to parts.
+func split(parts [][4]int, size, unit, workers int, mk func(lo, hi int) [4]int) [][4]int {
 	units := (size + unit - 1) / unit
 	workers = max(1, min(workers, units))
-	parts := make([][4]int, 0, workers)
 	lo := 0
 	for w := range workers {
 		hi := min(size, (units*(w+1)/workers)*unit)

@@ -404,3 +404,30 @@ func TestGemmColumnsDoNotDependOnTheWidth(t *testing.T) {
 		}
 	})
 }
+
+// TestSerialProductsDoNotAllocate checks that a product on the calling
+// goroutine allocates nothing once the pool holds its buffers: a training
+// step makes tens of thousands of small products over Winograd's tiles, and
+// a problem moved to the heap for each of them cost the step 1.5–2.5 % of
+// its CPU time in allocation and collection.
+func TestSerialProductsDoNotAllocate(t *testing.T) {
+	eachKernel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(5, 6))
+		m, n, k := 36, 64, 48
+		a := randomMatrix[float32](rng, m*k)
+		b := randomMatrix[float32](rng, k*n)
+		c := make([]float32, m*n)
+		var pb PackedB[float32]
+		PackB(&pb, false, k, n, b, n)
+		products := map[string]func(){
+			"GemmSerial":       func() { GemmSerial(false, false, m, n, k, 1, a, k, b, n, 0, c, n) },
+			"GemmPackedSerial": func() { GemmPackedSerial(false, m, n, k, 1, a, k, &pb, 1, c, n) },
+		}
+		for name, product := range products {
+			product() // fills the pool
+			if allocs := testing.AllocsPerRun(20, product); allocs != 0 {
+				t.Errorf("%s: %.1f allocations per product, want none", name, allocs)
+			}
+		}
+	})
+}
