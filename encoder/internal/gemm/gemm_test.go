@@ -53,6 +53,13 @@ func randomMatrix[T Float](rng *rand.Rand, n int) []T {
 	return s
 }
 
+// randomOperands returns an m×k and a k×n matrix of values in [-1, 1),
+// drawn from the generator seeded with seed.
+func randomOperands(seed [2]uint64, m, n, k int) (a, b []float32) {
+	rng := rand.New(rand.NewPCG(seed[0], seed[1]))
+	return randomMatrix[float32](rng, m*k), randomMatrix[float32](rng, k*n)
+}
+
 type shape struct {
 	m, n, k        int
 	transA, transB bool
@@ -166,10 +173,8 @@ func TestUseKernel(t *testing.T) {
 // change a single bit of the result.
 func TestGemmSameResultWithAnyThreads(t *testing.T) {
 	eachKernel(t, func(t *testing.T) {
-		rng := rand.New(rand.NewPCG(3, 4))
 		m, n, k := 301, 77, 700
-		a := randomMatrix[float32](rng, m*k)
-		b := randomMatrix[float32](rng, k*n)
+		a, b := randomOperands([2]uint64{3, 4}, m, n, k)
 		defer func(old int) { Threads = old }(Threads)
 		var first []float32
 		for _, threads := range []int{1, 2, 3, 8} {
@@ -374,10 +379,8 @@ func TestGemmColumnsDoNotDependOnTheWidth(t *testing.T) {
 	eachKernel(t, func(t *testing.T) {
 		const seed = 15
 		t.Logf("seed %d", seed)
-		rng := rand.New(rand.NewPCG(seed, 16))
 		m, k, wide := 50, 300, 96
-		a := randomMatrix[float32](rng, m*k)
-		b := randomMatrix[float32](rng, k*wide)
+		a, b := randomOperands([2]uint64{seed, 16}, m, wide, k)
 		want := make([]float32, m*wide)
 		Gemm(false, false, m, wide, k, 1, a, k, b, wide, 0, want, wide)
 		for _, n := range []int{1, 12, 16, 17, 40, 48, 70} {
@@ -412,10 +415,8 @@ func TestGemmColumnsDoNotDependOnTheWidth(t *testing.T) {
 // its CPU time in allocation and collection.
 func TestSerialProductsDoNotAllocate(t *testing.T) {
 	eachKernel(t, func(t *testing.T) {
-		rng := rand.New(rand.NewPCG(5, 6))
 		m, n, k := 36, 64, 48
-		a := randomMatrix[float32](rng, m*k)
-		b := randomMatrix[float32](rng, k*n)
+		a, b := randomOperands([2]uint64{5, 6}, m, n, k)
 		c := make([]float32, m*n)
 		var pb PackedB[float32]
 		PackB(&pb, false, k, n, b, n)
