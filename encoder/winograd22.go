@@ -234,22 +234,30 @@ func tile22(oh, ow, m, t int) (b, ty, tx int) {
 	return b, r / tw, r % tw
 }
 
-// tile22Input sets d to the n×n runs of c values of phase ph of tile t's
-// input in x (batch, h, w, c), row by row; runs in the padding are zero's.
-func tile22Input[T float](x []T, h, w, c, n, t, ph int, zero []T, d [][]T) {
+// tile22Input sets d to the n×n runs of c values of phase ph of the tile
+// at (ty, tx) of image b of x (batch, h, w, c), row by row; runs in the
+// padding are zero's.
+func tile22Input[T float](x []T, h, w, c, n, b, ty, tx, ph int, zero []T, d [][]T) {
 	m := n - 1
-	b, ty, tx := tile22(h/2, w/2, m, t)
-	py, px := ph/2, ph%2
+	y0, x0 := 2*m*ty+ph/2-1, 2*m*tx+ph%2-1
+	zero = zero[:c]
 	for r := range n {
-		iy := 2*m*ty + 2*r + py - 1
-		for s := range n {
-			ix := 2*m*tx + 2*s + px - 1
-			if iy < 0 || iy >= h || ix < 0 || ix >= w {
-				d[r*n+s] = zero[:c]
-			} else {
-				at := ((b*h+iy)*w + ix) * c
-				d[r*n+s] = x[at : at+c : at+c]
+		row := d[r*n : r*n+n]
+		iy := y0 + 2*r
+		if iy < 0 || iy >= h {
+			for s := range row {
+				row[s] = zero
 			}
+			continue
+		}
+		at := ((b*h+iy)*w + x0) * c
+		for s := range row {
+			if ix := x0 + 2*s; ix < 0 || ix >= w {
+				row[s] = zero
+			} else {
+				row[s] = x[at : at+c : at+c]
+			}
+			at += 2 * c
 		}
 	}
 }
@@ -263,8 +271,9 @@ func w22Input[T float](p phaseTransform[T], x []T, h, w, c, t0, t1 int, u []T, s
 	var col, v [5]T
 	var s [5][5]T
 	for t := t0; t < t1; t++ {
+		img, ty, tx := tile22(h/2, w/2, n-1, t)
 		for ph := range 4 {
-			tile22Input(x, h, w, c, n, t, ph, zero, d)
+			tile22Input(x, h, w, c, n, img, ty, tx, ph, zero, d)
 			base := ((t-t0)*4 + ph) * c
 			done := w22InputAsm(n, d, u[base:], stride, c)
 			for ch := done; ch < c; ch++ {
@@ -301,8 +310,9 @@ func w22InputAdjoint[T float](p phaseTransform[T], dv []T, stride, h, w, c, t0, 
 	var col, v [5]T
 	var s [5][5]T
 	for t := t0; t < t1; t++ {
+		img, ty, tx := tile22(h/2, w/2, n-1, t)
 		for ph := range 4 {
-			tile22Input(dx, h, w, c, n, t, ph, sink, d)
+			tile22Input(dx, h, w, c, n, img, ty, tx, ph, sink, d)
 			base := ((t-t0)*4 + ph) * c
 			done := w22InputAdjointAsm(n, dv[base:], stride, d, c)
 			for ch := done; ch < c; ch++ {
