@@ -93,9 +93,11 @@ func (p *problem[T]) solve(m, n int, beta T) {
 	// packs as little of the shared operand again as possible; with B
 	// packed in advance, split the rows, so that no goroutine packs anything
 	// again.
-	// The parts and, on one goroutine, the problem stay on the stack: a
-	// product of Winograd's tiles is small, and a step makes tens of
-	// thousands of them.
+	//
+	// The parts (room holds those of up to 8 goroutines; more go to the
+	// heap) and, on one goroutine, the problem stay on the stack: a product
+	// of Winograd's tiles is small, and a step makes tens of thousands of
+	// them.
 	var room [8][4]int
 	var parts [][4]int
 	if m/mr >= n/nr || (p.packed != nil && m/mr >= workers) {
