@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
@@ -45,26 +44,31 @@ func benchmarkTrainStep(b *testing.B, objective Objective, res, batch int) {
 	w := newWeights(arch, objective, 8, tensor.Float32)
 	rng := rand.New(rand.NewPCG(1, 1))
 	w.init(rng)
-	gr, err := buildGraph(graphConfig{arch: arch, objective: objective, classes: 8, tau: 0.07, batch: batch}, w)
+	gr, err := buildStep(graphConfig{arch: arch, objective: objective, classes: 8, tau: 0.07, batch: batch}, w)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer gr.close()
-	for i, in := 0, gr.input.Value().Data().([]float32); i < len(in); i++ {
+	input := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(gr.inputShape()...))
+	for i, in := 0, input.Data().([]float32); i < len(in); i++ {
 		in[i] = rng.Float32()
 	}
-	if objective == Supervised {
-		for i, t := 0, gr.targets.Value().Data().([]float32); i < len(t); i++ {
-			t[i] = float32(rng.IntN(8))
+	var targets []float32
+	if objective.Classifies() {
+		targets = make([]float32, batch)
+		for i := range targets {
+			targets[i] = float32(rng.IntN(8))
 		}
 	}
+	if err := gr.bind(input, targets); err != nil {
+		b.Fatal(err)
+	}
 	solver := newAdam(2e-4)
-	params := gr.params
 	step := func() {
 		if err := gr.run(); err != nil {
 			b.Fatal(err)
 		}
-		if err := solver.Step(G.NodesToValueGrads(params)); err != nil {
+		if err := solver.Step(gr.gradients()); err != nil {
 			b.Fatal(err)
 		}
 	}

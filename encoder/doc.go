@@ -46,15 +46,18 @@
 // machine, but the layers are this package's own ops: convolutions over
 // NHWC tensors as one im2col matrix product per batch, with buffers kept
 // from one step to the next, and matrix products by internal/gemm, which
-// has an AVX2/FMA kernel. Adam runs in one pass per parameter. Training
-// uses every core and is deterministic given the seed, whatever the number
-// of cores.
+// has AVX-512 and AVX2/FMA kernels. Adam runs in one pass per parameter. A
+// training step of 32 images or more runs as two lanes (lanes.go): graphs
+// over the same weights, each on half the batch and its share of the
+// cores, which meet once at InfoNCE's embeddings and add their weight
+// gradients at the end. Training uses every core and is deterministic given
+// the seed, whatever the number of cores: the lanes depend on the batch
+// only.
 //
 // # Caveats
 //
-// A graph has a fixed batch size: training drops the last incomplete batch
-// of each epoch (the shuffled images it leaves out differ from epoch to
-// epoch), and an Embedder keeps one graph per batch size it has used, per
+// A graph has a fixed batch size: training runs each epoch's last, partial
+// batch on graphs of its own (or drops it, with DropLast), and an Embedder keeps one graph per batch size it has used, per
 // goroutine that used it at once. Embeddings of the same image are equal
 // whatever the batch it was embedded in.
 package encoder

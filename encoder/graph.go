@@ -39,6 +39,19 @@ type graphConfig struct {
 	unnormalized bool
 	// batch is the number of images (pairs for contrastive) per run.
 	batch int
+	// lanes, if not nil, are the lanes of a training step of which this
+	// graph is lane number lane, over batch of lanes.total images: its
+	// loss couples the lanes (InfoNCE) or is its share of the mean.
+	lanes *laneSet
+	lane  int
+}
+
+// share is the weight of the graph's part of a mean loss over the lanes'.
+func (c graphConfig) share() float64 {
+	if c.lanes == nil {
+		return 1
+	}
+	return float64(c.batch) / float64(c.lanes.total)
 }
 
 // images is the number of images the input holds.
@@ -106,12 +119,18 @@ func buildGraph(c graphConfig, w *weights) (*graph, error) {
 		if c.unnormalized {
 			outputs = gr.features
 		}
-		logits := apply(&pairLogitsOp{opBase: newOpBase("pair_logits"), n: c.batch, dim: c.arch.Latent, tau: c.tau, inDims: 4}, outputs)
+		pairs, dims := c.batch, 4
+		if c.lanes != nil {
+			// Every lane compares the whole batch.
+			outputs = apply(&laneGatherOp{opBase: newOpBase("lane_gather"), set: c.lanes, lane: c.lane, dim: c.arch.Latent, inDims: 4}, outputs)
+			pairs, dims = c.lanes.total, 2
+		}
+		logits := apply(&pairLogitsOp{opBase: newOpBase("pair_logits"), n: pairs, dim: c.arch.Latent, tau: c.tau, inDims: dims}, outputs)
 		gr.output = logits
-		gr.targets = G.NewVector(gr.g, dt, G.WithShape(c.batch), G.WithName("targets"),
-			G.WithValue(tensor.New(tensor.Of(dt), tensor.WithShape(c.batch))))
+		gr.targets = G.NewVector(gr.g, dt, G.WithShape(pairs), G.WithName("targets"),
+			G.WithValue(tensor.New(tensor.Of(dt), tensor.WithShape(pairs))))
 		setDiagonalTargets(gr.targets.Value())
-		gr.cost = apply(&crossEntropyOp{opBase: newOpBase("info_nce"), rows: c.batch, classes: c.batch, logitDims: 2}, logits, gr.targets)
+		gr.cost = apply(&crossEntropyOp{opBase: newOpBase("info_nce"), rows: pairs, classes: pairs, logitDims: 2}, logits, gr.targets)
 	case Supervised, DualEncoder:
 		// Supervised: the head on the features, g(x) = W·h(x) + b. Dual
 		// encoder: f₁(x)·f₂(c), the normalized embedding against each class
@@ -124,7 +143,7 @@ func buildGraph(c graphConfig, w *weights) (*graph, error) {
 		gr.output = logits
 		gr.targets = G.NewVector(gr.g, dt, G.WithShape(c.batch), G.WithName("targets"),
 			G.WithValue(tensor.New(tensor.Of(dt), tensor.WithShape(c.batch))))
-		gr.cost = apply(&crossEntropyOp{opBase: newOpBase(name), rows: c.batch, classes: c.classes, logitDims: 4}, logits, gr.targets)
+		gr.cost = apply(&crossEntropyOp{opBase: newOpBase(name), rows: c.batch, classes: c.classes, logitDims: 4, share: c.share()}, logits, gr.targets)
 	case Autoencoder:
 		y := linear("decoder.linear", gr.features, c.arch.Latent, c.arch.Latent, true)
 		for i, geom := range decoderConvs {
@@ -136,7 +155,7 @@ func buildGraph(c graphConfig, w *weights) (*graph, error) {
 			y = apply(newDepthToSpaceOp(prefix+".depth_to_space", n, geom.InH, geom.InW, geom.OutC/4, false), y)
 		}
 		gr.output = y
-		gr.cost = apply(&mseOp{opBase: newOpBase("mse"), shape: y.Shape().Clone()}, y, gr.input)
+		gr.cost = apply(&mseOp{opBase: newOpBase("mse"), shape: y.Shape().Clone(), share: c.share()}, y, gr.input)
 	default:
 		return nil, fmt.Errorf("encoder: no graph for objective %q", c.objective)
 	}

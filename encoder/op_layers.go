@@ -217,11 +217,22 @@ func pairLogitsGrad[T float](f *pairLogitsOp, z, dl, dz []T) {
 
 // crossEntropyOp is the mean cross-entropy of rows of logits (input 0)
 // against class numbers stored as floats (input 1), computed with a
-// log-sum-exp softmax. It returns a scalar.
+// log-sum-exp softmax, times share (a lane's part of a step's batch, 0 for
+// all of it). It returns a scalar.
 type crossEntropyOp struct {
 	opBase
 	rows, classes int
 	logitDims     int
+	share         float64
+}
+
+// lossWeight is the factor of a loss over a lane's part of the batch: its
+// share, or 1.
+func lossWeight(share float64) float64 {
+	if share == 0 {
+		return 1
+	}
+	return share
 }
 
 func (op *crossEntropyOp) Arity() int    { return 2 }
@@ -250,7 +261,7 @@ func (op *crossEntropyOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newScalar(vals[0].Dtype(), loss), nil
+	return newScalar(vals[0].Dtype(), loss*lossWeight(op.share)), nil
 }
 
 func (op *crossEntropyOp) DiffWRT(int) []bool { return []bool{true, false} }
@@ -279,7 +290,7 @@ func (op *crossEntropyGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 
 func (op *crossEntropyGradOp) Do(vals ...G.Value) (G.Value, error) {
 	out := op.out.get(vals[0].Dtype(), op.shape)
-	scale := scalarOf(vals[2])
+	scale := scalarOf(vals[2]) * lossWeight(op.fwd.share)
 	var err error
 	switch vals[0].Dtype() {
 	case tensor.Float32:
@@ -294,10 +305,11 @@ func (op *crossEntropyGradOp) Do(vals ...G.Value) (G.Value, error) {
 }
 
 // mseOp is the mean squared difference of a prediction (input 0) and its
-// target (input 1), as a scalar.
+// target (input 1), times share (see crossEntropyOp), as a scalar.
 type mseOp struct {
 	opBase
 	shape tensor.Shape
+	share float64
 }
 
 func (op *mseOp) Arity() int    { return 2 }
@@ -321,7 +333,7 @@ func (op *mseOp) Do(vals ...G.Value) (G.Value, error) {
 	case tensor.Float64:
 		loss = meanSquaredError(values[float64](vals[0]), values[float64](vals[1]), nil, 0)
 	}
-	return newScalar(vals[0].Dtype(), loss), nil
+	return newScalar(vals[0].Dtype(), loss*lossWeight(op.share)), nil
 }
 
 func (op *mseOp) DiffWRT(int) []bool { return []bool{true, false} }
@@ -350,7 +362,7 @@ func (op *mseGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 
 func (op *mseGradOp) Do(vals ...G.Value) (G.Value, error) {
 	out := op.out.get(vals[0].Dtype(), op.fwd.shape)
-	scale := scalarOf(vals[2])
+	scale := scalarOf(vals[2]) * lossWeight(op.fwd.share)
 	switch vals[0].Dtype() {
 	case tensor.Float32:
 		meanSquaredError(values[float32](vals[0]), values[float32](vals[1]), slice[float32](out), scale)

@@ -1,18 +1,20 @@
 package encoder
 
 import (
-	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"simsearch/encoder/internal/gemm"
 )
 
 // parallel calls fn on consecutive ranges [lo, hi) covering [0, n), on up to
-// GOMAXPROCS goroutines, and returns when all calls have. Ranges hold at
-// least minChunk items, so small loops run on the calling goroutine. Each
-// item is handled by exactly one call, so results do not depend on the
-// number of goroutines as long as fn treats items independently.
+// gemm.Workers() goroutines (GOMAXPROCS, or a lane's share of it), and
+// returns when all calls have. Ranges hold at least minChunk items, so
+// small loops run on the calling goroutine. Each item is handled by exactly
+// one call, so results do not depend on the number of goroutines as long as
+// fn treats items independently.
 func parallel(n, minChunk int, fn func(lo, hi int)) {
-	workers := runtime.GOMAXPROCS(0)
+	workers := gemm.Workers()
 	if minChunk < 1 {
 		minChunk = 1
 	}
@@ -46,7 +48,7 @@ func clearAll[T any](s []T) {
 // for blocks, or 0 if there are too few blocks to share them out well: then
 // the caller should rather split each block's work.
 func blockWorkers(blocks int) int {
-	workers := runtime.GOMAXPROCS(0)
+	workers := gemm.Workers()
 	if workers <= 1 {
 		return 1
 	}

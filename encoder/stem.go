@@ -1,8 +1,6 @@
 package encoder
 
 import (
-	"runtime"
-
 	"simsearch/encoder/internal/gemm"
 )
 
@@ -134,7 +132,7 @@ func stemPairs32(dst, src []float32, c, e, end int) {
 func stemImages[T float](op *convOp, x []T, fn func(b int, layout, rows []T)) {
 	g := op.geom
 	m, _, _, size := stemShape(g)
-	workers := max(1, min(runtime.GOMAXPROCS(0), g.Batch))
+	workers := max(1, min(gemm.Workers(), g.Batch))
 	per := size + m*g.OutC
 	buf := scratch[T](op.ws, slotCols, workers*per)
 	in := g.InSize() / g.Batch

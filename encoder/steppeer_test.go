@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
@@ -91,8 +90,9 @@ func TestStepPeer(t *testing.T) {
 		start[p.name] = append([]float32(nil), p.value.Data().([]float32)...)
 	}
 
-	vg := G.NodesToValueGrads(trainable(tr.gr, Contrastive))
-	in := tr.gr.input.Value().(*tensor.Dense).Data().([]float32)
+	vg := tr.gr.gradients()
+	batch := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(tr.gr.inputShape()...))
+	in := batch.Data().([]float32)
 	view := image.NewRGBA(image.Rect(0, 0, peer.Res, peer.Res))
 	// Every figure is measured from PyTorch's float64 run: simsearch's
 	// float32 against it, next to PyTorch's float32 against it.
@@ -104,21 +104,25 @@ func TestStepPeer(t *testing.T) {
 				copy(view.Pix[4*px:4*px+3], src[3*px:3*px+3])
 				view.Pix[4*px+3] = 255
 			}
-			if err := toTensor(view, in[v*per:(v+1)*per], input); err != nil {
+			at := tr.gr.slot(v/peer.Batch, v%peer.Batch) * per
+			if err := toTensor(view, in[at:at+per], input); err != nil {
 				t.Fatal(err)
 			}
+		}
+		if err := tr.gr.bind(batch, nil); err != nil {
+			t.Fatal(err)
 		}
 		if err := tr.gr.run(); err != nil {
 			t.Fatal(err)
 		}
-		loss := scalarOf(tr.gr.cost.Value())
+		loss := tr.gr.loss()
 		lossOff += math.Abs(loss - peer.Losses64[step])
 		torchLossOff += math.Abs(peer.Losses[step] - peer.Losses64[step])
 		if step == 0 {
 			if math.Abs(loss-peer.Losses64[0]) > 1e-5*peer.Losses64[0] {
 				t.Errorf("first step: loss %.7f, PyTorch %.7f (float64)", loss, peer.Losses64[0])
 			}
-			for i, n := range tr.gr.params {
+			for i, n := range tr.gr.lanes[0].params {
 				g, err := vg[i].Grad()
 				if err != nil {
 					t.Fatal(err)

@@ -11,7 +11,6 @@ import (
 	"math/rand/v2"
 	"time"
 
-	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	"simsearch/dataset"
@@ -211,12 +210,12 @@ func newTrainer(opts TrainOptions) (*trainer, error) {
 		}
 	}
 	config := graphConfig{arch: arch, objective: o.Objective, classes: classes, tau: o.Tau, batch: o.Batch, unnormalized: o.NoNormalize}
-	if t.gr, err = buildGraph(config, w); err != nil {
+	if t.gr, err = buildStep(config, w); err != nil {
 		return nil, err
 	}
 	if rest := o.Data.Len() % o.Batch; rest > 0 && !o.DropLast {
 		config.batch = rest
-		if t.rest, err = buildGraph(config, w); err != nil {
+		if t.rest, err = buildStep(config, w); err != nil {
 			t.gr.close()
 			return nil, err
 		}
@@ -251,9 +250,9 @@ type trainer struct {
 	aug     dataset.Augmentation
 	arch    Arch
 	classes int
-	gr      *graph
-	// rest is the graph of an epoch's last, partial batch, or nil.
-	rest   *graph
+	gr      *stepGraphs
+	// rest are the lanes of an epoch's last, partial batch, or nil.
+	rest   *stepGraphs
 	w      *weights
 	solver *adam
 	// settings are those of a training that resumes or keeps a state.
@@ -294,22 +293,24 @@ func (t *trainer) run(ctx context.Context) (Info, error) {
 		}
 	}
 	// Two input tensors take turns: one is filled for the next step while
-	// the graph reads the other. A partial batch has its graph's own.
-	inputs := [2]*tensor.Dense{t.gr.input.Value().(*tensor.Dense), tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(t.gr.input.Shape()...))}
+	// the graphs read the other. A partial batch has one of its own.
+	newInput := func(s *stepGraphs) *tensor.Dense {
+		return tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(s.inputShape()...))
+	}
+	inputs := [2]*tensor.Dense{newInput(t.gr), newInput(t.gr)}
+	var restInput *tensor.Dense
+	if t.rest != nil {
+		restInput = newInput(t.rest)
+	}
 	order := t.order(perEpoch)
 	prepare := func(step int) <-chan batch {
 		ch := make(chan batch, 1)
-		dst := inputs[step%2]
+		dst, lanes := inputs[step%2], t.gr
 		if t.rest != nil && step%perEpoch == perEpoch-1 {
-			dst = t.rest.input.Value().(*tensor.Dense)
+			dst, lanes = restInput, t.rest
 		}
-		go func() { ch <- t.prepare(step, perEpoch, order, dst) }()
+		go func() { ch <- t.prepare(step, perEpoch, order, dst, lanes) }()
 		return ch
-	}
-	vg := G.NodesToValueGrads(trainable(t.gr, t.o.Objective))
-	var restVG []G.ValueGrad
-	if t.rest != nil {
-		restVG = G.NodesToValueGrads(trainable(t.rest, t.o.Objective))
 	}
 	images := 0
 	start := time.Now()
@@ -337,15 +338,12 @@ func (t *trainer) run(ctx context.Context) (Info, error) {
 		if err := ctx.Err(); err != nil {
 			return Info{}, errors.Join(err, save(step))
 		}
-		gr, grads := t.gr, vg
+		gr := t.gr
 		if b.images < o.Batch {
-			gr, grads = t.rest, restVG
+			gr = t.rest
 		}
-		if err := G.Let(gr.input, b.input); err != nil {
+		if err := gr.bind(b.input, b.targets); err != nil {
 			return Info{}, fmt.Errorf("train: %w", err)
-		}
-		if b.targets != nil {
-			copy(gr.targets.Value().Data().([]float32), b.targets)
 		}
 		if step+1 < steps {
 			next = prepare(step + 1)
@@ -353,13 +351,13 @@ func (t *trainer) run(ctx context.Context) (Info, error) {
 		if err := gr.run(); err != nil {
 			return Info{}, fmt.Errorf("train: step %d: %w", step+1, err)
 		}
-		loss := scalarOf(gr.cost.Value())
+		loss := gr.loss()
 		epoch := step/perEpoch + 1
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			return Info{}, t.nonFinite(step+1, steps, epoch, loss, t.outputStats)
 		}
 		t.measureOutputs(gr)
-		if err := t.solver.Step(grads); err != nil {
+		if err := t.solver.Step(gr.gradients()); err != nil {
 			return Info{}, fmt.Errorf("train: step %d: %w", step+1, err)
 		}
 		if step == 0 {
@@ -410,9 +408,9 @@ func (t *trainer) order(perEpoch int) [][]int {
 }
 
 // prepare fills dst with the images of step (augmented pairs for
-// contrastive training: the batch's first views, then their second views)
-// and returns the step's targets for supervised training.
-func (t *trainer) prepare(step, perEpoch int, order [][]int, dst *tensor.Dense) batch {
+// contrastive training: in each lane, its first views, then their second
+// views) and returns the step's targets for supervised training.
+func (t *trainer) prepare(step, perEpoch int, order [][]int, dst *tensor.Dense, lanes *stepGraphs) batch {
 	o := t.o
 	epoch := order[step/perEpoch]
 	idx := epoch[(step%perEpoch)*o.Batch : min((step%perEpoch+1)*o.Batch, len(epoch))]
@@ -422,7 +420,8 @@ func (t *trainer) prepare(step, perEpoch int, order [][]int, dst *tensor.Dense) 
 	if t.aug == nil {
 		parallel(len(idx), 16, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
-				errs[i] = toTensor(o.Data.Images[idx[i]], data[i*per:(i+1)*per], o.Input)
+				at := lanes.slot(0, i) * per
+				errs[i] = toTensor(o.Data.Images[idx[i]], data[at:at+per], o.Input)
 			}
 		})
 	} else {
@@ -435,7 +434,8 @@ func (t *trainer) prepare(step, perEpoch int, order [][]int, dst *tensor.Dense) 
 					// depend on which goroutine makes it.
 					rng := rand.New(rand.NewPCG(o.Seed^0x61756700, uint64(step)<<32|uint64(i)<<1|uint64(v)))
 					dataset.ApplyInto(t.aug, view, src, rng)
-					if err := toTensor(view, data[(v*len(idx)+i)*per:(v*len(idx)+i+1)*per], o.Input); err != nil {
+					at := lanes.slot(v, i) * per
+					if err := toTensor(view, data[at:at+per], o.Input); err != nil {
 						errs[i] = err
 					}
 				}

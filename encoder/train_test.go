@@ -171,7 +171,7 @@ func TestTrainStopsOnNonFiniteLoss(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tr.gr.close()
+	defer tr.close()
 	// A weight that is not a number makes every embedding NaN.
 	tr.w.params[0].value.Data().([]float32)[0] = float32(math.NaN())
 	_, err = tr.train(context.Background())

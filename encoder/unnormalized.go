@@ -30,25 +30,29 @@ func (t *trainer) lossColumns() string {
 	return fmt.Sprintf(",%.6g,%.6g", t.outputStats.meanNorm, t.outputStats.logitScale)
 }
 
-// measureOutputs sets t.outputStats from the step gr just ran (with
+// measureOutputs sets t.outputStats from the step s just ran (with
 // NoNormalize; otherwise the norms are 1 and it does nothing).
-func (t *trainer) measureOutputs(gr *graph) {
+func (t *trainer) measureOutputs(s *stepGraphs) {
 	if !t.o.NoNormalize {
 		return
 	}
-	features := gr.features.Value().Data().([]float32)
 	latent := t.arch.Latent
-	images := len(features) / latent
 	var sum float64
-	for i := range images {
-		var sq float64
-		for _, v := range features[i*latent : (i+1)*latent] {
-			sq += float64(v) * float64(v)
+	images := 0
+	for _, gr := range s.lanes {
+		features := gr.features.Value().Data().([]float32)
+		for i := range len(features) / latent {
+			var sq float64
+			for _, v := range features[i*latent : (i+1)*latent] {
+				sq += float64(v) * float64(v)
+			}
+			sum += math.Sqrt(sq)
+			images++
 		}
-		sum += math.Sqrt(sq)
 	}
+	// Every contrastive lane holds the logits of the whole batch.
 	var scale float64
-	for _, z := range gr.output.Value().Data().([]float32) {
+	for _, z := range s.lanes[0].output.Value().Data().([]float32) {
 		scale = max(scale, math.Abs(float64(z)))
 	}
 	t.outputStats = outputStats{meanNorm: sum / float64(images), logitScale: scale}

@@ -2,7 +2,6 @@ package encoder
 
 import (
 	"os"
-	"runtime"
 
 	"simsearch/encoder/internal/gemm"
 	"simsearch/encoder/internal/simd"
@@ -406,7 +405,7 @@ func winoProducts[T float](ws *workspace, tiles, unit, a, c int, b []*gemm.Packe
 	nxi := len(b)
 	per := min(tiles, unit*max(1, chunkValues/(nxi*(a+c)*unit), 6/unit))
 	blocks := (tiles + per - 1) / per
-	workers := min(runtime.GOMAXPROCS(0), blocks)
+	workers := min(gemm.Workers(), blocks)
 	us, ms, padLen := per*a, per*c, max(a, c)
 	region := nxi*(us+ms) + padLen
 	buf := scratch[T](ws, slotCols, workers*region)

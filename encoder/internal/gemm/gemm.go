@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // Float is the element type of the matrices: float32 or float64.
@@ -31,6 +32,34 @@ const BlockK = kc
 // products run. The openblas build reads it once, at start, for OpenBLAS's
 // own threads.
 var Threads = 0
+
+// sharers counts the callers that run products on the cores at the same
+// time and have said so with Share: each gets its part of the cores.
+var sharers atomic.Int32
+
+// Share says that n more callers run products (and other parallel work)
+// at the same time, each on its part of the cores, until release is
+// called: the lanes of a training step, which split the batch between
+// them, use one core each on two cores rather than two each by turns. The
+// number of goroutines never changes a result, only the time it takes.
+func Share(n int) (release func()) {
+	sharers.Add(int32(n))
+	return func() { sharers.Add(-int32(n)) }
+}
+
+// Workers is the number of goroutines a caller may split its work
+// between now: Threads (or GOMAXPROCS) divided among the callers that
+// share the cores, at least 1.
+func Workers() int {
+	workers := Threads
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if s := int(sharers.Load()); s > 1 {
+		workers = max(1, workers/s)
+	}
+	return workers
+}
 
 // minParallelWork is the number of multiply-adds below which a product runs
 // on the calling goroutine alone: starting goroutines would cost more.
@@ -82,10 +111,7 @@ func (p *problem[T]) solve(m, n int, beta T) {
 	p.overwrite = beta == 0
 	mr, nr := p.kern.mr, p.kern.nr
 	k := p.k
-	workers := Threads
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
+	workers := Workers()
 	if m*n*k < minParallelWork || p.serial {
 		workers = 1
 	}
