@@ -49,8 +49,8 @@
 // has AVX-512 and AVX2/FMA kernels. Adam runs in one pass per parameter. A
 // training step of 32 images or more runs as two lanes (lanes.go): graphs
 // over the same weights, each on half the batch and its share of the
-// cores, which meet once at InfoNCE's embeddings and add their weight
-// gradients at the end. Training uses every core and is deterministic given
+// cores, which pack each layer's weights once a step for both, meet once
+// at InfoNCE's embeddings and add their weight gradients at the end. Training uses every core and is deterministic given
 // the seed, whatever the number of cores: the lanes depend on the batch
 // only.
 //

@@ -92,6 +92,9 @@ func buildGraph(c graphConfig, w *weights) (*graph, error) {
 	}
 	layer := func(prefix string, x *G.Node, geom convGeom, relu, inputGrad bool) *G.Node {
 		op := newConvOp(prefix, geom, relu, inputGrad, train, gr.ws)
+		if c.lanes != nil {
+			c.lanes.join(op)
+		}
 		if !train {
 			// Only a Model's embedding graphs are built without an
 			// objective, over weights that never change.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -20,7 +21,9 @@ import (
 // whole batch's positives, so its lanes meet once, at the embeddings, and
 // each then computes the whole batch's loss and keeps the gradient of its
 // own rows. The other losses are means, which each lane takes over its
-// images with its share of the weight.
+// images with its share of the weight. The weights transformed and packed
+// for a layer's products are the same in every lane, so the first lane to
+// need them in a step makes them for all (layerShare).
 //
 // On two cores this keeps both busy: a step whose every layer is split
 // between two goroutines waits for the slower of the two at each of its
@@ -51,13 +54,20 @@ func laneSizes(batch, n int) []int {
 	return sizes
 }
 
-// laneSet is what the lanes of a contrastive step share: the embeddings of
-// the whole batch, which each lane fills with its own rows before they all
-// read it, and the barrier they wait at in between.
+// laneSet is what the lanes of a step share: the number of the step, the
+// weights each layer prepares once a step for all of them (layers), and
+// for InfoNCE the embeddings of the whole batch, which each lane fills with
+// its own rows before they all read it, and the barrier they wait at in
+// between.
 type laneSet struct {
 	sizes  []int
 	total  int
 	starts []int
+
+	// step counts the steps run, from 1; layers are the lanes' shared
+	// state of each layer, by name, made while the graphs are built.
+	step   atomic.Uint64
+	layers map[string]*layerShare
 
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -74,7 +84,79 @@ func newLaneSet(sizes []int) *laneSet {
 		s.total += n
 	}
 	s.cond = sync.NewCond(&s.mu)
+	s.layers = map[string]*layerShare{}
 	return s
+}
+
+// layerShare is what the lanes' ops of one layer share: the weights
+// transformed and packed for its products, made by the first lane to need
+// them in a step (prepare) and read by all. The weights change only
+// between steps, so each packing is made once a step instead of once a
+// lane.
+type layerShare struct {
+	mu      sync.Mutex
+	wino    *winoState
+	packedW any
+	// done holds the step each preparation was last made in.
+	done [numPreps]uint64
+}
+
+// The preparations of a layer's weights.
+const (
+	prepForward = iota // Winograd's forward packing, or the tap classes' whole packing
+	prepBack           // Winograd's packing for the input gradient
+	numPreps
+)
+
+// shareLanePreps lets the lanes share their layers' prepared weights;
+// tests turn it off to check that sharing changes no bit.
+var shareLanePreps = true
+
+// join makes op one of the lanes' ops of its layer: its Winograd state
+// and packed weights are the layer's, shared with the other lanes.
+func (s *laneSet) join(op *convOp) {
+	if !shareLanePreps {
+		return
+	}
+	ls := s.layers[op.name]
+	if ls == nil {
+		ls = &layerShare{wino: op.wino}
+		s.layers[op.name] = ls
+	}
+	op.wino, op.share, op.lanes = ls.wino, ls, s
+}
+
+// prepare runs pack, which writes weights prepared for op's products
+// into op's (shared) state, unless another lane already has in this step.
+// The lanes that wait for it meanwhile lend it their cores.
+func (op *convOp) prepare(key int, pack func()) {
+	ls := op.share
+	if ls == nil {
+		pack()
+		return
+	}
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	step := op.lanes.step.Load()
+	if ls.done[key] == step {
+		return
+	}
+	release := gemm.Share(1 - len(op.lanes.sizes))
+	pack()
+	release()
+	ls.done[key] = step
+}
+
+// packedWhole returns where op keeps its weights packed whole: its own, or
+// its layer's in the lanes.
+func packedWhole[T float](op *convOp) *gemm.PackedB[T] {
+	ls := op.share
+	if ls == nil {
+		return packedOf[T](&op.packedW)
+	}
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	return packedOf[T](&ls.packedW)
 }
 
 // laneRows returns the whole batch's embeddings, rows of dim values.
@@ -220,7 +302,9 @@ func laneScatter[T float](f *laneGatherOp, full, dz []T) {
 type stepGraphs struct {
 	lanes []*graph
 	sizes []int
-	// set couples contrastive lanes; nil otherwise.
+	// shared is what the lanes share (nil with one lane); set is the same
+	// for InfoNCE, whose lanes it couples, and nil otherwise.
+	shared    *laneSet
 	set       *laneSet
 	objective Objective
 	grads     [][]G.ValueGrad
@@ -231,6 +315,7 @@ func buildStep(c graphConfig, w *weights) (*stepGraphs, error) {
 	s := &stepGraphs{sizes: laneSizes(c.batch, lanesFor(c.batch)), objective: c.objective}
 	if len(s.sizes) > 1 {
 		c.lanes = newLaneSet(s.sizes)
+		s.shared = c.lanes
 		if c.objective == Contrastive {
 			s.set = c.lanes
 		}
@@ -316,6 +401,7 @@ func (s *stepGraphs) run() error {
 	if len(s.lanes) == 1 {
 		return s.lanes[0].run()
 	}
+	s.shared.step.Add(1)
 	release := gemm.Share(len(s.lanes))
 	errs := make([]error, len(s.lanes))
 	runLane := func(l int) {

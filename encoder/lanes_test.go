@@ -1,6 +1,7 @@
 package encoder
 
 import (
+	"context"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -111,6 +112,44 @@ func TestLanesGiveTheWholeBatchGradient(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestLanesSharingChangesNoBit trains a few steps with the lanes sharing
+// their layers' packed weights and with each lane packing its own, and
+// expects the same weights: a packing made once a step for both lanes is
+// the one each would make, never one of an earlier step. The network has
+// a layer of each kind (the stem, Winograd's F(4×4, 2×2), F(2×2, 2×2),
+// F(2×2, 3×3) and F(4×4, 3×3), tap classes).
+func TestLanesSharingChangesNoBit(t *testing.T) {
+	data, err := LoadTrainingSet(context.Background(), "shapes:n=80,seed=9,res=32,val=0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, objective := range []Objective{Autoencoder, Contrastive} {
+		t.Run(string(objective), func(t *testing.T) {
+			// 80 images in batches of 32: two steps of two lanes and a
+			// partial batch of 16 (one lane), twice.
+			opts := TrainOptions{Data: data, Objective: objective, Width: 8, Latent: 16, Epochs: 2, Batch: 32, Seed: 4}
+			var models []*Model
+			for _, share := range []bool{true, false} {
+				shareLanePreps = share
+				m, err := Train(context.Background(), opts)
+				shareLanePreps = true
+				if err != nil {
+					t.Fatal(err)
+				}
+				models = append(models, m)
+			}
+			for i, p := range models[0].w.params {
+				a, b := p.value.Data().([]float32), models[1].w.params[i].value.Data().([]float32)
+				for j := range a {
+					if a[j] != b[j] {
+						t.Fatalf("%s[%d] = %v with shared packings, %v with each lane's own", p.name, j, a[j], b[j])
+					}
+				}
+			}
+		})
 	}
 }
 

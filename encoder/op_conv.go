@@ -42,6 +42,10 @@ type convOp struct {
 	// packs, for an inference graph, holds the packings for good: its
 	// weights do not change.
 	packs *packCache
+	// share and lanes, for a lane of a training step (lanes.go), hold the
+	// packings the lanes' ops of the layer share.
+	share *layerShare
+	lanes *laneSet
 	// wino is set when the layer runs as Winograd's F(2×2, 3×3)
 	// (winograd.go) instead of by tap classes.
 	wino *winoState
@@ -128,8 +132,8 @@ func convClassesForward[T float](op *convOp, x, w, y []T) {
 		if op.packs != nil {
 			packed = cachedPacking(op.packs, packKey{op.name, -1}, packAll)
 		} else {
-			packed = packedOf[T](&op.packedW)
-			packAll(packed)
+			packed = packedWhole[T](op)
+			op.prepare(prepForward, func() { packAll(packed) })
 		}
 	}
 	for ci, c := range op.classes {

@@ -161,8 +161,8 @@ func stemForward[T float](op *convOp, x, w, bias, y []T) {
 	if op.packs != nil {
 		packed = cachedPacking(op.packs, packKey{op.name + ".stem", -1}, pack)
 	} else {
-		packed = packedOf[T](&op.packedW)
-		pack(packed)
+		packed = packedWhole[T](op)
+		op.prepare(prepForward, func() { pack(packed) })
 	}
 	out := g.OutSize() / g.Batch
 	stemImages(op, x, func(b int, layout, rows []T) {

@@ -513,7 +513,10 @@ func w22Forward[T float](op *convOp, x, w, y []T) {
 	if op.packs != nil {
 		b = w22Cached(p, op, w)
 	} else {
-		b = w22Pack(p, op.ws, g, w, &op.wino.packs22, op.inputGrad)
+		op.prepare(prepForward, func() { b = w22Pack(p, op.ws, g, w, &op.wino.packs22, op.inputGrad) })
+		if b == nil {
+			b = pointers(winoPacked[T](&op.wino.packs22[0], p.n*p.n))
+		}
 	}
 	oh, ow := g.OutH(), g.OutW()
 	winoProducts(op.ws, w22Tiles(g, p.m), 1, 4*g.InC, g.OutC, b,
