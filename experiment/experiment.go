@@ -402,12 +402,17 @@ func trainOne(ctx context.Context, opts Options, data *encoder.TrainingSet, e En
 		Progress: func(p encoder.Progress) {
 			if begin < 0 {
 				begin = p.Step - 1
+				if begin > 0 {
+					opts.logf("train %s: resuming at step %d of %d from its training state", e.Name, begin, p.Steps)
+				}
 			}
 			detail := fmt.Sprintf("epoch %d/%d, loss %.4f, %.0f images/s", p.Epoch, p.Epochs, p.Loss, p.ImagesPerSecond)
 			if left := clock.left(e, p, begin); left > 0 {
 				detail += ", all training done in about " + RoughDuration(left.Seconds())
 			}
-			opts.progress(Progress{Stage: stage, Unit: "steps", Done: p.Step, Total: p.Steps, Detail: detail})
+			// This run's steps, as train counts them, so that the bar's
+			// speed and ETA are this run's.
+			opts.progress(Progress{Stage: stage, Unit: "steps", Done: p.Step - begin, Total: p.Steps - begin, Detail: detail})
 		},
 	}, opts.checkpoint(e))
 }

@@ -3,8 +3,10 @@ package experiment
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"simsearch/encoder"
@@ -18,8 +20,10 @@ func TestRunResumesInsideAnEncoder(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	total := 0
 	opts := Options{Dir: dir, Size: size, Progress: func(p Progress) {
 		if p.Stage == "train contrastive-A" && p.Done == 2 {
+			total = p.Total
 			cancel()
 		}
 	}}
@@ -31,17 +35,25 @@ func TestRunResumesInsideAnEncoder(t *testing.T) {
 	if _, err := os.Stat(state); err != nil {
 		t.Fatalf("no training state of %s after the stop: %v", a.Name, err)
 	}
-	firstStep := 0
+	// The second run's progress counts its own steps, so that its speed
+	// and ETA are its own, and its log says where it resumed.
+	var first *Progress
+	var logged []string
 	opts.Progress = func(p Progress) {
-		if p.Stage == "train contrastive-A" && firstStep == 0 {
-			firstStep = p.Done
+		if p.Stage == "train contrastive-A" && first == nil {
+			first = &p
 		}
 	}
+	opts.Log = func(line string) { logged = append(logged, line) }
 	if _, err := Run(context.Background(), opts); err != nil {
 		t.Fatal(err)
 	}
-	if firstStep != 3 {
-		t.Errorf("the second run's training of %s began at step %d, want 3 (after the 2 steps of the state)", a.Name, firstStep)
+	if first == nil || first.Done != 1 || first.Total != total-2 {
+		t.Errorf("the second run's first progress of %s is %+v, want step 1 of %d (the %d steps after the 2 of the state)", a.Name, first, total-2, total-2)
+	}
+	want := fmt.Sprintf("train %s: resuming at step 2 of %d from its training state", a.Name, total)
+	if !slices.Contains(logged, want) {
+		t.Errorf("the second run's log %q does not say %q", logged, want)
 	}
 	resumed, err := encoder.Load(opts.checkpoint(a))
 	if err != nil {
