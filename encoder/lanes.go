@@ -409,16 +409,8 @@ func (s *stepGraphs) run() error {
 			s.set.abort(errs[l])
 		}
 	}
-	var wg sync.WaitGroup
-	for l := 1; l < len(s.lanes); l++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			runLane(l)
-		}()
-	}
-	runLane(0)
-	wg.Wait()
+	// One goroutine a lane: InfoNCE's lanes wait for each other.
+	parallelBlocks(len(s.lanes), len(s.lanes), func(_, l int) { runLane(l) })
 	release()
 	if err := errors.Join(errs...); err != nil {
 		return err

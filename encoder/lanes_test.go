@@ -141,14 +141,7 @@ func TestLanesSharingChangesNoBit(t *testing.T) {
 				}
 				models = append(models, m)
 			}
-			for i, p := range models[0].w.params {
-				a, b := p.value.Data().([]float32), models[1].w.params[i].value.Data().([]float32)
-				for j := range a {
-					if a[j] != b[j] {
-						t.Fatalf("%s[%d] = %v with shared packings, %v with each lane's own", p.name, j, a[j], b[j])
-					}
-				}
-			}
+			sameWeights(t, models[0], models[1], "with shared packings", "with each lane's own")
 		})
 	}
 }

@@ -81,5 +81,5 @@ func TestTrainResumesAroundThePartialBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sameWeights(t, whole, resumed)
+	sameWeights(t, whole, resumed, "after an uninterrupted training", "after a resumed one")
 }

@@ -25,15 +25,15 @@ func trainFilesUntil(t *testing.T, opts TrainOptions, path string, stop int) (*M
 	return TrainToFiles(ctx, opts, path)
 }
 
-// sameWeights fails t unless a and b have the same weights, bit for bit.
-func sameWeights(t *testing.T, a, b *Model) {
+// sameWeights fails t unless a and b have the same weights, bit for bit;
+// the message says how each was trained.
+func sameWeights(t *testing.T, a, b *Model, howA, howB string) {
 	t.Helper()
 	for i, p := range a.w.params {
-		x := p.value.Data().([]float32)
-		y := b.w.params[i].value.Data().([]float32)
+		x, y := p.value.Data().([]float32), b.w.params[i].value.Data().([]float32)
 		for j := range x {
 			if x[j] != y[j] {
-				t.Fatalf("%s[%d] = %v after an uninterrupted training, %v after a resumed one", p.name, j, x[j], y[j])
+				t.Fatalf("%s[%d] = %v %s, %v %s", p.name, j, x[j], howA, y[j], howB)
 			}
 		}
 	}
@@ -81,7 +81,7 @@ func TestTrainResumesBitForBit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sameWeights(t, whole, resumed)
+			sameWeights(t, whole, resumed, "after an uninterrupted training", "after a resumed one")
 			if whole.Info().FinalLoss != resumed.Info().FinalLoss || whole.Info().Steps != resumed.Info().Steps {
 				t.Errorf("final loss %v in %d steps uninterrupted, %v in %d resumed",
 					whole.Info().FinalLoss, whole.Info().Steps, resumed.Info().FinalLoss, resumed.Info().Steps)
@@ -138,7 +138,7 @@ func TestTrainResumesAfterKill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sameWeights(t, whole, resumed)
+	sameWeights(t, whole, resumed, "after an uninterrupted training", "after a resumed one")
 }
 
 func TestTrainRefusesDamagedState(t *testing.T) {

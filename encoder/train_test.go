@@ -119,14 +119,7 @@ func TestTrainSameOnAnyNumberOfCores(t *testing.T) {
 				}
 				models = append(models, m)
 			}
-			for i, p := range models[0].w.params {
-				a, b := p.value.Data().([]float32), models[1].w.params[i].value.Data().([]float32)
-				for j := range a {
-					if a[j] != b[j] {
-						t.Fatalf("%s[%d] = %v on one core, %v on four", p.name, j, a[j], b[j])
-					}
-				}
-			}
+			sameWeights(t, models[0], models[1], "on one core", "on four")
 		})
 	}
 }
