@@ -94,6 +94,7 @@ func newLaneSet(sizes []int) *laneSet {
 // between steps, so each packing is made once a step instead of once a
 // lane.
 type layerShare struct {
+	set     *laneSet
 	mu      sync.Mutex
 	wino    *winoState
 	packedW any
@@ -120,10 +121,10 @@ func (s *laneSet) join(op *convOp) {
 	}
 	ls := s.layers[op.name]
 	if ls == nil {
-		ls = &layerShare{wino: op.wino}
+		ls = &layerShare{set: s, wino: op.wino}
 		s.layers[op.name] = ls
 	}
-	op.wino, op.share, op.lanes = ls.wino, ls, s
+	op.wino, op.share = ls.wino, ls
 }
 
 // prepare runs pack, which writes weights prepared for op's products
@@ -137,14 +138,25 @@ func (op *convOp) prepare(key int, pack func()) {
 	}
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
-	step := op.lanes.step.Load()
+	step := ls.set.step.Load()
 	if ls.done[key] == step {
 		return
 	}
-	release := gemm.Share(1 - len(op.lanes.sizes))
+	release := gemm.Share(1 - len(ls.set.sizes))
 	pack()
 	release()
 	ls.done[key] = step
+}
+
+// preparedPacks returns the nxi packings in store that pack (winoPack,
+// w22Pack) makes, made once a step for all the lanes (prepare).
+func preparedPacks[T float](op *convOp, key int, store *any, nxi int, pack func() []*gemm.PackedB[T]) []*gemm.PackedB[T] {
+	var b []*gemm.PackedB[T]
+	op.prepare(key, func() { b = pack() })
+	if b == nil {
+		b = pointers(winoPacked[T](store, nxi))
+	}
+	return b
 }
 
 // packedWhole returns where op keeps its weights packed whole: its own, or
@@ -302,10 +314,9 @@ func laneScatter[T float](f *laneGatherOp, full, dz []T) {
 type stepGraphs struct {
 	lanes []*graph
 	sizes []int
-	// shared is what the lanes share (nil with one lane); set is the same
-	// for InfoNCE, whose lanes it couples, and nil otherwise.
+	// shared is what the lanes share, nil with one lane; InfoNCE's lanes
+	// also meet in it.
 	shared    *laneSet
-	set       *laneSet
 	objective Objective
 	grads     [][]G.ValueGrad
 }
@@ -316,9 +327,6 @@ func buildStep(c graphConfig, w *weights) (*stepGraphs, error) {
 	if len(s.sizes) > 1 {
 		c.lanes = newLaneSet(s.sizes)
 		s.shared = c.lanes
-		if c.objective == Contrastive {
-			s.set = c.lanes
-		}
 	}
 	for l, n := range s.sizes {
 		lc := c
@@ -405,8 +413,8 @@ func (s *stepGraphs) run() error {
 	release := gemm.Share(len(s.lanes))
 	errs := make([]error, len(s.lanes))
 	runLane := func(l int) {
-		if errs[l] = s.lanes[l].run(); errs[l] != nil && s.set != nil {
-			s.set.abort(errs[l])
+		if errs[l] = s.lanes[l].run(); errs[l] != nil {
+			s.shared.abort(errs[l])
 		}
 	}
 	// One goroutine a lane: InfoNCE's lanes wait for each other.
@@ -454,7 +462,7 @@ func (s *stepGraphs) gradients() []G.ValueGrad { return s.grads[0] }
 // loss is the step's loss: the first lane's for InfoNCE, which every lane
 // computes whole, the sum of the lanes' shares otherwise.
 func (s *stepGraphs) loss() float64 {
-	if s.set != nil {
+	if s.objective == Contrastive {
 		return scalarOf(s.lanes[0].cost.Value())
 	}
 	var sum float64

@@ -42,10 +42,9 @@ type convOp struct {
 	// packs, for an inference graph, holds the packings for good: its
 	// weights do not change.
 	packs *packCache
-	// share and lanes, for a lane of a training step (lanes.go), hold the
-	// packings the lanes' ops of the layer share.
+	// share, for a lane of a training step (lanes.go), holds the packings
+	// the lanes' ops of the layer share.
 	share *layerShare
-	lanes *laneSet
 	// wino is set when the layer runs as Winograd's F(2×2, 3×3)
 	// (winograd.go) instead of by tap classes.
 	wino *winoState

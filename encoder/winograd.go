@@ -389,16 +389,6 @@ func winoPack[T float](ws *workspace, n int, g convGeom, w []T, flip bool, store
 	return pointers(p)
 }
 
-// winoShared is winoPack into op's state, once a step for all the lanes.
-func winoShared[T float](op *convOp, key, n int, g convGeom, w []T, flip bool, store *any) []*gemm.PackedB[T] {
-	var b []*gemm.PackedB[T]
-	op.prepare(key, func() { b = winoPack(op.ws, n, g, w, flip, store) })
-	if b == nil {
-		b = pointers(winoPacked[T](store, n*n))
-	}
-	return b
-}
-
 // tileTransform writes the transforms of the tiles [t0, t1) into dst, as
 // matrices of rows of values, the one of ξ at ξ·stride. pad is scratch of
 // the larger side's channels, zero when the call starts: zeros to read for
@@ -518,7 +508,9 @@ func winoForward[T float](op *convOp, x, w, y []T) {
 	}
 	g, tr := op.geom, transformsOf[T](op.wino)
 	h, wd, cin, cout := g.InH, g.InW, g.InC, g.OutC
-	b := winoShared(op, prepForward, tr.n, g, w, false, &op.wino.fwd)
+	b := preparedPacks(op, prepForward, &op.wino.fwd, tr.n*tr.n, func() []*gemm.PackedB[T] {
+		return winoPack(op.ws, tr.n, g, w, false, &op.wino.fwd)
+	})
 	winoProducts(op.ws, tr.tiles(g.Batch, h, wd), 1, cin, cout, b,
 		func(t0, t1 int, u []T, stride int, zero []T) { tr.input(x, h, wd, cin, t0, t1, u, stride, zero) },
 		func(t0, t1 int, m []T, stride int, _ []T) { tr.output(m, stride, h, wd, cout, t0, t1, y) })
@@ -533,7 +525,9 @@ func winoInputGrad[T float](op *convOp, dy, w, dx []T) {
 	}
 	g, tr := op.geom, transformsOf[T](op.wino)
 	h, wd, cin, cout := g.InH, g.InW, g.InC, g.OutC
-	b := winoShared(op, prepBack, tr.n, g, w, true, &op.wino.back)
+	b := preparedPacks(op, prepBack, &op.wino.back, tr.n*tr.n, func() []*gemm.PackedB[T] {
+		return winoPack(op.ws, tr.n, g, w, true, &op.wino.back)
+	})
 	winoProducts(op.ws, tr.tiles(g.Batch, h, wd), 1, cout, cin, b,
 		func(t0, t1 int, u []T, stride int, zero []T) { tr.input(dy, h, wd, cout, t0, t1, u, stride, zero) },
 		func(t0, t1 int, m []T, stride int, _ []T) { tr.output(m, stride, h, wd, cin, t0, t1, dx) })

@@ -513,10 +513,9 @@ func w22Forward[T float](op *convOp, x, w, y []T) {
 	if op.packs != nil {
 		b = w22Cached(p, op, w)
 	} else {
-		op.prepare(prepForward, func() { b = w22Pack(p, op.ws, g, w, &op.wino.packs22, op.inputGrad) })
-		if b == nil {
-			b = pointers(winoPacked[T](&op.wino.packs22[0], p.n*p.n))
-		}
+		b = preparedPacks(op, prepForward, &op.wino.packs22[0], p.n*p.n, func() []*gemm.PackedB[T] {
+			return w22Pack(p, op.ws, g, w, &op.wino.packs22, op.inputGrad)
+		})
 	}
 	oh, ow := g.OutH(), g.OutW()
 	winoProducts(op.ws, w22Tiles(g, p.m), 1, 4*g.InC, g.OutC, b,
