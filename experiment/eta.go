@@ -32,10 +32,7 @@ func newTrainClock(opts Options, est Estimated, i int) *trainClock {
 
 // stepSeconds is the estimated time of a step of e's training.
 func (c *trainClock) stepSeconds(e Encoder) float64 {
-	rate := c.est.ContrastivePairsPerSecond
-	if e.Objective == encoder.Autoencoder {
-		rate = c.est.AutoencoderImagesPerSecond
-	}
+	rate := c.est.rate(e.Objective)
 	if rate <= 0 {
 		return 0
 	}

@@ -197,8 +197,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		if est, err = Estimate(ctx, size); err != nil {
 			return nil, err
 		}
-		opts.logf("training the %d encoders on %d images will take about %s on this machine (contrastive %.0f pairs/s, autoencoder %.0f images/s)",
-			est.Encoders, size.Train, RoughDuration(est.Seconds), est.ContrastivePairsPerSecond, est.AutoencoderImagesPerSecond)
+		opts.logf("training the %d encoders on %d images will take about %s on this machine (contrastive %.0f pairs/s, autoencoder %.0f images/s, supervised %.0f images/s)",
+			est.Encoders, size.Train, RoughDuration(est.Seconds), est.ContrastivePairsPerSecond, est.AutoencoderImagesPerSecond, est.ClassifierImagesPerSecond)
 	}
 
 	done := stage("generate")
@@ -422,12 +422,27 @@ func trainOne(ctx context.Context, opts Options, data *encoder.TrainingSet, e En
 type Estimated struct {
 	// Encoders counts the encoders to train.
 	Encoders int
-	// ContrastivePairsPerSecond and AutoencoderImagesPerSecond are the
-	// measured speeds.
+	// ContrastivePairsPerSecond, AutoencoderImagesPerSecond and
+	// ClassifierImagesPerSecond are the measured speeds: of the steps of
+	// pairs of views, of the autoencoder, and of the one-view steps of the
+	// supervised and dual encoders (which take the classifier's).
 	ContrastivePairsPerSecond  float64
 	AutoencoderImagesPerSecond float64
+	ClassifierImagesPerSecond  float64
 	// Seconds is the estimated time of all the training.
 	Seconds float64
+}
+
+// rate is the measured speed of a step of the objective's training, in
+// images (pairs) per second; 0 when not measured.
+func (est Estimated) rate(o encoder.Objective) float64 {
+	switch o {
+	case encoder.Autoencoder:
+		return est.AutoencoderImagesPerSecond
+	case encoder.Supervised, encoder.DualEncoder:
+		return est.ClassifierImagesPerSecond
+	}
+	return est.ContrastivePairsPerSecond
 }
 
 // Estimate measures the training speed of this machine on a few steps of
@@ -442,10 +457,10 @@ func Estimate(ctx context.Context, size Size) (Estimated, error) {
 	}
 	// The seconds of one step, from the second step on (the first builds
 	// the graph).
-	stepSeconds := func(objective encoder.Objective, augmentation string) (float64, error) {
+	stepSeconds := func(objective encoder.Objective, augmentation, label string) (float64, error) {
 		var first, last time.Duration
 		_, err := encoder.Train(ctx, encoder.TrainOptions{
-			Data: data, Objective: objective, Augmentation: augmentation,
+			Data: data, Objective: objective, Augmentation: augmentation, Label: label,
 			Width: size.Width, Latent: size.Latent, Epochs: 1, Batch: size.Batch, Seed: size.Seed,
 			Progress: func(p encoder.Progress) {
 				if p.Step == 1 {
@@ -456,17 +471,19 @@ func Estimate(ctx context.Context, size Size) (Estimated, error) {
 		})
 		return (last - first).Seconds() / (steps - 1), err
 	}
-	contrastive, err := stepSeconds(encoder.Contrastive, "A")
-	if err != nil {
+	perSecond := func(objective encoder.Objective, augmentation, label string) (float64, error) {
+		s, err := stepSeconds(objective, augmentation, label)
+		return float64(size.Batch) / cmp.Or(s, 1e-9), err
+	}
+	var est Estimated
+	if est.ContrastivePairsPerSecond, err = perSecond(encoder.Contrastive, "A", ""); err != nil {
 		return Estimated{}, err
 	}
-	autoencoder, err := stepSeconds(encoder.Autoencoder, "")
-	if err != nil {
+	if est.AutoencoderImagesPerSecond, err = perSecond(encoder.Autoencoder, "", ""); err != nil {
 		return Estimated{}, err
 	}
-	est := Estimated{
-		ContrastivePairsPerSecond:  float64(size.Batch) / cmp.Or(contrastive, 1e-9),
-		AutoencoderImagesPerSecond: float64(size.Batch) / cmp.Or(autoencoder, 1e-9),
+	if est.ClassifierImagesPerSecond, err = perSecond(encoder.Supervised, "", "color"); err != nil {
+		return Estimated{}, err
 	}
 	stepsPerEpoch := float64(encoder.StepsPerEpoch(size.Train, size.Batch, false))
 	for _, e := range Encoders {
@@ -474,11 +491,7 @@ func Estimate(ctx context.Context, size Size) (Estimated, error) {
 			continue
 		}
 		est.Encoders++
-		perStep := contrastive
-		if e.Objective == encoder.Autoencoder {
-			perStep = autoencoder
-		}
-		est.Seconds += stepsPerEpoch * float64(size.epochs(e)) * perStep
+		est.Seconds += stepsPerEpoch * float64(size.epochs(e)) * float64(size.Batch) / est.rate(e.Objective)
 	}
 	return est, nil
 }
