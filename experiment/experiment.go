@@ -455,9 +455,9 @@ func Estimate(ctx context.Context, size Size) (Estimated, error) {
 	if err != nil {
 		return Estimated{}, err
 	}
-	// The seconds of one step, from the second step on (the first builds
-	// the graph).
-	stepSeconds := func(objective encoder.Objective, augmentation, label string) (float64, error) {
+	// The images (pairs) a second of a step, from the second step on (the
+	// first builds the graph).
+	perSecond := func(objective encoder.Objective, augmentation, label string) (float64, error) {
 		var first, last time.Duration
 		_, err := encoder.Train(ctx, encoder.TrainOptions{
 			Data: data, Objective: objective, Augmentation: augmentation, Label: label,
@@ -469,11 +469,8 @@ func Estimate(ctx context.Context, size Size) (Estimated, error) {
 				last = p.Elapsed
 			},
 		})
-		return (last - first).Seconds() / (steps - 1), err
-	}
-	perSecond := func(objective encoder.Objective, augmentation, label string) (float64, error) {
-		s, err := stepSeconds(objective, augmentation, label)
-		return float64(size.Batch) / cmp.Or(s, 1e-9), err
+		seconds := (last - first).Seconds() / (steps - 1)
+		return float64(size.Batch) / cmp.Or(seconds, 1e-9), err
 	}
 	var est Estimated
 	if est.ContrastivePairsPerSecond, err = perSecond(encoder.Contrastive, "A", ""); err != nil {
@@ -482,6 +479,8 @@ func Estimate(ctx context.Context, size Size) (Estimated, error) {
 	if est.AutoencoderImagesPerSecond, err = perSecond(encoder.Autoencoder, "", ""); err != nil {
 		return Estimated{}, err
 	}
+	// The supervised step stands for the dual encoder's too: the same
+	// network over one view, as fast (BENCHMARKS.md).
 	if est.ClassifierImagesPerSecond, err = perSecond(encoder.Supervised, "", "color"); err != nil {
 		return Estimated{}, err
 	}
